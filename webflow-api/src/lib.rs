@@ -1,0 +1,41 @@
+#![doc = include_str!("../../README.md")]
+#![warn(missing_docs)]
+
+// The client generated from `spec/webflow-create-live.yaml` by `cargo xtask codegen`.
+// Never edit it by hand: change the spec or `xtask/src/codegen.rs` and regenerate.
+#[allow(missing_docs, clippy::all, unused_imports, unreachable_pub, rustdoc::all)]
+mod generated;
+
+// `Client`, `types`, `builder`, `ResponseValue`, ... (the generated `Error` is shadowed
+// by this crate's own `Error` below).
+pub use generated::*;
+
+mod auth;
+mod call;
+mod config;
+mod create;
+mod error;
+mod hooks;
+mod item;
+#[cfg(feature = "mock")]
+pub mod mock;
+mod rate_limit;
+pub mod retry;
+
+pub use auth::{ApiToken, TOKEN_ENV};
+pub use config::{BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE};
+pub use create::{CreateLiveItem, CreateLiveItems, MAX_ITEMS_PER_REQUEST};
+pub use error::{
+    ApiError, BODY_EXCERPT_LIMIT, Error, ErrorCode, TimeoutError, TimeoutKind, TransportError,
+    UndecodableResponse,
+};
+pub use hooks::ClientState;
+pub use rate_limit::RateLimit;
+pub use types::{
+    BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData,
+    CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData, WebflowError,
+};
+
+/// The raw generated error type, for callers of the generated builder
+/// (`client.create_item_live()...send()`).
+pub type GeneratedError = progenitor_client::Error<WebflowError>;

@@ -1,0 +1,83 @@
+//! Project automation: `cargo xtask codegen [--check]` regenerates (or checks) the client
+//! generated from `spec/`.
+//!
+//! Arguments are parsed by hand (no clap), as in rust-analyzer's xtask, to keep the
+//! tool quick to build.
+
+mod codegen;
+mod spec_file;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  codegen [--check]   regenerate webflow-api/src/generated.rs from spec/webflow-create-live.yaml;
+                      with --check, write nothing and fail with a diff when the file is stale
+    [--spec PATH] [--out PATH]   (for testing) use another spec or output file
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("codegen") => run_codegen(&args[1..]),
+        Some("help" | "--help" | "-h") => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => usage_error(&format!("unknown command `{other}`")),
+        None => usage_error("no command given"),
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}\n\n{USAGE}");
+    ExitCode::from(2)
+}
+
+fn run_codegen(args: &[String]) -> ExitCode {
+    let root = codegen::project_root();
+    let mut mode = codegen::Mode::Write;
+    let mut spec = root.join(codegen::SPEC_PATH);
+    let mut out = root.join(codegen::GENERATED_PATH);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--check" => mode = codegen::Mode::Check,
+            "--spec" | "--out" => {
+                let Some(value) = args.next() else {
+                    return usage_error(&format!("{arg} needs a path"));
+                };
+                let target = if arg == "--spec" { &mut spec } else { &mut out };
+                *target = PathBuf::from(value);
+            }
+            other => return usage_error(&format!("unknown codegen option `{other}`")),
+        }
+    }
+    match codegen::run(&spec, &out, mode) {
+        Ok(codegen::Outcome::UpToDate) => {
+            eprintln!("{} is up to date", out.display());
+            ExitCode::SUCCESS
+        }
+        Ok(codegen::Outcome::Written) => {
+            eprintln!("wrote {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Ok(codegen::Outcome::Stale { diff }) => {
+            eprintln!("{diff}");
+            eprintln!(
+                "error: {} is out of date with {}.\nRun `cargo xtask codegen`, review the diff and \
+                 the snapshot changes (`cargo insta review`), and commit both.",
+                out.display(),
+                spec.display()
+            );
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
