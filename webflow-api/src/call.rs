@@ -22,8 +22,6 @@ tokio::task_local! {
 pub(crate) struct CallRecord {
     /// Requests sent (1 unless retried).
     pub(crate) attempts: u32,
-    /// 429 answers met.
-    pub(crate) throttled: u32,
     /// Status of the last answer.
     pub(crate) status: Option<StatusCode>,
     /// Headers of the last answer.
@@ -52,5 +50,6 @@ pub(crate) async fn recorded<F: Future>(call: F) -> (F::Output, CallRecord) {
 /// Updates the record of the call in scope, if there is one (calls made through the raw
 /// generated builder have none).
 pub(crate) fn update(change: impl FnOnce(&mut CallRecord)) {
-    let _ = CURRENT.try_with(|record| change(&mut record.lock().unwrap_or_else(|e| e.into_inner())));
+    let _ =
+        CURRENT.try_with(|record| change(&mut record.lock().unwrap_or_else(|e| e.into_inner())));
 }

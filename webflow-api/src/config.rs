@@ -36,6 +36,11 @@ impl Client {
         Client::builder().token(ApiToken::from_env()?).build()
     }
 
+    /// The base URL requests go to, e.g. `https://api.webflow.com/v2`.
+    pub fn base_url(&self) -> &str {
+        &self.baseurl
+    }
+
     /// A [`ClientBuilder`] to set timeouts, retries, pacing or the base URL.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
@@ -96,7 +101,9 @@ impl ClientBuilder {
             .build()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
 
-        let state = ClientState { shared: Arc::new(Shared::default()) };
+        let state = ClientState {
+            shared: Arc::new(Shared::default()),
+        };
         Ok(Client::new_with_client(&base_url, http, state))
     }
 }

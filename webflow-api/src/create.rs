@@ -13,7 +13,9 @@ use crate::call::{self, CallRecord};
 use crate::error::{ApiError, TimeoutError, TimeoutKind, TransportError, UndecodableResponse};
 use crate::rate_limit::RateLimit;
 use crate::retry::parse_retry_after;
-use crate::types::{BulkNewItems, CollectionItem, CreateLiveItemsBody, CreatedLiveItems, NewItem, WebflowError};
+use crate::types::{
+    BulkNewItems, CollectionItem, CreateLiveItemsBody, CreatedLiveItems, NewItem, WebflowError,
+};
 use crate::{Client, Error};
 
 /// The most items one request may carry (documented by Webflow for its bulk CMS endpoints).
@@ -34,9 +36,17 @@ impl Client {
     /// println!("created {}", item.id);
     /// # Ok(()) }
     /// ```
-    pub fn create_live_item(&self, collection_id: impl Into<String>, item: NewItem) -> CreateLiveItem<'_> {
+    pub fn create_live_item(
+        &self,
+        collection_id: impl Into<String>,
+        item: NewItem,
+    ) -> CreateLiveItem<'_> {
         CreateLiveItem {
-            request: CreateRequest::new(self, collection_id.into(), CreateLiveItemsBody::NewItem(item)),
+            request: CreateRequest::new(
+                self,
+                collection_id.into(),
+                CreateLiveItemsBody::NewItem(item),
+            ),
         }
     }
 
@@ -101,12 +111,14 @@ impl<'a> IntoFuture for CreateLiveItem<'a> {
             let mut items = created.into_items();
             match items.len() {
                 1 => Ok(items.remove(0)),
-                n => Err(Error::UndecodableResponse(Box::new(UndecodableResponse::new(
-                    None,
-                    b"",
-                    format!("one item was sent but the answer holds {n}"),
-                    None,
-                )))),
+                n => Err(Error::UndecodableResponse(Box::new(
+                    UndecodableResponse::new(
+                        None,
+                        b"",
+                        format!("one item was sent but the answer holds {n}"),
+                        None,
+                    ),
+                ))),
             }
         })
     }
@@ -130,16 +142,24 @@ pub(crate) struct CreateRequest<'a> {
     pub(crate) skip_invalid_files: Option<bool>,
 }
 
-/// A successful create and what the call saw on the way.
+/// A successful create.
 #[derive(Debug)]
 pub(crate) struct Created {
     pub(crate) value: CreatedLiveItems,
-    pub(crate) record: CallRecord,
 }
 
 impl<'a> CreateRequest<'a> {
-    pub(crate) fn new(client: &'a Client, collection_id: String, body: CreateLiveItemsBody) -> Self {
-        CreateRequest { client, collection_id, body, skip_invalid_files: None }
+    pub(crate) fn new(
+        client: &'a Client,
+        collection_id: String,
+        body: CreateLiveItemsBody,
+    ) -> Self {
+        CreateRequest {
+            client,
+            collection_id,
+            body,
+            skip_invalid_files: None,
+        }
     }
 
     /// Checks the input, sends the request through the generated client (and so through the
@@ -150,18 +170,26 @@ impl<'a> CreateRequest<'a> {
 
     /// Like `send`, but a failure also returns what the call saw (attempts, 429s).
     pub(crate) async fn send_recorded(self) -> Result<Created, (Error, CallRecord)> {
-        if let Err(error) = validate_collection_id(&self.collection_id).and_then(|()| validate_body(&self.body)) {
+        if let Err(error) =
+            validate_collection_id(&self.collection_id).and_then(|()| validate_body(&self.body))
+        {
             return Err((error, CallRecord::default()));
         }
-        let mut builder = self.client.create_item_live().collection_id(self.collection_id).body(self.body);
+        let mut builder = self
+            .client
+            .create_item_live()
+            .collection_id(self.collection_id)
+            .body(self.body);
         if let Some(skip) = self.skip_invalid_files {
             builder = builder.skip_invalid_files(skip);
         }
         let (result, record) = call::recorded(builder.send()).await;
         match result {
-            Ok(response) => Ok(Created { value: response.into_inner(), record }),
+            Ok(response) => Ok(Created {
+                value: response.into_inner(),
+            }),
             Err(error) => match map_generated_error(error, &record).await {
-                Ok(value) => Ok(Created { value, record }),
+                Ok(value) => Ok(Created { value }),
                 Err(error) => Err((error, record)),
             },
         }
@@ -178,7 +206,10 @@ pub(crate) fn validate_collection_id(id: &str) -> Result<(), Error> {
                 .into(),
         ));
     }
-    if let Some(bad) = id.chars().find(|c| matches!(c, '/' | '?' | '#' | '%' | '\\') || c.is_whitespace() || c.is_control()) {
+    if let Some(bad) = id
+        .chars()
+        .find(|c| matches!(c, '/' | '?' | '#' | '%' | '\\') || c.is_whitespace() || c.is_control())
+    {
         return Err(Error::InvalidInput(format!(
             "the collection id {id:?} contains {bad:?}, which would change the request URL; pass \
              the bare collection id, e.g. 580e63fc8c9a982ac9b8b745"
@@ -215,13 +246,17 @@ pub(crate) async fn map_generated_error(
     use progenitor_client::Error as G;
     Err(match error {
         G::InvalidRequest(message) => Error::InvalidInput(message),
-        G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => from_reqwest(e, record),
+        G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
+            from_reqwest(e, record)
+        }
         G::ErrorResponse(response) => {
             let status = response.status();
             let headers = response.headers().clone();
             api_error(status, response.into_inner(), &headers, record)
         }
-        G::InvalidResponsePayload(body, e) => undecodable(record.status, &body, e, record.headers.as_ref()),
+        G::InvalidResponsePayload(body, e) => {
+            undecodable(record.status, &body, e, record.headers.as_ref())
+        }
         G::UnexpectedResponse(response) => {
             let status = response.status();
             let headers = response.headers().clone();
@@ -244,21 +279,36 @@ fn decode_unexpected(
     record: &CallRecord,
 ) -> Result<CreatedLiveItems, Error> {
     if status.is_success() {
-        return serde_json::from_slice(&body).map_err(|e| undecodable(Some(status), &body, e, Some(headers)));
+        return serde_json::from_slice(&body)
+            .map_err(|e| undecodable(Some(status), &body, e, Some(headers)));
     }
     match serde_json::from_slice::<WebflowError>(&body) {
         Ok(parsed) if parsed.code.is_some() || parsed.message.is_some() => {
             Err(api_error(status, parsed, headers, record))
         }
-        Ok(_) => Err(undecodable(Some(status), &body, "not a Webflow error body", Some(headers))),
+        Ok(_) => Err(undecodable(
+            Some(status),
+            &body,
+            "not a Webflow error body",
+            Some(headers),
+        )),
         Err(e) => Err(undecodable(Some(status), &body, e, Some(headers))),
     }
 }
 
-fn api_error(status: StatusCode, body: WebflowError, headers: &HeaderMap, record: &CallRecord) -> Error {
+fn api_error(
+    status: StatusCode,
+    body: WebflowError,
+    headers: &HeaderMap,
+    record: &CallRecord,
+) -> Error {
     let retry_after = parse_retry_after(headers, record.now());
     let error = Box::new(ApiError::new(status, body, headers, retry_after));
-    if status == StatusCode::TOO_MANY_REQUESTS { Error::RateLimited(error) } else { Error::Api(error) }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        Error::RateLimited(error)
+    } else {
+        Error::Api(error)
+    }
 }
 
 fn undecodable(
@@ -268,14 +318,29 @@ fn undecodable(
     headers: Option<&HeaderMap>,
 ) -> Error {
     let rate_limit = headers.and_then(RateLimit::from_headers);
-    Error::UndecodableResponse(Box::new(UndecodableResponse::new(status, body, reason, rate_limit)))
+    Error::UndecodableResponse(Box::new(UndecodableResponse::new(
+        status, body, reason, rate_limit,
+    )))
 }
 
 fn from_reqwest(error: reqwest::Error, record: &CallRecord) -> Error {
     if error.is_timeout() {
-        let (kind, limit) = record.timeout.unwrap_or((TimeoutKind::Attempt, std::time::Duration::ZERO));
-        let kind = if error.is_connect() { TimeoutKind::Connect } else { kind };
-        return Error::Timeout(TimeoutError { kind, limit, request_sent: !error.is_connect() });
+        let (kind, limit) = record
+            .timeout
+            .unwrap_or((TimeoutKind::Attempt, std::time::Duration::ZERO));
+        let kind = if error.is_connect() {
+            TimeoutKind::Connect
+        } else {
+            kind
+        };
+        return Error::Timeout(TimeoutError {
+            kind,
+            limit,
+            request_sent: !error.is_connect(),
+        });
     }
-    Error::Transport(TransportError { request_sent: !error.is_connect() && !error.is_builder(), source: error })
+    Error::Transport(TransportError {
+        request_sent: !error.is_connect() && !error.is_builder(),
+        source: error,
+    })
 }

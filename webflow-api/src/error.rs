@@ -266,7 +266,10 @@ impl ApiError {
 
     fn advice(&self) -> Cow<'static, str> {
         match self.status.as_u16() {
-            400 | 422 => "Fix the request as the details say; sending it unchanged will fail again.".into(),
+            400 | 422 if !self.details.is_empty() => {
+                "Fix the fields named in the details; sending the request unchanged will fail again.".into()
+            }
+            400 | 422 => "Fix the request; sending it unchanged will fail again.".into(),
             401 => "Check the API token (WEBFLOW_API_TOKEN): it is missing, invalid, expired or revoked.".into(),
             403 => "The token may not do this: it needs the cms:write scope and access to this site.".into(),
             404 => "Check the collection id: no collection with this id is visible to this token.".into(),
@@ -275,7 +278,7 @@ impl ApiError {
                 Some(wait) => format!("Nothing was created. Webflow asked to wait {}s; slow down or enable pacing.", wait.as_secs()).into(),
                 None => "Nothing was created; slow down or enable pacing.".into(),
             },
-            s if s >= 500 => "The item may have been created: check the collection (for example by slug) before sending it again.".into(),
+            s if s >= 500 => "The item(s) may have been created: check the collection (for example by slug) before sending again.".into(),
             _ => "".into(),
         }
     }
@@ -312,10 +315,16 @@ impl fmt::Display for ApiError {
 /// One `details` entry as text: `param: description` for Webflow's usual shape, the string
 /// for a string, compact JSON otherwise.
 fn describe_detail(detail: &Value) -> String {
-    let field = |keys: &[&str]| keys.iter().find_map(|k| detail.get(*k).and_then(Value::as_str));
+    let field = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| detail.get(*k).and_then(Value::as_str))
+    };
     match detail {
         Value::String(s) => s.clone(),
-        Value::Object(_) => match (field(&["param", "field"]), field(&["description", "message"])) {
+        Value::Object(_) => match (
+            field(&["param", "field"]),
+            field(&["description", "message"]),
+        ) {
             (Some(name), Some(text)) => format!("{name}: {text}"),
             (None, Some(text)) => text.to_owned(),
             _ => detail.to_string(),
@@ -371,7 +380,10 @@ impl fmt::Display for TimeoutError {
                  (for example by slug) before sending it again, or raise the timeout"
             )
         } else {
-            write!(f, ": nothing was sent; check the network and the base URL, then retry")
+            write!(
+                f,
+                ": nothing was sent; check the network and the base URL, then retry"
+            )
         }
     }
 }
@@ -463,7 +475,10 @@ impl UndecodableResponse {
 impl fmt::Display for UndecodableResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.status {
-            Some(status) => write!(f, "Webflow answered {status} with a body that could not be decoded")?,
+            Some(status) => write!(
+                f,
+                "Webflow answered {status} with a body that could not be decoded"
+            )?,
             None => write!(f, "Webflow's answer could not be decoded")?,
         }
         write!(f, " ({})", self.reason)?;

@@ -25,7 +25,10 @@ pub(crate) struct Shared {
 impl fmt::Debug for ClientState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientState")
-            .field("last_rate_limit", &self.shared.last_rate_limit.lock().ok().and_then(|g| *g))
+            .field(
+                "last_rate_limit",
+                &self.shared.last_rate_limit.lock().ok().and_then(|g| *g),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -33,7 +36,12 @@ impl fmt::Debug for ClientState {
 impl Client {
     /// The rate-limit headers of the latest response any clone of this client received.
     pub fn rate_limit(&self) -> Option<RateLimit> {
-        *self.inner.shared.last_rate_limit.lock().unwrap_or_else(|e| e.into_inner())
+        *self
+            .inner
+            .shared
+            .last_rate_limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -46,7 +54,12 @@ impl ClientHooks<ClientState> for Client {
         call::update(|record| record.attempts += 1);
         let response = self.client.execute(request).await?;
         if let Some(rate_limit) = RateLimit::from_headers(response.headers()) {
-            *self.inner.shared.last_rate_limit.lock().unwrap_or_else(|e| e.into_inner()) = Some(rate_limit);
+            *self
+                .inner
+                .shared
+                .last_rate_limit
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(rate_limit);
         }
         call::update(|record| {
             record.status = Some(response.status());

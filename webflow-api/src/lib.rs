@@ -3,7 +3,14 @@
 
 // The client generated from `spec/webflow-create-live.yaml` by `cargo xtask codegen`.
 // Never edit it by hand: change the spec or `xtask/src/codegen.rs` and regenerate.
-#[allow(missing_docs, clippy::all, unused_imports, unreachable_pub, rustdoc::all)]
+#[allow(
+    missing_docs,
+    clippy::all,
+    unused_imports,
+    unreachable_pub,
+    rustdoc::all
+)]
+#[rustfmt::skip]
 mod generated;
 
 // `Client`, `types`, `builder`, `ResponseValue`, ... (the generated `Error` is shadowed

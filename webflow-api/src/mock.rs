@@ -62,20 +62,29 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// Answer with `response` without creating anything (as a 429 or a refused request does).
-    pub fn reject(response: MockResponse) -> Fault {
-        Fault { response, process_first: false }
+    /// Answer with `response` instead of processing the request: nothing is created (as with a 429 or a refused request).
+    pub fn instead(response: MockResponse) -> Fault {
+        Fault {
+            response,
+            process_first: false,
+        }
     }
 
     /// Create the items as usual, then answer with `response` instead (a 500 or a timeout
     /// after the work was done: the client cannot know the items exist).
     pub fn after_processing(response: MockResponse) -> Fault {
-        Fault { response, process_first: true }
+        Fault {
+            response,
+            process_first: true,
+        }
     }
 
     /// Create the items and answer normally, but only after `delay` (a slow server).
     pub fn slow(delay: Duration) -> Fault {
-        Fault { response: MockResponse::normal().delay(delay), process_first: true }
+        Fault {
+            response: MockResponse::normal().delay(delay),
+            process_first: true,
+        }
     }
 }
 
@@ -91,12 +100,22 @@ pub struct MockResponse {
 impl MockResponse {
     /// A response with `status` and an empty body.
     pub fn status(status: u16) -> MockResponse {
-        MockResponse { status, headers: Vec::new(), body: Some(Vec::new()), delay: None }
+        MockResponse {
+            status,
+            headers: Vec::new(),
+            body: Some(Vec::new()),
+            delay: None,
+        }
     }
 
     /// The answer the mock would have sent anyway (used with a delay).
     fn normal() -> MockResponse {
-        MockResponse { status: 0, headers: Vec::new(), body: None, delay: None }
+        MockResponse {
+            status: 0,
+            headers: Vec::new(),
+            body: None,
+            delay: None,
+        }
     }
 
     /// A Webflow error body `{code, message, externalReference: null, details}` with `status`.
@@ -243,7 +262,9 @@ impl MockWebflow {
 
 impl fmt::Debug for MockWebflow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MockWebflow").field("base_url", &self.base_url()).finish_non_exhaustive()
+        f.debug_struct("MockWebflow")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
     }
 }
 
@@ -261,7 +282,10 @@ impl MockWebflowBuilder {
     /// lasts 0.6 s, and `Retry-After: 60` means 0.6 s of real time. Pair it with a client
     /// whose clock has the same scale (`webflow_api::time::ScaledClock`).
     pub fn time_scale(mut self, scale: f64) -> Self {
-        assert!(scale.is_finite() && scale > 0.0, "time scale must be positive");
+        assert!(
+            scale.is_finite() && scale > 0.0,
+            "time scale must be positive"
+        );
         self.config.time_scale = scale;
         self
     }
@@ -274,7 +298,10 @@ impl MockWebflowBuilder {
 
     /// An extra check on each new item; a `Some(detail)` rejects the whole request with a
     /// 400 `validation_error` whose `details` lists one detail per rejected item.
-    pub fn validator(mut self, validator: impl Fn(&Value) -> Option<Value> + Send + Sync + 'static) -> Self {
+    pub fn validator(
+        mut self,
+        validator: impl Fn(&Value) -> Option<Value> + Send + Sync + 'static,
+    ) -> Self {
         self.config.validator = Some(Arc::new(validator));
         self
     }
@@ -289,11 +316,20 @@ impl MockWebflowBuilder {
     /// Starts the server on 127.0.0.1 on a free port.
     pub async fn start(self) -> MockWebflow {
         let server = MockServer::builder().start().await;
-        let rng = self.config.random_throttle.map_or(0, |(_, seed)| seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        let state = Arc::new(Mutex::new(State { rng, ..State::default() }));
+        let rng = self
+            .config
+            .random_throttle
+            .map_or(0, |(_, seed)| seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let state = Arc::new(Mutex::new(State {
+            rng,
+            ..State::default()
+        }));
         Mock::given(method("POST"))
             .and(path_regex(r"/collections/[^/]+/items/live$"))
-            .respond_with(Responder { config: self.config, state: state.clone() })
+            .respond_with(Responder {
+                config: self.config,
+                state: state.clone(),
+            })
             .mount(&server)
             .await;
         MockWebflow { server, state }
@@ -320,7 +356,12 @@ impl Respond for Responder {
             headers: request
                 .headers
                 .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
             body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
             status: 0,
@@ -332,10 +373,23 @@ impl Respond for Responder {
             None => state.faults_queue.pop_front(),
         };
         let answer = match fault {
-            Some(Fault { response, process_first: false }) => response,
-            Some(Fault { response, process_first: true }) => {
+            Some(Fault {
+                response,
+                process_first: false,
+            }) => response,
+            Some(Fault {
+                response,
+                process_first: true,
+            }) => {
                 let normal = self.process(&mut state, request, number);
-                if response.status == 0 { MockResponse { delay: response.delay, ..normal } } else { response }
+                if response.status == 0 {
+                    MockResponse {
+                        delay: response.delay,
+                        ..normal
+                    }
+                } else {
+                    response
+                }
             }
             None => self.process(&mut state, request, number),
         };
@@ -355,7 +409,10 @@ impl Responder {
     }
 
     fn remaining(&self, state: &State) -> u32 {
-        let limit = self.config.rate_limit.unwrap_or(self.config.advertised_limit);
+        let limit = self
+            .config
+            .rate_limit
+            .unwrap_or(self.config.advertised_limit);
         limit.saturating_sub(state.window_count)
     }
 
@@ -374,10 +431,19 @@ impl Responder {
         if let Some(limit) = self.config.rate_limit
             && state.window_count >= limit
         {
-            let window_left = Duration::from_secs(60).saturating_sub(self.mock_elapsed(state.window_start.unwrap_or(now)));
+            let window_left = Duration::from_secs(60)
+                .saturating_sub(self.mock_elapsed(state.window_start.unwrap_or(now)));
             state.throttled += 1;
-            return MockResponse::webflow_error(429, "too_many_requests", "Too Many Requests", json!([]))
-                .header("retry-after", &window_left.as_secs_f64().ceil().max(1.0).to_string());
+            return MockResponse::webflow_error(
+                429,
+                "too_many_requests",
+                "Too Many Requests",
+                json!([]),
+            )
+            .header(
+                "retry-after",
+                &window_left.as_secs_f64().ceil().max(1.0).to_string(),
+            );
         }
         state.window_count += 1;
         if let Some((probability, _)) = self.config.random_throttle {
@@ -385,10 +451,16 @@ impl Responder {
             state.rng ^= state.rng >> 12;
             state.rng ^= state.rng << 25;
             state.rng ^= state.rng >> 27;
-            let draw = (state.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64;
+            let draw =
+                (state.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64;
             if draw < probability {
-                return MockResponse::webflow_error(429, "too_many_requests", "Too Many Requests", json!([]))
-                    .header("retry-after", "1");
+                return MockResponse::webflow_error(
+                    429,
+                    "too_many_requests",
+                    "Too Many Requests",
+                    json!([]),
+                )
+                .header("retry-after", "1");
             }
         }
 
@@ -399,7 +471,12 @@ impl Responder {
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|token| !token.trim().is_empty());
         if !authorized {
-            return MockResponse::webflow_error(401, "not_authorized", "Request not authorized", json!([]));
+            return MockResponse::webflow_error(
+                401,
+                "not_authorized",
+                "Request not authorized",
+                json!([]),
+            );
         }
 
         let collection_id = request
@@ -407,15 +484,27 @@ impl Responder {
             .path_segments()
             .and_then(|segments| {
                 let segments: Vec<&str> = segments.collect();
-                segments.iter().position(|s| *s == "collections").and_then(|i| segments.get(i + 1).map(|s| (*s).to_owned()))
+                segments
+                    .iter()
+                    .position(|s| *s == "collections")
+                    .and_then(|i| segments.get(i + 1).map(|s| (*s).to_owned()))
             })
             .unwrap_or_default();
         let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
-            return MockResponse::webflow_error(400, "bad_request", "Bad Request: Request is malformed", json!([]));
+            return MockResponse::webflow_error(
+                400,
+                "bad_request",
+                "Bad Request: Request is malformed",
+                json!([]),
+            );
         };
         let (items, bulk) = match body.get("items") {
             Some(Value::Array(items)) => (items.clone(), true),
-            Some(_) => return validation_error(json!([{"param": "items", "description": "must be an array"}])),
+            Some(_) => {
+                return validation_error(
+                    json!([{"param": "items", "description": "must be an array"}]),
+                );
+            }
             None => (vec![body.clone()], false),
         };
         if bulk && (items.is_empty() || items.len() > self.config.max_items_per_request) {
@@ -428,14 +517,22 @@ impl Responder {
         let mut details = Vec::new();
         let mut slugs_in_request = HashSet::new();
         for (index, item) in items.iter().enumerate() {
-            let at = |field: &str| if bulk { format!("items[{index}].fieldData.{field}") } else { format!("fieldData.{field}") };
+            let at = |field: &str| {
+                if bulk {
+                    format!("items[{index}].fieldData.{field}")
+                } else {
+                    format!("fieldData.{field}")
+                }
+            };
             for field in ["name", "slug"] {
-                if !item["fieldData"][field].as_str().is_some_and(|s| !s.is_empty()) {
+                if item["fieldData"][field].as_str().is_none_or(str::is_empty) {
                     details.push(json!({"param": at(field), "description": "Field is required"}));
                 }
             }
             if let Some(slug) = item["fieldData"]["slug"].as_str() {
-                let taken = state.slugs.contains(&(collection_id.clone(), slug.to_owned()));
+                let taken = state
+                    .slugs
+                    .contains(&(collection_id.clone(), slug.to_owned()));
                 if taken || !slugs_in_request.insert(slug.to_owned()) {
                     details.push(json!({
                         "param": at("slug"),
@@ -443,7 +540,12 @@ impl Responder {
                     }));
                 }
             }
-            if let Some(detail) = self.config.validator.as_ref().and_then(|validate| validate(item)) {
+            if let Some(detail) = self
+                .config
+                .validator
+                .as_ref()
+                .and_then(|validate| validate(item))
+            {
                 details.push(detail);
             }
         }
@@ -453,8 +555,14 @@ impl Responder {
 
         let mut created = Vec::with_capacity(items.len());
         for item in items {
-            let id = format!("{:024x}", 0x66a0_0000_0000_0000_0000_0000u128 + state.created.len() as u128 + 1);
-            let slug = item["fieldData"]["slug"].as_str().unwrap_or_default().to_owned();
+            let id = format!(
+                "{:024x}",
+                0x66a0_0000_0000_0000_0000_0000u128 + state.created.len() as u128 + 1
+            );
+            let slug = item["fieldData"]["slug"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             state.slugs.insert((collection_id.clone(), slug));
             let value = json!({
                 "id": id,
@@ -466,10 +574,18 @@ impl Responder {
                 "isDraft": item.get("isDraft").cloned().unwrap_or(Value::Bool(false)),
                 "fieldData": item["fieldData"],
             });
-            state.created.push(CreatedItem { collection_id: collection_id.clone(), item: value.clone(), request_number: number });
+            state.created.push(CreatedItem {
+                collection_id: collection_id.clone(),
+                item: value.clone(),
+                request_number: number,
+            });
             created.push(value);
         }
-        let body = if bulk { json!({ "items": created }) } else { created.remove(0) };
+        let body = if bulk {
+            json!({ "items": created })
+        } else {
+            created.remove(0)
+        };
         MockResponse::status(202).json(&body)
     }
 }

@@ -25,11 +25,17 @@ impl RateLimit {
         let read = |name: &str| -> Option<u32> {
             let text = headers.get(name)?.to_str().ok()?.trim();
             // The spec types them as `number`: accept "60" and "60.0".
-            text.parse::<u32>()
-                .ok()
-                .or_else(|| text.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).map(|n| n as u32))
+            text.parse::<u32>().ok().or_else(|| {
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite() && *n >= 0.0)
+                    .map(|n| n as u32)
+            })
         };
-        let rate_limit = RateLimit { limit: read(LIMIT_HEADER), remaining: read(REMAINING_HEADER) };
+        let rate_limit = RateLimit {
+            limit: read(LIMIT_HEADER),
+            remaining: read(REMAINING_HEADER),
+        };
         (rate_limit.limit.is_some() || rate_limit.remaining.is_some()).then_some(rate_limit)
     }
 }

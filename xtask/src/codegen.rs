@@ -4,6 +4,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -27,7 +28,9 @@ pub enum Outcome {
     UpToDate,
     Written,
     /// `--check` found a difference; `diff` is a unified diff from the file to what it should be.
-    Stale { diff: String },
+    Stale {
+        diff: String,
+    },
 }
 
 /// The workspace root (the parent of this crate).
@@ -52,7 +55,11 @@ pub fn generate(spec: &Path) -> Result<String, SpecError> {
 
     let version = value.get("openapi").and_then(|v| v.as_str()).unwrap_or("");
     if !version.starts_with("3.0.") {
-        let found = if version.is_empty() { "no `openapi` version".to_string() } else { format!("`openapi: {version}`") };
+        let found = if version.is_empty() {
+            "no `openapi` version".to_string()
+        } else {
+            format!("`openapi: {version}`")
+        };
         return Err(fail(format!(
             "found {found}, but progenitor only reads OpenAPI 3.0.x. Write the fragment as \
              `openapi: 3.0.3` (use `nullable: true` instead of `type: [T, 'null']`)"
@@ -82,15 +89,26 @@ fn settings() -> progenitor::GenerationSettings {
     settings
 }
 
+type PanicHook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static;
+
 /// Runs progenitor, turning its panics (it asserts on some shapes) into errors.
 fn generate_tokens(document: &openapiv3::OpenAPI) -> Result<proc_macro2::TokenStream, String> {
     let settings = settings();
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    // Silence the panic message (and backtrace) of this thread only; other threads keep
+    // the previous hook.
+    let previous_hook: Arc<PanicHook> = Arc::from(std::panic::take_hook());
+    let this_thread = std::thread::current().id();
+    let fallback = previous_hook.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != this_thread {
+            fallback(info);
+        }
+    }));
     let result = catch_unwind(AssertUnwindSafe(|| {
         progenitor::Generator::new(&settings).generate_tokens(document)
     }));
-    std::panic::set_hook(previous_hook);
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| previous_hook(info)));
     match result {
         Ok(Ok(tokens)) => Ok(tokens),
         Ok(Err(e)) => Err(format!("progenitor cannot generate a client from it: {e}")),
@@ -142,7 +160,10 @@ pub fn ensure_file_contents(path: &Path, contents: &str, mode: Mode) -> Result<O
             let diff = similar::TextDiff::from_lines(old.as_str(), contents)
                 .unified_diff()
                 .context_radius(3)
-                .header(&format!("{} (committed)", path.display()), &format!("{} (from the spec)", path.display()))
+                .header(
+                    &format!("{} (committed)", path.display()),
+                    &format!("{} (from the spec)", path.display()),
+                )
                 .to_string();
             Ok(Outcome::Stale { diff })
         }
@@ -156,12 +177,259 @@ pub fn ensure_file_contents(path: &Path, contents: &str, mode: Mode) -> Result<O
 /// Writes to a temporary file beside `path`, then renames it over `path`, so a failure
 /// never leaves a half-written file.
 fn write_atomically(path: &Path, contents: &str) -> Result<(), SpecError> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temporary = path.with_file_name(format!(".{file_name}.tmp"));
-    let result = std::fs::write(&temporary, contents).and_then(|()| std::fs::rename(&temporary, path));
+    let result =
+        std::fs::write(&temporary, contents).and_then(|()| std::fs::rename(&temporary, path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&temporary);
         return Err(SpecError::new(path, format!("cannot write the file: {e}")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same check as `cargo xtask codegen --check`, so plain `cargo test` catches a
+    /// stale generated file.
+    #[test]
+    fn generated_client_is_up_to_date() {
+        let root = project_root();
+        let contents = generate(&root.join(SPEC_PATH)).unwrap_or_else(|e| panic!("{e}"));
+        match ensure_file_contents(&root.join(GENERATED_PATH), &contents, Mode::Check).unwrap() {
+            Outcome::UpToDate => {}
+            Outcome::Stale { diff } => panic!(
+                "{diff}\n{GENERATED_PATH} is out of date with {SPEC_PATH}: run `cargo xtask codegen` \
+                 and commit the result"
+            ),
+            Outcome::Written => unreachable!("check mode never writes"),
+        }
+    }
+
+    #[test]
+    fn generation_is_deterministic() {
+        let spec = project_root().join(SPEC_PATH);
+        let first = generate(&spec).unwrap();
+        let second = generate(&spec).unwrap();
+        assert!(first == second, "two runs on the same spec differ");
+    }
+
+    #[test]
+    fn header_names_the_spec_its_hash_and_the_command() {
+        let text = generate(&project_root().join(SPEC_PATH)).unwrap();
+        let header: Vec<&str> = text.lines().take(3).collect();
+        assert!(
+            header[0].contains("@generated") && header[0].contains("DO NOT EDIT"),
+            "{header:?}"
+        );
+        assert!(
+            header[0].contains("spec/webflow-create-live.yaml"),
+            "{header:?}"
+        );
+        let hash = header[1].strip_prefix("// spec sha256: ").unwrap();
+        assert_eq!(hash.len(), 64);
+        assert!(header[2].contains("cargo xtask codegen"), "{header:?}");
+    }
+
+    /// A scratch directory with a spec file holding `spec_text` and an output file holding
+    /// a sentinel, so a test can check the output is left untouched.
+    struct Scratch {
+        dir: PathBuf,
+    }
+
+    const SENTINEL: &str = "// committed generated file\n";
+
+    impl Scratch {
+        fn new(name: &str, spec_text: Option<&str>) -> Scratch {
+            let dir =
+                std::env::temp_dir().join(format!("xtask-codegen-{}-{name}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            if let Some(text) = spec_text {
+                std::fs::write(dir.join("spec.yaml"), text).unwrap();
+            }
+            std::fs::write(dir.join("generated.rs"), SENTINEL).unwrap();
+            Scratch { dir }
+        }
+
+        fn spec(&self) -> PathBuf {
+            self.dir.join("spec.yaml")
+        }
+
+        fn out(&self) -> PathBuf {
+            self.dir.join("generated.rs")
+        }
+
+        /// Runs codegen in write mode, expects an error, and checks the output is untouched.
+        fn error(&self) -> String {
+            let error =
+                run(&self.spec(), &self.out(), Mode::Write).expect_err("bad input must fail");
+            assert_eq!(
+                std::fs::read_to_string(self.out()).unwrap(),
+                SENTINEL,
+                "output changed"
+            );
+            let leftovers: Vec<_> = std::fs::read_dir(&self.dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".tmp"))
+                .collect();
+            assert!(
+                leftovers.is_empty(),
+                "no temporary file is left behind: {leftovers:?}"
+            );
+            let message = error.to_string();
+            assert!(
+                message.starts_with(&self.spec().display().to_string()),
+                "names the file: {message}"
+            );
+            assert!(!message.contains('\n'), "one paragraph: {message}");
+            message
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn real_spec() -> String {
+        std::fs::read_to_string(project_root().join(SPEC_PATH)).unwrap()
+    }
+
+    #[test]
+    fn missing_spec_file() {
+        let message = Scratch::new("missing", None).error();
+        assert!(
+            message.contains("cannot read the file") && message.contains("No such file"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn yaml_syntax_error_names_the_line() {
+        let spec = "openapi: 3.0.3\ninfo: {title: x\npaths: {}\n";
+        let message = Scratch::new("yaml", Some(spec)).error();
+        assert!(
+            message.contains("not valid YAML or JSON") && message.contains("line"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn openapi_3_1_is_refused_with_the_fix() {
+        let spec = real_spec().replace("openapi: 3.0.3", "openapi: 3.1.0");
+        let message = Scratch::new("v31", Some(&spec)).error();
+        assert!(
+            message.contains("found `openapi: 3.1.0`") && message.contains("3.0.3"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn unresolvable_ref_is_named_with_its_location() {
+        let spec = real_spec().replace(
+            "#/components/schemas/WebflowError",
+            "#/components/schemas/WebflowErr",
+        );
+        let message = Scratch::new("ref", Some(&spec)).error();
+        assert!(
+            message.contains("`$ref: #/components/schemas/WebflowErr`"),
+            "{message}"
+        );
+        assert!(
+            message.contains("does not resolve") && message.contains("at #/components/responses/"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn document_that_is_not_openapi() {
+        let message = Scratch::new(
+            "not-openapi",
+            Some("openapi: 3.0.3\nname: just a mapping\n"),
+        )
+        .error();
+        assert!(
+            message.contains("not a valid OpenAPI 3.0 document"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn upstream_tuple_form_details_items_is_refused() {
+        let spec = real_spec().replace(
+            "          items: {}\n",
+            "          items:\n            - type: string\n            - type: object\n",
+        );
+        let message = Scratch::new("tuple", Some(&spec)).error();
+        assert!(
+            message.contains("not a valid OpenAPI 3.0 document"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn shape_progenitor_panics_on_is_an_error() {
+        // 200 and 202 with different schemas: progenitor asserts there is one success type.
+        let spec = real_spec().replacen(
+            "        '200':\n          $ref: '#/components/responses/ItemsCreated'\n",
+            "        '200':\n          $ref: '#/components/responses/BadRequest'\n",
+            1,
+        );
+        let message = Scratch::new("panic", Some(&spec)).error();
+        assert!(
+            message.contains("progenitor cannot generate a client from it"),
+            "{message}"
+        );
+        assert!(message.contains("share one schema"), "{message}");
+    }
+
+    #[test]
+    fn check_mode_reports_a_diff_and_writes_nothing() {
+        let scratch = Scratch::new("check", Some(&real_spec()));
+        match run(&scratch.spec(), &scratch.out(), Mode::Check).unwrap() {
+            Outcome::Stale { diff } => {
+                assert!(diff.contains("-// committed generated file"), "{diff}");
+                assert!(
+                    diff.contains("+// @generated by `cargo xtask codegen`"),
+                    "{diff}"
+                );
+            }
+            other => panic!("expected a stale file, got {other:?}"),
+        }
+        assert_eq!(std::fs::read_to_string(scratch.out()).unwrap(), SENTINEL);
+        assert!(matches!(
+            run(&scratch.spec(), &scratch.out(), Mode::Write).unwrap(),
+            Outcome::Written
+        ));
+        assert!(matches!(
+            run(&scratch.spec(), &scratch.out(), Mode::Check).unwrap(),
+            Outcome::UpToDate
+        ));
+    }
+
+    #[test]
+    fn a_new_response_property_changes_the_generated_client() {
+        let spec = real_spec().replacen(
+            "        fieldData:\n          $ref: '#/components/schemas/CollectionItemFieldData'\n",
+            "        fieldData:\n          $ref: '#/components/schemas/CollectionItemFieldData'\n        \
+             publishedBy:\n          type: string\n          nullable: true\n",
+            1,
+        );
+        let scratch = Scratch::new("new-property", Some(&spec));
+        std::fs::copy(project_root().join(GENERATED_PATH), scratch.out()).unwrap();
+        match run(&scratch.spec(), &scratch.out(), Mode::Check).unwrap() {
+            Outcome::Stale { diff } => {
+                assert!(diff.contains("+        pub published_by:"), "{diff}")
+            }
+            other => panic!("expected a stale file, got {other:?}"),
+        }
+    }
 }

@@ -21,7 +21,10 @@ impl std::error::Error for SpecError {}
 
 impl SpecError {
     pub fn new(path: &Path, cause: impl Into<String>) -> Self {
-        SpecError { path: path.to_path_buf(), cause: cause.into() }
+        SpecError {
+            path: path.to_path_buf(),
+            cause: cause.into(),
+        }
     }
 }
 
@@ -44,7 +47,10 @@ pub fn parse_document(text: &str) -> Result<serde_json::Value, String> {
 }
 
 /// Resolves a local JSON pointer reference (`#/components/schemas/Foo`) in `root`.
-pub fn resolve_ref<'a>(root: &'a serde_json::Value, reference: &str) -> Option<&'a serde_json::Value> {
+pub fn resolve_ref<'a>(
+    root: &'a serde_json::Value,
+    reference: &str,
+) -> Option<&'a serde_json::Value> {
     let pointer = reference.strip_prefix('#')?;
     root.pointer(pointer)
 }

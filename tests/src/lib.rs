@@ -1,0 +1,19 @@
+//! Integration and insta snapshot tests of `webflow-api`, run against the embedded mock
+//! server on 127.0.0.1: the requests the client really sends, the values it decodes, and
+//! the JSON Schemas of its public types.
+//!
+//! Everything is in this library's unit tests so the suite links one test binary.
+
+#[cfg(test)]
+mod support;
+
+#[cfg(test)]
+mod client_config;
+#[cfg(test)]
+mod responses;
+#[cfg(test)]
+mod schemas;
+#[cfg(test)]
+mod upstream_examples;
+#[cfg(test)]
+mod wire;
