@@ -10,9 +10,15 @@ mod support;
 #[cfg(test)]
 mod client_config;
 #[cfg(test)]
+mod decoding;
+#[cfg(test)]
+mod faults;
+#[cfg(test)]
 mod responses;
 #[cfg(test)]
 mod schemas;
+#[cfg(test)]
+mod secrets;
 #[cfg(test)]
 mod upstream_examples;
 #[cfg(test)]

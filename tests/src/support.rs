@@ -1,19 +1,42 @@
-//! Shared test helpers: a client pointed at a mock, and insta settings that redact the
+//! Shared test helpers: clients pointed at a mock, and insta settings that redact the
 //! token and filter volatile values.
 
 use webflow_api::mock::MockWebflow;
-use webflow_api::{ApiToken, Client};
+use webflow_api::time::ManualClock;
+use webflow_api::{ApiToken, Client, ClientBuilder, RetryPolicy};
 
-/// The token every test client uses. Snapshots must never contain it.
+/// The token every test client uses. Snapshots, errors and logs must never contain it.
 pub const TOKEN: &str = "wf-test-token-7c1e0d9a4b";
 
-/// A client for `mock`, authenticated with [`TOKEN`].
-pub fn client_for(mock: &MockWebflow) -> Client {
+/// A builder for a client of `base_url`, authenticated with [`TOKEN`].
+pub fn builder_for(base_url: &str) -> ClientBuilder {
     Client::builder()
         .token(ApiToken::new(TOKEN).unwrap())
-        .base_url(mock.base_url())
+        .base_url(base_url)
+}
+
+/// A client for `mock` with the default settings.
+pub fn client_for(mock: &MockWebflow) -> Client {
+    builder_for(&mock.base_url()).build().unwrap()
+}
+
+/// A client for `mock` that never retries, so each call is exactly one request.
+pub fn client_without_retries(mock: &MockWebflow) -> Client {
+    builder_for(&mock.base_url())
+        .retry_policy(RetryPolicy::none())
         .build()
         .unwrap()
+}
+
+/// A client of `base_url` with `policy` whose waits take no real time; the clock records them.
+pub fn client_with_manual_clock(base_url: &str, policy: RetryPolicy) -> (Client, ManualClock) {
+    let clock = ManualClock::new();
+    let client = builder_for(base_url)
+        .retry_policy(policy)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    (client, clock)
 }
 
 /// Runs `body` with insta filters that redact bearer tokens and hide the crate version and
@@ -28,9 +51,4 @@ pub fn with_snapshot_filters<R>(body: impl FnOnce() -> R) -> R {
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     settings.set_sort_maps(true);
     settings.bind(body)
-}
-
-/// A client for `mock` that never retries, so each call is exactly one request.
-pub fn client_without_retries(mock: &MockWebflow) -> Client {
-    client_for(mock)
 }

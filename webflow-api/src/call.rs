@@ -22,6 +22,8 @@ tokio::task_local! {
 pub(crate) struct CallRecord {
     /// Requests sent (1 unless retried).
     pub(crate) attempts: u32,
+    /// 429 answers met.
+    pub(crate) throttled: u32,
     /// Status of the last answer.
     pub(crate) status: Option<StatusCode>,
     /// Headers of the last answer.

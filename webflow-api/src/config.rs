@@ -1,12 +1,16 @@
 //! Building a [`Client`]: token, base URL, User-Agent and TLS, from code or from the
 //! environment.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 
 use crate::auth::ApiToken;
 use crate::hooks::{ClientState, Shared};
+use crate::rate_limit::{Pacer, Pacing};
+use crate::retry::RetryPolicy;
+use crate::time::{Clock, SystemClock};
 use crate::{Client, Error};
 
 /// Webflow's Data API v2.
@@ -47,14 +51,64 @@ impl Client {
     }
 }
 
+/// The client's time limits. Connect and per-attempt timeouts run in real time; the
+/// overall deadline is measured on the client's [`Clock`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// Opening a connection (TCP and TLS). Default 10 s. Running out means nothing was
+    /// sent, so it is retried.
+    pub connect: Duration,
+    /// One attempt: sending the request and reading the whole answer. Default 60 s (as
+    /// Webflow's own SDKs). Running out leaves the outcome unknown: not retried by default.
+    pub attempt: Duration,
+    /// Everything one call may take, all attempts and waits included. Default 5 minutes,
+    /// room for a 60 s `Retry-After` and a few retries.
+    pub overall: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            attempt: Duration::from_secs(60),
+            overall: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Timeouts {
+    /// Sets the connect timeout.
+    pub fn with_connect(mut self, connect: Duration) -> Self {
+        self.connect = connect;
+        self
+    }
+
+    /// Sets the per-attempt timeout.
+    pub fn with_attempt(mut self, attempt: Duration) -> Self {
+        self.attempt = attempt;
+        self
+    }
+
+    /// Sets the overall deadline.
+    pub fn with_overall(mut self, overall: Duration) -> Self {
+        self.overall = overall;
+        self
+    }
+}
+
 /// Configures and builds a [`Client`].
 ///
 /// ```no_run
 /// # fn main() -> Result<(), webflow_api::Error> {
-/// use webflow_api::{ApiToken, Client};
+/// use std::time::Duration;
+/// use webflow_api::{ApiToken, Client, Pacing, RetryPolicy, Timeouts};
 /// let client = Client::builder()
 ///     .token(ApiToken::from_env()?)
 ///     .base_url("http://127.0.0.1:8080/v2")
+///     .timeouts(Timeouts::default().with_attempt(Duration::from_secs(20)))
+///     .retry_policy(RetryPolicy::default().with_max_attempts(6))
+///     .pacing(Pacing::adaptive())
 ///     .build()?;
 /// # Ok(()) }
 /// ```
@@ -63,6 +117,10 @@ impl Client {
 pub struct ClientBuilder {
     token: Option<ApiToken>,
     base_url: Option<String>,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    pacing: Option<Pacing>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl ClientBuilder {
@@ -79,8 +137,36 @@ impl ClientBuilder {
         self
     }
 
+    /// Timeouts (see [`Timeouts`] for the defaults).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The retry policy (see [`RetryPolicy`] for what is retried by default);
+    /// [`RetryPolicy::none`] makes every call exactly one request.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Client-side pacing, shared by every clone of the client. Default [`Pacing::Off`].
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = Some(pacing);
+        self
+    }
+
+    /// The clock for retry waits, pacing and the overall deadline. Default: real time.
+    /// Tests inject [`ManualClock`](crate::time::ManualClock) or
+    /// [`ScaledClock`](crate::time::ScaledClock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
     /// Builds the client. Fails with [`Error::Config`] when no token was given, the base URL
-    /// is not an `http(s)` URL, or the HTTP client cannot be set up.
+    /// is not an `http(s)` URL, a timeout is zero, `max_attempts` is zero, the pacing rate
+    /// is zero, or the HTTP client cannot be set up.
     pub fn build(self) -> Result<Client, Error> {
         let token = self.token.ok_or_else(|| {
             Error::Config(
@@ -90,6 +176,7 @@ impl ClientBuilder {
             )
         })?;
         let base_url = resolve_base_url(self.base_url)?;
+        check_limits(&self.timeouts, &self.retry, self.pacing)?;
 
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, token.authorization_header());
@@ -98,14 +185,56 @@ impl ClientBuilder {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .default_headers(headers)
+            .connect_timeout(self.timeouts.connect)
             .build()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
 
         let state = ClientState {
-            shared: Arc::new(Shared::default()),
+            shared: Arc::new(Shared {
+                retry: self.retry,
+                timeouts: self.timeouts,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                pacer: self.pacing.and_then(Pacer::new),
+                last_rate_limit: Mutex::new(None),
+            }),
         };
         Ok(Client::new_with_client(&base_url, http, state))
     }
+}
+
+fn check_limits(
+    timeouts: &Timeouts,
+    retry: &RetryPolicy,
+    pacing: Option<Pacing>,
+) -> Result<(), Error> {
+    for (name, value) in [
+        ("connect", timeouts.connect),
+        ("attempt", timeouts.attempt),
+        ("overall", timeouts.overall),
+    ] {
+        if value.is_zero() {
+            return Err(Error::Config(format!(
+                "the {name} timeout is zero: every request would time out; use a positive duration"
+            )));
+        }
+    }
+    if retry.max_attempts == 0 {
+        return Err(Error::Config(
+            "RetryPolicy::max_attempts is 0: it counts the first attempt too, so use 1 for no retries (RetryPolicy::none())".into(),
+        ));
+    }
+    if let Some(
+        Pacing::Fixed { per_minute: 0 }
+        | Pacing::Adaptive {
+            initial_per_minute: 0,
+        },
+    ) = pacing
+    {
+        return Err(Error::Config(
+            "the pacing rate is 0 requests per minute; use a positive rate or Pacing::Off".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The base URL to use: the one set in code, else `WEBFLOW_API_BASE_URL`, else the default;

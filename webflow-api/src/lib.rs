@@ -28,16 +28,18 @@ mod item;
 pub mod mock;
 mod rate_limit;
 pub mod retry;
+pub mod time;
 
 pub use auth::{ApiToken, TOKEN_ENV};
-pub use config::{BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT_VALUE};
+pub use config::{BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, Timeouts, USER_AGENT_VALUE};
 pub use create::{CreateLiveItem, CreateLiveItems, MAX_ITEMS_PER_REQUEST};
 pub use error::{
     ApiError, BODY_EXCERPT_LIMIT, Error, ErrorCode, TimeoutError, TimeoutKind, TransportError,
     UndecodableResponse,
 };
 pub use hooks::ClientState;
-pub use rate_limit::RateLimit;
+pub use rate_limit::{Pacing, RateLimit};
+pub use retry::RetryPolicy;
 pub use types::{
     BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData,
     CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData, WebflowError,
