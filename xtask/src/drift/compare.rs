@@ -50,8 +50,8 @@ pub struct Difference {
     pub ours: String,
     /// The id of the deviation that explains it, once matched.
     pub explained_by: Option<String>,
-    /// The id of a stale deviation that would have explained it.
-    pub under_stale: Option<String>,
+    /// A stale deviation that covers its spot: `(id, what changed upstream there)`.
+    pub under_stale: Option<(String, String)>,
 }
 
 /// Who produces the values a schema describes: the server (responses) or the client
@@ -1418,5 +1418,150 @@ fn stricter(key: &str, upstream: Option<&Value>, ours: Option<&Value>) -> Option
                 Some(Side::Ours)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::drift::model::Document;
+
+    /// The differences between two schemas in `direction`, as `(class, description)`.
+    fn differences(upstream: Value, ours: Value, direction: Direction) -> Vec<(Class, String)> {
+        let (u_root, o_root) = (json!({ "s": upstream }), json!({ "s": ours }));
+        let u = Document::new(&u_root)
+            .schema(&u_root["s"], &Loc::document("/s"))
+            .unwrap();
+        let o = Document::new(&o_root)
+            .schema(&o_root["s"], &Loc::document("/s"))
+            .unwrap();
+        let mut comparer = Comparer { out: Vec::new() };
+        comparer.schema("s", &u, &o, direction);
+        comparer
+            .out
+            .into_iter()
+            .filter(|d| d.class != Class::Cosmetic)
+            .map(|d| (d.class, d.description))
+            .collect()
+    }
+
+    #[test]
+    fn nullable_spellings_are_equal() {
+        let ours = json!({"type": "string", "nullable": true});
+        for upstream in [
+            json!({"type": ["string", "null"]}),
+            json!({"type": "string", "nullable": true}),
+            json!({"oneOf": [{"type": "string"}, {"type": "null"}]}),
+        ] {
+            assert_eq!(differences(upstream, ours.clone(), Direction::Response), []);
+        }
+    }
+
+    #[test]
+    fn a_new_value_of_a_closed_response_enum_breaks_decoding() {
+        let found = differences(
+            json!({"enum": ["a", "b", "c"]}),
+            json!({"enum": ["a", "b"]}),
+            Direction::Response,
+        );
+        assert_eq!(
+            found,
+            [(
+                Class::Breaking,
+                "enum values differ: upstream adds `c`".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_new_value_of_a_request_enum_is_additive() {
+        let found = differences(
+            json!({"enum": ["a", "b", "c"]}),
+            json!({"enum": ["a", "b"]}),
+            Direction::Request,
+        );
+        assert_eq!(
+            found,
+            [(
+                Class::Additive,
+                "enum values differ: upstream adds `c`".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_response_property_that_became_required_in_ours_only_breaks() {
+        let upstream = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let ours =
+            json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}});
+        let found = differences(upstream, ours, Direction::Response);
+        assert_eq!(
+            found,
+            [(
+                Class::Breaking,
+                "ours requires `a`; upstream makes it optional".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_new_property_is_breaking_when_ours_rejects_unknown_properties() {
+        let upstream = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let ours = json!({"type": "object", "additionalProperties": false});
+        let found = differences(upstream, ours, Direction::Response);
+        assert_eq!(
+            found,
+            [
+                (
+                    Class::Breaking,
+                    "upstream sends a new property `a`, and ours rejects unknown properties"
+                        .to_string()
+                ),
+                (
+                    Class::Breaking,
+                    "`additionalProperties` is unspecified upstream, `false` in ours".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn integers_fit_in_numbers_but_not_the_other_way_round() {
+        let number = json!({"type": "number"});
+        let integer = json!({"type": "integer"});
+        let widened = differences(integer.clone(), number.clone(), Direction::Response);
+        assert_eq!(
+            widened,
+            [(
+                Class::Additive,
+                "type is `integer` upstream, `number` in ours".to_string()
+            )]
+        );
+        let narrowed = differences(number, integer, Direction::Response);
+        assert_eq!(
+            narrowed,
+            [(
+                Class::Breaking,
+                "type is `number` upstream, `integer` in ours".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_tighter_upstream_bound_on_a_request_breaks() {
+        let found = differences(
+            json!({"type": "array", "maxItems": 50}),
+            json!({"type": "array", "maxItems": 100}),
+            Direction::Request,
+        );
+        assert_eq!(
+            found,
+            [(
+                Class::Breaking,
+                "`maxItems` is `50` upstream, `100` in ours".to_string()
+            )]
+        );
     }
 }

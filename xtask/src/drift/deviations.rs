@@ -46,16 +46,11 @@ impl Deviation {
             Expected::PerPointer(values) => values.get(pointer),
         }
     }
+}
 
-    /// Whether a difference at `pointer` (in `scope`) is at or below one of this entry's
-    /// pointers.
-    fn covers(&self, scope: Scope, pointer: &str) -> bool {
-        scope == self.scope
-            && self.pointers.iter().any(|p| {
-                pointer == p
-                    || (pointer.starts_with(p.as_str()) && pointer[p.len()..].starts_with('/'))
-            })
-    }
+/// Whether `pointer` is `base` or below it (token-wise).
+fn at_or_below(pointer: &str, base: &str) -> bool {
+    pointer == base || (pointer.starts_with(base) && pointer[base.len()..].starts_with('/'))
 }
 
 #[derive(Debug)]
@@ -72,6 +67,8 @@ pub struct Mismatch {
     pub recorded: Option<Value>,
     /// `None`: absent upstream now.
     pub now: Option<Value>,
+    /// What changed, in words.
+    pub change: String,
 }
 
 /// What became of each deviation in this run.
@@ -200,7 +197,9 @@ fn parse_entry(entry: &Value) -> Result<Deviation, String> {
 
 /// Checks every deviation against upstream (`operation` is upstream's canonical
 /// operation, `document` its whole document), then marks each difference with the
-/// deviation that explains it. A stale deviation explains nothing.
+/// deviation that explains it. A difference is explained only below a pointer whose
+/// recorded value still matches; below a mismatched pointer it stays unexplained and
+/// names the stale deviation.
 pub fn apply(
     deviations: &Deviations,
     operation: &Value,
@@ -221,20 +220,30 @@ pub fn apply(
                     pointer: pointer.clone(),
                     recorded: recorded.cloned(),
                     now: now.cloned(),
+                    change: change(recorded, now),
                 });
             }
         }
         let mut explains = 0;
         for difference in differences.iter_mut() {
-            if difference.explained_by.is_none()
-                && deviation.covers(difference.upstream.scope, &difference.upstream.relative)
-            {
-                if mismatches.is_empty() {
-                    difference.explained_by = Some(deviation.id.clone());
-                    explains += 1;
-                } else if difference.under_stale.is_none() {
-                    difference.under_stale = Some(deviation.id.clone());
-                }
+            let at = &difference.upstream;
+            if difference.explained_by.is_some() || at.scope != deviation.scope {
+                continue;
+            }
+            let Some(pointer) = deviation
+                .pointers
+                .iter()
+                .find(|p| at_or_below(&at.relative, p))
+            else {
+                continue;
+            };
+            if let Some(mismatch) = mismatches.iter().find(|m| &m.pointer == pointer) {
+                difference
+                    .under_stale
+                    .get_or_insert_with(|| (deviation.id.clone(), mismatch.change.clone()));
+            } else {
+                difference.explained_by = Some(deviation.id.clone());
+                explains += 1;
             }
         }
         statuses.push(DeviationStatus {
@@ -245,4 +254,60 @@ pub fn apply(
         });
     }
     statuses
+}
+
+/// Longest value quoted in a change description.
+const QUOTED_VALUE_CHARS: usize = 120;
+
+fn quote(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > QUOTED_VALUE_CHARS {
+        let cut: String = text.chars().take(QUOTED_VALUE_CHARS).collect();
+        format!("`{cut}…`")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+/// What changed between the recorded upstream value and today's, in words.
+pub fn change(recorded: Option<&Value>, now: Option<&Value>) -> String {
+    match (recorded, now) {
+        (Some(_), None) => "upstream no longer has anything here".into(),
+        (None, Some(now)) => format!("upstream now has {}", quote(now)),
+        (Some(Value::Array(old)), Some(Value::Array(new))) => {
+            let added: Vec<String> = new.iter().filter(|v| !old.contains(v)).map(quote).collect();
+            let dropped: Vec<String> = old.iter().filter(|v| !new.contains(v)).map(quote).collect();
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(format!("upstream adds {}", added.join(", ")));
+            }
+            if !dropped.is_empty() {
+                parts.push(format!("upstream drops {}", dropped.join(", ")));
+            }
+            if parts.is_empty() {
+                parts.push("the same entries in another order".into());
+            }
+            parts.join("; ")
+        }
+        (Some(Value::Object(old)), Some(Value::Object(new))) => {
+            let mut parts = Vec::new();
+            for (key, value) in new {
+                match old.get(key) {
+                    None => parts.push(format!("adds `{key}: {}`", quote(value).trim_matches('`'))),
+                    Some(before) if before != value => parts.push(format!(
+                        "`{key}` was {}, now {}",
+                        quote(before),
+                        quote(value)
+                    )),
+                    Some(_) => {}
+                }
+            }
+            for key in old.keys().filter(|key| !new.contains_key(*key)) {
+                parts.push(format!("drops `{key}`"));
+            }
+            format!("upstream {}", parts.join("; "))
+        }
+        (Some(old), Some(new)) => format!("was {}, now {}", quote(old), quote(new)),
+        (None, None) => String::new(),
+    }
 }

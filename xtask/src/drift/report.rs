@@ -115,12 +115,25 @@ fn shown_value(value: Option<&Value>) -> String {
     }
 }
 
+/// The change, then upstream's value in full (to paste into the deviations file).
 fn mismatch_text(mismatch: &Mismatch) -> String {
-    format!(
-        "recorded {}, upstream now {}",
-        shown_value(mismatch.recorded.as_ref()),
-        shown_value(mismatch.now.as_ref())
-    )
+    let now = mismatch
+        .now
+        .as_ref()
+        .map_or_else(|| "absent".to_string(), Value::to_string);
+    format!("{}\n      upstream now: {now}", mismatch.change)
+}
+
+/// What to do about an unexplained difference; under a stale deviation, first revisit it.
+fn action(difference: &Difference) -> String {
+    match &difference.under_stale {
+        Some((id, _)) => format!(
+            "Revisit the deviation `{id}`: if its reason still holds, update its recorded upstream value; \
+             otherwise: {}",
+            difference.action
+        ),
+        None => difference.action.clone(),
+    }
 }
 
 /// The unexplained differences listed: breaking and additive ones, then cosmetic ones.
@@ -176,10 +189,13 @@ pub fn text(outcome: &Outcome) -> String {
                 "            ours:     {}",
                 display_pointer(&difference.ours)
             );
-            if let Some(id) = &difference.under_stale {
-                let _ = writeln!(out, "            (the stale deviation `{id}` explained it)");
+            if let Some((id, change)) = &difference.under_stale {
+                let _ = writeln!(
+                    out,
+                    "            stale:    `{id}` covers this spot, but {change}"
+                );
             }
-            let _ = writeln!(out, "            to do:    {}", difference.action);
+            let _ = writeln!(out, "            to do:    {}", action(difference));
         }
     }
     let stale: Vec<&DeviationStatus> = outcome.stale().collect();
@@ -209,7 +225,7 @@ pub fn text(outcome: &Outcome) -> String {
             "\nExpected differences ({}, explained by deviations):",
             explained.len()
         );
-        for status in outcome.deviations.iter().filter(|s| !s.is_stale()) {
+        for status in &outcome.deviations {
             let mine: Vec<&&Difference> = explained
                 .iter()
                 .filter(|d| d.explained_by.as_deref() == Some(status.id.as_str()))
@@ -275,7 +291,7 @@ pub fn json(outcome: &Outcome) -> String {
                 "relative_to": d.upstream.scope.name(),
                 "ours_pointer": d.ours,
                 "explained_by": d.explained_by,
-                "stale_deviation": d.under_stale,
+                "stale_deviation": d.under_stale.as_ref().map(|(id, _)| id),
             })
         })
         .collect();
@@ -286,7 +302,9 @@ pub fn json(outcome: &Outcome) -> String {
             let mismatches: Vec<Value> = s
                 .mismatches
                 .iter()
-                .map(|m| json!({ "pointer": m.pointer, "recorded": m.recorded, "upstream_now": m.now }))
+                .map(|m| {
+                    json!({ "pointer": m.pointer, "change": m.change, "recorded": m.recorded, "upstream_now": m.now })
+                })
                 .collect();
             json!({
                 "id": s.id,
@@ -375,8 +393,8 @@ pub fn markdown(outcome: &Outcome) -> String {
         let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
         for d in &serious {
             let mut what = cell(&d.description);
-            if let Some(id) = &d.under_stale {
-                let _ = write!(what, " (the stale deviation `{id}` explained it)");
+            if let Some((id, change)) = &d.under_stale {
+                let _ = write!(what, " (stale deviation `{id}`: {})", cell(change));
             }
             let _ = writeln!(
                 out,
@@ -386,7 +404,7 @@ pub fn markdown(outcome: &Outcome) -> String {
                 what,
                 code_cell(&outcome.upstream_place(d)),
                 code_cell(display_pointer(&d.ours)),
-                cell(&d.action)
+                cell(&action(d))
             );
         }
         let _ = writeln!(out);
@@ -394,15 +412,19 @@ pub fn markdown(outcome: &Outcome) -> String {
     let stale: Vec<&DeviationStatus> = outcome.stale().collect();
     if !stale.is_empty() {
         let _ = writeln!(out, "### Stale deviations\n\n{STALE_HELP}\n");
-        let _ = writeln!(out, "| Deviation | Pointer | Recorded | Upstream now |");
-        let _ = writeln!(out, "| --- | --- | --- | --- |");
+        let _ = writeln!(
+            out,
+            "| Deviation | Pointer | What changed | Recorded | Upstream now |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
         for status in stale {
             for m in &status.mismatches {
                 let _ = writeln!(
                     out,
-                    "| `{}` | {} | {} | {} |",
+                    "| `{}` | {} | {} | {} | {} |",
                     status.id,
                     code_cell(&format!("{} ({})", m.pointer, status.scope.name())),
+                    cell(&m.change),
                     code_cell(&shown_value(m.recorded.as_ref())),
                     code_cell(&shown_value(m.now.as_ref()))
                 );
