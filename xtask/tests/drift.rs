@@ -185,12 +185,25 @@ mod base {
 mod variants {
     use super::*;
 
-    /// Applies one RFC 6902 operation (`add`, `replace`, `remove`).
+    /// Applies one RFC 6902 operation (`add`, `replace`, `remove`, `move`).
     fn apply(document: &mut Value, operation: &Value) {
         let op = operation["op"].as_str().expect("op");
         let path = operation["path"].as_str().expect("path");
         let (parent_path, last) = path.rsplit_once('/').expect("a pointer below the root");
         let last = last.replace("~1", "/").replace("~0", "~");
+        if op == "move" {
+            let from = operation["from"].as_str().expect("from");
+            let value = document
+                .pointer(from)
+                .unwrap_or_else(|| panic!("move {from}: nothing there"))
+                .clone();
+            apply(document, &serde_json::json!({"op": "remove", "path": from}));
+            apply(
+                document,
+                &serde_json::json!({"op": "add", "path": path, "value": value}),
+            );
+            return;
+        }
         let parent = document
             .pointer_mut(parent_path)
             .unwrap_or_else(|| panic!("{op} {path}: no parent"));
@@ -299,8 +312,9 @@ mod variants {
         }
     }
 
-    const VARIANTS: [&str; 16] = [
+    const VARIANTS: [&str; 17] = [
         "external-reference-nullable",
+        "moved-operation",
         "new-error-code",
         "new-optional-query-parameter",
         "new-optional-request-property",

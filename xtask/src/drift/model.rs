@@ -323,7 +323,7 @@ impl Schema {
             && self.recursive.is_none()
     }
 
-    /// A short human name: the title, else the last pointer token of where it lives.
+    /// The schema's `title`, if it has one.
     pub fn title(&self) -> Option<&str> {
         self.annotations.get("title").and_then(Value::as_str)
     }
@@ -498,8 +498,8 @@ impl<'a> Document<'a> {
         }
     }
 
-    /// Reads the operation `method` of the path item `path` (the path item found at
-    /// `item_loc`, the operation at `op_loc`).
+    /// Reads the operation `method` of the path item `path`, with the path item's own
+    /// parameters (the operation's win on the same name and location).
     pub fn operation(&mut self, path: &str, method: &str) -> Result<Operation, ModelError> {
         let root = self.root;
         let item_pointer = format!("/paths/{}", escape_token(path));
@@ -552,15 +552,12 @@ impl<'a> Document<'a> {
             request_body,
             responses,
             security,
+            // The operationId is compared where the operation is found (`drift::check`).
             annotations: annotations(op)
                 .into_iter()
                 .chain(
                     op.get("tags")
                         .map(|tags| ("tags".to_string(), tags.clone())),
-                )
-                .chain(
-                    op.get("operationId")
-                        .map(|id| ("operationId".to_string(), id.clone())),
                 )
                 .collect(),
         })
