@@ -66,7 +66,10 @@ fn any_status_and_body_through_the_client_never_panics() {
             let outcome = runtime.block_on(create.into_future());
             if let Err(Error::UndecodableResponse(bad)) = &outcome {
                 prop_assert!(bad.excerpt.chars().count() <= webflow_api::BODY_EXCERPT_LIMIT + 1);
-                prop_assert_eq!(bad.body_len, body.len());
+                // 204, 205 and 304 answers carry no body on the wire, whatever the mock was given.
+                if ![204, 205, 304].contains(&status) {
+                    prop_assert_eq!(bad.body_len, body.len());
+                }
             }
             if (200..300).contains(&status) && outcome.is_ok() {
                 prop_assert!(serde_json::from_slice::<CreatedLiveItems>(&body).is_ok());

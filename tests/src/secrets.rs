@@ -31,8 +31,36 @@ impl Captured {
     }
 }
 
-#[tokio::test]
-async fn tracing_has_a_span_per_attempt_and_never_the_token_or_body() {
+/// Set in the child process that runs the traced create on its own.
+const TRACING_CHILD: &str = "WEBFLOW_API_TESTS_TRACING_CHILD";
+
+/// Tracing's per-callsite interest cache is process-wide, and the other tests create spans
+/// on other threads at the same time; a scoped subscriber can then miss this test's spans.
+/// So the traced create runs alone, in a child process with a global subscriber.
+#[test]
+fn tracing_has_a_span_per_attempt_and_never_the_token_or_body() {
+    if std::env::var_os(TRACING_CHILD).is_some() {
+        traced_create_in_this_process();
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "secrets::tracing_has_a_span_per_attempt_and_never_the_token_or_body",
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(TRACING_CHILD, "1")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the traced create failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn traced_create_in_this_process() {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -41,20 +69,26 @@ async fn tracing_has_a_span_per_attempt_and_never_the_token_or_body() {
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    let mock = MockWebflow::start().await;
-    mock.push_fault(Fault::instead(
-        MockResponse::webflow_error(429, "too_many_requests", "Too Many Requests", json!([]))
-            .header("retry-after", "1"),
-    ));
-    let (client, _clock) = client_with_manual_clock(&mock.base_url(), RetryPolicy::default());
-    let item =
-        NewItem::new("Secret launch", "secret-launch").field("private-note", "body-marker-5e1f");
-    client
-        .create_live_item(MockWebflow::COLLECTION_ID, item)
-        .await
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
         .unwrap();
+    runtime.block_on(async {
+        let mock = MockWebflow::start().await;
+        mock.push_fault(Fault::instead(
+            MockResponse::webflow_error(429, "too_many_requests", "Too Many Requests", json!([]))
+                .header("retry-after", "1"),
+        ));
+        let (client, _clock) = client_with_manual_clock(&mock.base_url(), RetryPolicy::default());
+        let item = NewItem::new("Secret launch", "secret-launch")
+            .field("private-note", "body-marker-5e1f");
+        client
+            .create_live_item(MockWebflow::COLLECTION_ID, item)
+            .await
+            .unwrap();
+    });
 
     let logs = captured.text();
     for expected in [

@@ -5,6 +5,7 @@
 //! tool quick to build.
 
 mod codegen;
+mod drift;
 mod spec_file;
 
 use std::path::PathBuf;
@@ -17,12 +18,18 @@ commands:
   codegen [--check]   regenerate webflow-api/src/generated.rs from spec/webflow-create-live.yaml;
                       with --check, write nothing and fail with a diff when the file is stale
     [--spec PATH] [--out PATH]   (for testing) use another spec or output file
+  drift --upstream PATH|URL [--format text|json|markdown] [--verbose]
+                      compare Webflow's published create-item-live (a file, or an https URL)
+                      with the fragment; exit 0 when spec/deviations.yaml explains every
+                      difference, 1 on unexplained drift or stale deviations, 2 when it cannot run
+    [--spec PATH] [--deviations PATH]   (for testing) use another fragment or deviations file
 ";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("codegen") => run_codegen(&args[1..]),
+        Some("drift") => drift::command(&args[1..]).unwrap_or_else(|message| usage_error(&message)),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
