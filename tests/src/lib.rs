@@ -8,6 +8,8 @@
 mod support;
 
 #[cfg(test)]
+mod bulk;
+#[cfg(test)]
 mod client_config;
 #[cfg(test)]
 mod decoding;

@@ -2,14 +2,22 @@
 //! the same local HTTP server on 127.0.0.1, in the same run.
 //!
 //! `cargo bench -p webflow-api --bench create`
+//!
+//! Both send the same bytes (method, path, headers, JSON body) with the same timeout, and
+//! decode the same response type. After criterion's two measurements, an interleaved run
+//! (client and hand-built calls alternating, in rounds) prints the overhead ratio, which
+//! machine-load drift between criterion's two measurements cannot skew.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use criterion::{Criterion, criterion_group};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use webflow_api::{ApiToken, Client, CollectionItem, NewItem, RetryPolicy};
+use tokio::runtime::Runtime;
+use webflow_api::{ApiToken, Client, CreatedLiveItems, NewItem, RetryPolicy};
 
 const COLLECTION_ID: &str = "6520d7b1a3c4e5f60718293a";
 
@@ -73,61 +81,143 @@ fn item() -> NewItem {
         )
 }
 
-fn create_one(c: &mut Criterion) {
+struct Setup {
+    runtime: Runtime,
+    client: Client,
+    raw: reqwest::Client,
+    url: String,
+}
+
+fn setup() -> Setup {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let base_url = runtime.block_on(serve());
-
     let client = Client::builder()
         .token(ApiToken::new("bench-token").unwrap())
         .base_url(&base_url)
         .retry_policy(RetryPolicy::default())
         .build()
         .unwrap();
-
+    // The hand-built client sends the same headers as the generated one.
     let mut headers = HeaderMap::new();
     let mut authorization = HeaderValue::from_static("Bearer bench-token");
     authorization.set_sensitive(true);
     headers.insert(AUTHORIZATION, authorization);
-    headers.insert(USER_AGENT, HeaderValue::from_static("hand-built"));
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(
+        USER_AGENT,
+        HeaderValue::from_static(webflow_api::USER_AGENT_VALUE),
+    );
     let raw = reqwest::Client::builder()
         .default_headers(headers)
         .build()
         .unwrap();
     let url = format!("{base_url}/collections/{COLLECTION_ID}/items/live");
+    Setup {
+        runtime,
+        client,
+        raw,
+        url,
+    }
+}
 
+async fn through_client(client: &Client) {
+    let created = client
+        .create_live_item(COLLECTION_ID, item())
+        .await
+        .unwrap();
+    assert_eq!(created.field_data.slug, "blue-mug");
+}
+
+async fn hand_built(raw: &reqwest::Client, url: &str) {
+    let body = serde_json::to_vec(&item()).unwrap();
+    let response = raw
+        .post(url)
+        .header(ACCEPT, "application/json")
+        .header(HeaderName::from_static("api-version"), "2.0.0")
+        .header(CONTENT_TYPE, "application/json")
+        .timeout(Duration::from_secs(60))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let bytes = response.bytes().await.unwrap();
+    let created: CreatedLiveItems = serde_json::from_slice(&bytes).unwrap();
+    assert!(matches!(created, CreatedLiveItems::CollectionItem(_)));
+}
+
+fn create_one(c: &mut Criterion) {
+    let Setup {
+        runtime,
+        client,
+        raw,
+        url,
+    } = setup();
     let mut group = c.benchmark_group("create_one_item");
     group.measurement_time(Duration::from_secs(8));
     group.bench_function("webflow_api_client", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let created = client
-                .create_live_item(COLLECTION_ID, item())
-                .await
-                .unwrap();
-            assert_eq!(created.field_data.slug, "blue-mug");
-        })
+        b.to_async(&runtime).iter(|| through_client(&client))
     });
     group.bench_function("hand_built_reqwest", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let body = serde_json::to_vec(&item()).unwrap();
-            let response = raw
-                .post(&url)
-                .header(CONTENT_TYPE, "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status().as_u16(), 202);
-            let bytes = response.bytes().await.unwrap();
-            let created: CollectionItem = serde_json::from_slice(&bytes).unwrap();
-            assert_eq!(created.field_data.slug, "blue-mug");
-        })
+        b.to_async(&runtime).iter(|| hand_built(&raw, &url))
     });
     group.finish();
 }
 
+/// Alternating rounds of 200 calls each way; prints the median of the per-round ratios.
+fn interleaved_ratio() {
+    let Setup {
+        runtime,
+        client,
+        raw,
+        url,
+    } = setup();
+    runtime.block_on(async {
+        for _ in 0..500 {
+            through_client(&client).await;
+            hand_built(&raw, &url).await;
+        }
+        let mut ratios = Vec::new();
+        let (mut client_total, mut raw_total) = (Duration::ZERO, Duration::ZERO);
+        for round in 0..30 {
+            let mut times = [Duration::ZERO; 2];
+            // Alternate which side goes first, so neither always runs on a warmer cache.
+            for side in if round % 2 == 0 { [0, 1] } else { [1, 0] } {
+                let started = Instant::now();
+                for _ in 0..200 {
+                    if side == 0 {
+                        through_client(&client).await;
+                    } else {
+                        hand_built(&raw, &url).await;
+                    }
+                }
+                times[side] = started.elapsed();
+            }
+            client_total += times[0];
+            raw_total += times[1];
+            ratios.push(times[0].as_secs_f64() / times[1].as_secs_f64());
+        }
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "interleaved: client {:.1} µs/call, hand-built {:.1} µs/call, overhead ratio median {:.3} (rounds: min {:.3}, max {:.3})",
+            client_total.as_secs_f64() * 1e6 / 6000.0,
+            raw_total.as_secs_f64() * 1e6 / 6000.0,
+            ratios[ratios.len() / 2],
+            ratios[0],
+            ratios[ratios.len() - 1]
+        );
+    });
+}
+
 criterion_group!(benches, create_one);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo test --benches` runs bench binaries without `--bench`: skip the long part then.
+    if std::env::args().any(|a| a == "--bench") {
+        interleaved_ratio();
+    }
+}

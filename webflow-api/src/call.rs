@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 
 use crate::error::TimeoutKind;
+use crate::rate_limit::RateLimit;
 
 tokio::task_local! {
     static CURRENT: Arc<Mutex<CallRecord>>;
@@ -26,8 +26,8 @@ pub(crate) struct CallRecord {
     pub(crate) throttled: u32,
     /// Status of the last answer.
     pub(crate) status: Option<StatusCode>,
-    /// Headers of the last answer.
-    pub(crate) headers: Option<HeaderMap>,
+    /// The rate-limit headers of the last answer.
+    pub(crate) rate_limit: Option<RateLimit>,
     /// When the last answer arrived, by the client's clock.
     pub(crate) received_at: Option<SystemTime>,
     /// The timeout applied to the last attempt, and which limit it came from.
@@ -45,7 +45,7 @@ impl CallRecord {
 pub(crate) async fn recorded<F: Future>(call: F) -> (F::Output, CallRecord) {
     let record = Arc::new(Mutex::new(CallRecord::default()));
     let output = CURRENT.scope(record.clone(), call).await;
-    let record = record.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let record = std::mem::take(&mut *record.lock().unwrap_or_else(|e| e.into_inner()));
     (output, record)
 }
 

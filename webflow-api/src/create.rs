@@ -107,18 +107,22 @@ impl<'a> IntoFuture for CreateLiveItem<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let created = self.request.send().await?.value;
-            let mut items = created.into_items();
-            match items.len() {
-                1 => Ok(items.remove(0)),
-                n => Err(Error::UndecodableResponse(Box::new(
-                    UndecodableResponse::new(
+            match self.request.send().await?.value {
+                CreatedLiveItems::CollectionItem(item) => Ok(item),
+                CreatedLiveItems::BulkCollectionItems(mut list) if list.items.len() == 1 => {
+                    Ok(list.items.remove(0))
+                }
+                CreatedLiveItems::BulkCollectionItems(list) => Err(Error::UndecodableResponse(
+                    Box::new(UndecodableResponse::new(
                         None,
                         b"",
-                        format!("one item was sent but the answer holds {n}"),
+                        format!(
+                            "one item was sent but the answer holds {}",
+                            list.items.len()
+                        ),
                         None,
-                    ),
-                ))),
+                    )),
+                )),
             }
         })
     }
@@ -142,10 +146,11 @@ pub(crate) struct CreateRequest<'a> {
     pub(crate) skip_invalid_files: Option<bool>,
 }
 
-/// A successful create.
+/// A successful create and what the call saw on the way.
 #[derive(Debug)]
 pub(crate) struct Created {
     pub(crate) value: CreatedLiveItems,
+    pub(crate) record: CallRecord,
 }
 
 impl<'a> CreateRequest<'a> {
@@ -183,13 +188,15 @@ impl<'a> CreateRequest<'a> {
         if let Some(skip) = self.skip_invalid_files {
             builder = builder.skip_invalid_files(skip);
         }
-        let (result, record) = call::recorded(builder.send()).await;
+        // Boxed so that the (large) request future is not moved by value into the scope.
+        let (result, record) = call::recorded(Box::pin(builder.send())).await;
         match result {
             Ok(response) => Ok(Created {
                 value: response.into_inner(),
+                record,
             }),
             Err(error) => match map_generated_error(error, &record).await {
-                Ok(value) => Ok(Created { value }),
+                Ok(value) => Ok(Created { value, record }),
                 Err(error) => Err((error, record)),
             },
         }
@@ -205,6 +212,13 @@ pub(crate) fn validate_collection_id(id: &str) -> Result<(), Error> {
              (Webflow Designer > CMS > collection settings, or GET /sites/{site_id}/collections)"
                 .into(),
         ));
+    }
+    // The usual shape (hex, or letters, digits, `-` and `_`) needs no closer look.
+    if id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(());
     }
     if let Some(bad) = id
         .chars()
@@ -224,13 +238,41 @@ pub(crate) fn validate_collection_id(id: &str) -> Result<(), Error> {
 }
 
 fn validate_body(body: &CreateLiveItemsBody) -> Result<(), Error> {
-    if let CreateLiveItemsBody::BulkNewItems(list) = body {
-        let n = list.items.len();
-        if n == 0 || n > MAX_ITEMS_PER_REQUEST {
+    match body {
+        CreateLiveItemsBody::NewItem(item) => validate_item(item),
+        CreateLiveItemsBody::BulkNewItems(list) => {
+            let n = list.items.len();
+            if n == 0 || n > MAX_ITEMS_PER_REQUEST {
+                return Err(Error::InvalidInput(format!(
+                    "a bulk create takes 1 to {MAX_ITEMS_PER_REQUEST} items, got {n}; to create any \
+                     number of items use Client::bulk_create_live, which splits them into requests of \
+                     at most {MAX_ITEMS_PER_REQUEST}"
+                )));
+            }
+            for (position, item) in list.items.iter().enumerate() {
+                validate_item(item).map_err(|e| match e {
+                    Error::InvalidInput(message) => {
+                        Error::InvalidInput(format!("item {position}: {message}"))
+                    }
+                    other => other,
+                })?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Webflow requires a name and a slug on every item.
+pub(crate) fn validate_item(item: &NewItem) -> Result<(), Error> {
+    for (field, value) in [
+        ("name", &item.field_data.name),
+        ("slug", &item.field_data.slug),
+    ] {
+        if value.trim().is_empty() {
             return Err(Error::InvalidInput(format!(
-                "a bulk create takes 1 to {MAX_ITEMS_PER_REQUEST} items, got {n}; to create any \
-                 number of items use Client::bulk_create_live, which splits them into requests of \
-                 at most {MAX_ITEMS_PER_REQUEST}"
+                "the item's {field} is empty (slug {:?}); every item needs a non-empty fieldData.name and \
+                 fieldData.slug",
+                item.field_data.slug
             )));
         }
     }
@@ -255,7 +297,7 @@ pub(crate) async fn map_generated_error(
             api_error(status, response.into_inner(), &headers, record)
         }
         G::InvalidResponsePayload(body, e) => {
-            undecodable(record.status, &body, e, record.headers.as_ref())
+            undecodable(record.status, &body, e, record.rate_limit)
         }
         G::UnexpectedResponse(response) => {
             let status = response.status();
@@ -280,7 +322,7 @@ fn decode_unexpected(
 ) -> Result<CreatedLiveItems, Error> {
     if status.is_success() {
         return serde_json::from_slice(&body)
-            .map_err(|e| undecodable(Some(status), &body, e, Some(headers)));
+            .map_err(|e| undecodable(Some(status), &body, e, RateLimit::from_headers(headers)));
     }
     match serde_json::from_slice::<WebflowError>(&body) {
         Ok(parsed) if parsed.code.is_some() || parsed.message.is_some() => {
@@ -290,9 +332,14 @@ fn decode_unexpected(
             Some(status),
             &body,
             "not a Webflow error body",
-            Some(headers),
+            RateLimit::from_headers(headers),
         )),
-        Err(e) => Err(undecodable(Some(status), &body, e, Some(headers))),
+        Err(e) => Err(undecodable(
+            Some(status),
+            &body,
+            e,
+            RateLimit::from_headers(headers),
+        )),
     }
 }
 
@@ -315,9 +362,8 @@ fn undecodable(
     status: Option<StatusCode>,
     body: &[u8],
     reason: impl std::fmt::Display,
-    headers: Option<&HeaderMap>,
+    rate_limit: Option<RateLimit>,
 ) -> Error {
-    let rate_limit = headers.and_then(RateLimit::from_headers);
     Error::UndecodableResponse(Box::new(UndecodableResponse::new(
         status, body, reason, rate_limit,
     )))

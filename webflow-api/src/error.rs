@@ -334,9 +334,13 @@ fn describe_detail(detail: &Value) -> String {
 }
 
 pub(crate) fn request_id(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    ["x-request-id", "x-webflow-request-id", "request-id"]
+    const NAMES: [reqwest::header::HeaderName; 2] = [
+        reqwest::header::HeaderName::from_static("x-request-id"),
+        reqwest::header::HeaderName::from_static("x-webflow-request-id"),
+    ];
+    NAMES
         .iter()
-        .find_map(|name| headers.get(*name))
+        .find_map(|name| headers.get(name))
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }

@@ -69,8 +69,8 @@ impl Client {
 
 impl ClientHooks<ClientState> for Client {
     /// Sends the request, retrying as the [`RetryPolicy`] decides. Each attempt waits for its
-    /// pacing slot, gets the smaller of the per-attempt timeout and what is left of the
-    /// overall deadline, and reads the whole answer within that time.
+    /// pacing slot and gets the smaller of the per-attempt timeout and what is left of the
+    /// overall deadline, for sending and for reading the whole answer.
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -79,8 +79,6 @@ impl ClientHooks<ClientState> for Client {
         let shared = &*self.inner.shared;
         let clock = &*shared.clock;
         let started = clock.now();
-        let method = request.method().clone();
-        let path = request.url().path().to_owned();
         let mut next = request;
         let mut attempt = 0u32;
         loop {
@@ -99,7 +97,11 @@ impl ClientHooks<ClientState> for Client {
                     clock.sleep(wait).await;
                 }
             }
-            let elapsed = clock.now().saturating_duration_since(started);
+            let elapsed = if attempt == 1 && shared.pacer.is_none() {
+                Duration::ZERO
+            } else {
+                clock.now().saturating_duration_since(started)
+            };
             let left = shared
                 .timeouts
                 .overall
@@ -119,25 +121,32 @@ impl ClientHooks<ClientState> for Client {
             let span = tracing::info_span!(
                 "webflow.request",
                 operation_id = info.operation_id,
-                http.request.method = %method,
-                url.path = %path,
+                http.request.method = %request.method(),
+                url.path = %request.url().path(),
                 attempt,
                 http.response.status_code = tracing::field::Empty,
                 duration_ms = tracing::field::Empty,
                 ratelimit.remaining = tracing::field::Empty,
                 error = tracing::field::Empty,
             );
-            let attempt_started = Instant::now();
-            let result = send_and_read(&self.client, request)
-                .instrument(span.clone())
-                .await;
-            span.record("duration_ms", attempt_started.elapsed().as_millis() as u64);
+            let attempt_started = (!span.is_disabled()).then(Instant::now);
+            // The request's timeout covers reading the body too (reqwest applies it until the
+            // body has finished), so the answer is returned unread.
+            let result = self.client.execute(request).instrument(span.clone()).await;
+            if let Some(started) = attempt_started {
+                span.record("duration_ms", started.elapsed().as_millis() as u64);
+            }
 
+            let mut rate_limit = None;
             let outcome = match &result {
                 Ok(response) => {
                     let headers = response.headers();
-                    let rate_limit = RateLimit::from_headers(headers);
-                    let retry_after = parse_retry_after(headers, clock.system_time());
+                    rate_limit = RateLimit::from_headers(headers);
+                    let retry_after = if headers.contains_key(reqwest::header::RETRY_AFTER) {
+                        parse_retry_after(headers, clock.system_time())
+                    } else {
+                        None
+                    };
                     span.record("http.response.status_code", response.status().as_u16());
                     if let Some(remaining) = rate_limit.and_then(|r| r.remaining) {
                         span.record("ratelimit.remaining", remaining);
@@ -201,7 +210,7 @@ impl ClientHooks<ClientState> for Client {
                         let received_at = clock.system_time();
                         call::update(|record| {
                             record.status = Some(response.status());
-                            record.headers = Some(response.headers().clone());
+                            record.rate_limit = rate_limit;
                             record.received_at = Some(received_at);
                         });
                     }
@@ -210,24 +219,6 @@ impl ClientHooks<ClientState> for Client {
             }
         }
     }
-}
-
-/// Sends one attempt and reads the whole body, so that the attempt's timeout covers the
-/// answer too; returns the answer rebuilt around the buffered body.
-async fn send_and_read(
-    client: &reqwest::Client,
-    request: reqwest::Request,
-) -> reqwest::Result<reqwest::Response> {
-    let response = client.execute(request).await?;
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// What a transport error means for retrying: was the request possibly received?

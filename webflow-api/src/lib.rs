@@ -18,6 +18,7 @@ mod generated;
 pub use generated::*;
 
 mod auth;
+pub mod bulk;
 mod call;
 mod config;
 mod create;
@@ -31,6 +32,10 @@ pub mod retry;
 pub mod time;
 
 pub use auth::{ApiToken, TOKEN_ENV};
+pub use bulk::{
+    BulkEvent, BulkImport, BulkProgress, BulkReport, BulkSummary, CancelToken, ItemOutcome,
+    ItemResult,
+};
 pub use config::{BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, Timeouts, USER_AGENT_VALUE};
 pub use create::{CreateLiveItem, CreateLiveItems, MAX_ITEMS_PER_REQUEST};
 pub use error::{

@@ -46,6 +46,7 @@ pub struct MockWebflowBuilder {
 
 #[derive(Clone)]
 struct Config {
+    record: bool,
     rate_limit: Option<u32>,
     advertised_limit: u32,
     time_scale: f64,
@@ -188,13 +189,19 @@ impl CreatedItem {
     }
 }
 
+/// A fault for the first request whose body matches.
+type BodyMatcher = Box<dyn Fn(&Value) -> bool + Send + Sync>;
+
 #[derive(Default)]
 struct State {
     requests: Vec<ReceivedRequest>,
+    request_count: u64,
     created: Vec<CreatedItem>,
+    created_count: u64,
     slugs: HashSet<(String, String)>,
     faults_by_number: HashMap<u64, Fault>,
     faults_queue: VecDeque<Fault>,
+    faults_by_body: Vec<(BodyMatcher, Fault)>,
     window_start: Option<Instant>,
     window_count: u32,
     throttled: u64,
@@ -214,6 +221,7 @@ impl MockWebflow {
     pub fn builder() -> MockWebflowBuilder {
         MockWebflowBuilder {
             config: Config {
+                record: true,
                 rate_limit: None,
                 advertised_limit: 120,
                 time_scale: 1.0,
@@ -234,9 +242,19 @@ impl MockWebflow {
         self.lock().requests.clone()
     }
 
-    /// Every item created so far, in creation order.
+    /// Every item created so far, in creation order (empty when not recording).
     pub fn created_items(&self) -> Vec<CreatedItem> {
         self.lock().created.clone()
+    }
+
+    /// How many requests arrived (counted even when not recording).
+    pub fn request_count(&self) -> u64 {
+        self.lock().request_count
+    }
+
+    /// How many items were created (counted even when not recording).
+    pub fn created_count(&self) -> u64 {
+        self.lock().created_count
     }
 
     /// How many requests were answered 429 by the rate limit (not by scripted faults).
@@ -253,6 +271,16 @@ impl MockWebflow {
     /// calls queue up.
     pub fn push_fault(&self, fault: Fault) {
         self.lock().faults_queue.push_back(fault);
+    }
+
+    /// Replaces the answer to the first request whose JSON body satisfies `matches` (for
+    /// example, the bulk request that holds a given slug).
+    pub fn fault_when(
+        &self,
+        matches: impl Fn(&Value) -> bool + Send + Sync + 'static,
+        fault: Fault,
+    ) {
+        self.lock().faults_by_body.push((Box::new(matches), fault));
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -313,9 +341,20 @@ impl MockWebflowBuilder {
         self
     }
 
+    /// Keeps only counters: no request log, no list of created items, no duplicate-slug
+    /// check. For long runs where the mock's own memory must stay flat (benchmarks).
+    pub fn without_recording(mut self) -> Self {
+        self.config.record = false;
+        self
+    }
+
     /// Starts the server on 127.0.0.1 on a free port.
     pub async fn start(self) -> MockWebflow {
-        let server = MockServer::builder().start().await;
+        let mut server = MockServer::builder();
+        if !self.config.record {
+            server = server.disable_request_recording();
+        }
+        let server = server.start().await;
         let rng = self
             .config
             .random_throttle
@@ -347,7 +386,9 @@ const MOCK_TIMESTAMP: &str = "2026-01-01T00:00:00.000Z";
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let number = state.requests.len() as u64 + 1;
+        state.request_count += 1;
+        let number = state.request_count;
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         let received = ReceivedRequest {
             number,
             method: request.method.to_string(),
@@ -363,14 +404,25 @@ impl Respond for Responder {
                     )
                 })
                 .collect(),
-            body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
+            body: if self.config.record {
+                body.clone()
+            } else {
+                Value::Null
+            },
             status: 0,
         };
-        state.requests.push(received);
+        if self.config.record {
+            state.requests.push(received);
+        }
 
-        let fault = match state.faults_by_number.remove(&number) {
-            Some(fault) => Some(fault),
-            None => state.faults_queue.pop_front(),
+        let by_body = state
+            .faults_by_body
+            .iter()
+            .position(|(matches, _)| matches(&body));
+        let fault = match (state.faults_by_number.remove(&number), by_body) {
+            (Some(fault), _) => Some(fault),
+            (None, Some(position)) => Some(state.faults_by_body.remove(position).1),
+            (None, None) => state.faults_queue.pop_front(),
         };
         let answer = match fault {
             Some(Fault {
@@ -381,7 +433,7 @@ impl Respond for Responder {
                 response,
                 process_first: true,
             }) => {
-                let normal = self.process(&mut state, request, number);
+                let normal = self.process(&mut state, &body, request, number);
                 if response.status == 0 {
                     MockResponse {
                         delay: response.delay,
@@ -391,9 +443,9 @@ impl Respond for Responder {
                     response
                 }
             }
-            None => self.process(&mut state, request, number),
+            None => self.process(&mut state, &body, request, number),
         };
-        if let Some(last) = state.requests.last_mut() {
+        if let Some(last) = state.requests.last_mut().filter(|_| self.config.record) {
             last.status = answer.status;
         }
         let remaining = self.remaining(&state);
@@ -417,7 +469,13 @@ impl Responder {
     }
 
     /// The normal answer: rate limit, authentication, validation, then creation.
-    fn process(&self, state: &mut State, request: &Request, number: u64) -> MockResponse {
+    fn process(
+        &self,
+        state: &mut State,
+        body: &Value,
+        request: &Request,
+        number: u64,
+    ) -> MockResponse {
         // Rate limit (fixed windows of one mock minute).
         let now = Instant::now();
         let start = *state.window_start.get_or_insert(now);
@@ -490,14 +548,14 @@ impl Responder {
                     .and_then(|i| segments.get(i + 1).map(|s| (*s).to_owned()))
             })
             .unwrap_or_default();
-        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+        if body.is_null() {
             return MockResponse::webflow_error(
                 400,
                 "bad_request",
                 "Bad Request: Request is malformed",
                 json!([]),
             );
-        };
+        }
         let (items, bulk) = match body.get("items") {
             Some(Value::Array(items)) => (items.clone(), true),
             Some(_) => {
@@ -529,7 +587,10 @@ impl Responder {
                     details.push(json!({"param": at(field), "description": "Field is required"}));
                 }
             }
-            if let Some(slug) = item["fieldData"]["slug"].as_str() {
+            if let Some(slug) = item["fieldData"]["slug"]
+                .as_str()
+                .filter(|_| self.config.record)
+            {
                 let taken = state
                     .slugs
                     .contains(&(collection_id.clone(), slug.to_owned()));
@@ -555,15 +616,11 @@ impl Responder {
 
         let mut created = Vec::with_capacity(items.len());
         for item in items {
+            state.created_count += 1;
             let id = format!(
                 "{:024x}",
-                0x66a0_0000_0000_0000_0000_0000u128 + state.created.len() as u128 + 1
+                0x66a0_0000_0000_0000_0000_0000u128 + u128::from(state.created_count)
             );
-            let slug = item["fieldData"]["slug"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            state.slugs.insert((collection_id.clone(), slug));
             let value = json!({
                 "id": id,
                 "cmsLocaleId": item.get("cmsLocaleId").cloned().unwrap_or(Value::Null),
@@ -574,11 +631,18 @@ impl Responder {
                 "isDraft": item.get("isDraft").cloned().unwrap_or(Value::Bool(false)),
                 "fieldData": item["fieldData"],
             });
-            state.created.push(CreatedItem {
-                collection_id: collection_id.clone(),
-                item: value.clone(),
-                request_number: number,
-            });
+            if self.config.record {
+                let slug = item["fieldData"]["slug"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                state.slugs.insert((collection_id.clone(), slug));
+                state.created.push(CreatedItem {
+                    collection_id: collection_id.clone(),
+                    item: value.clone(),
+                    request_number: number,
+                });
+            }
             created.push(value);
         }
         let body = if bulk {

@@ -1,7 +1,7 @@
 //! Webflow's rate-limit headers (`X-RateLimit-Limit`, `X-RateLimit-Remaining`) as read from
 //! each response.
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 /// The rate-limit state one response reported. Webflow counts requests per API key per
 /// minute: 60 on Starter and Basic plans, 120 on CMS, eCommerce and Business plans.
@@ -15,14 +15,14 @@ pub struct RateLimit {
 }
 
 /// The header with the per-minute limit.
-pub const LIMIT_HEADER: &str = "x-ratelimit-limit";
+pub const LIMIT_HEADER: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 /// The header with the requests left in the current minute.
-pub const REMAINING_HEADER: &str = "x-ratelimit-remaining";
+pub const REMAINING_HEADER: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 
 impl RateLimit {
     /// Reads both headers; `None` when neither is present or parseable.
     pub fn from_headers(headers: &HeaderMap) -> Option<RateLimit> {
-        let read = |name: &str| -> Option<u32> {
+        let read = |name: &HeaderName| -> Option<u32> {
             let text = headers.get(name)?.to_str().ok()?.trim();
             // The spec types them as `number`: accept "60" and "60.0".
             text.parse::<u32>().ok().or_else(|| {
@@ -33,8 +33,8 @@ impl RateLimit {
             })
         };
         let rate_limit = RateLimit {
-            limit: read(LIMIT_HEADER),
-            remaining: read(REMAINING_HEADER),
+            limit: read(&LIMIT_HEADER),
+            remaining: read(&REMAINING_HEADER),
         };
         (rate_limit.limit.is_some() || rate_limit.remaining.is_some()).then_some(rate_limit)
     }
@@ -80,7 +80,12 @@ pub(crate) struct Pacer {
 #[derive(Debug)]
 struct PacerState {
     per_minute: u32,
+    /// The latest slot handed out.
+    last_slot: Option<std::time::Instant>,
+    /// The earliest time the next slot may start.
     next_slot: Option<std::time::Instant>,
+    /// Whether a response has told the rate yet (adaptive pacing).
+    learned: bool,
 }
 
 /// Slots are spaced a little wider than 60 s / limit, so that network jitter between the
@@ -98,7 +103,9 @@ impl Pacer {
             adaptive,
             state: std::sync::Mutex::new(PacerState {
                 per_minute: per_minute.max(1),
+                last_slot: None,
                 next_slot: None,
+                learned: !adaptive,
             }),
         })
     }
@@ -111,6 +118,7 @@ impl Pacer {
     pub(crate) fn reserve(&self, now: std::time::Instant) -> std::time::Duration {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let slot = state.next_slot.map_or(now, |next| next.max(now));
+        state.last_slot = Some(slot);
         state.next_slot = Some(slot + Self::interval(state.per_minute));
         slot - now
     }
@@ -127,12 +135,24 @@ impl Pacer {
         if self.adaptive
             && let Some(limit) = rate_limit.and_then(|r| r.limit).filter(|l| *l > 0)
         {
-            state.per_minute = limit;
+            state.learned = true;
+            if limit != state.per_minute {
+                // Re-space from the latest slot handed out, at the new rate.
+                state.per_minute = limit;
+                state.next_slot = state.last_slot.map(|last| last + Self::interval(limit));
+            }
         }
         if let Some(wait) = retry_after {
             let resume = now + wait;
             state.next_slot = Some(state.next_slot.map_or(resume, |next| next.max(resume)));
         }
+    }
+
+    /// `false` until a response has reported the limit (adaptive pacing only): until then
+    /// a caller should keep one request in flight, so that the first answer sets the rate
+    /// before more slots are handed out at the initial guess.
+    pub(crate) fn has_learned_rate(&self) -> bool {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).learned
     }
 
     /// The rate currently paced at.
@@ -182,6 +202,33 @@ mod tests {
         fixed.observe(Instant::now(), reported, None);
         assert_eq!(fixed.per_minute(), 30);
         assert!(Pacer::new(Pacing::Off).is_none());
+    }
+
+    #[test]
+    fn a_learned_rate_re_spaces_from_the_last_slot() {
+        let pacer = Pacer::new(Pacing::adaptive()).unwrap();
+        assert!(!pacer.has_learned_rate());
+        let now = Instant::now();
+        assert_eq!(pacer.reserve(now), Duration::ZERO);
+        pacer.observe(
+            now,
+            Some(RateLimit {
+                limit: Some(120),
+                remaining: Some(119),
+            }),
+            None,
+        );
+        assert!(pacer.has_learned_rate());
+        assert_eq!(
+            pacer.reserve(now),
+            Duration::from_secs_f64(0.51),
+            "half a 60/min interval"
+        );
+        assert!(
+            Pacer::new(Pacing::Fixed { per_minute: 60 })
+                .unwrap()
+                .has_learned_rate()
+        );
     }
 
     #[test]
