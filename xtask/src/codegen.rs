@@ -2,12 +2,11 @@
 //! `webflow-api/src/generated.rs` with progenitor, and checks that the committed file is
 //! up to date.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::panics;
 use crate::spec_file::{self, SpecError};
 
 /// The spec, relative to the workspace root.
@@ -89,41 +88,18 @@ fn settings() -> progenitor::GenerationSettings {
     settings
 }
 
-type PanicHook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static;
-
 /// Runs progenitor, turning its panics (it asserts on some shapes) into errors.
 fn generate_tokens(document: &openapiv3::OpenAPI) -> Result<proc_macro2::TokenStream, String> {
     let settings = settings();
-    // Silence the panic message (and backtrace) of this thread only; other threads keep
-    // the previous hook.
-    let previous_hook: Arc<PanicHook> = Arc::from(std::panic::take_hook());
-    let this_thread = std::thread::current().id();
-    let fallback = previous_hook.clone();
-    std::panic::set_hook(Box::new(move |info| {
-        if std::thread::current().id() != this_thread {
-            fallback(info);
-        }
-    }));
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        progenitor::Generator::new(&settings).generate_tokens(document)
-    }));
-    let _ = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| previous_hook(info)));
-    match result {
+    match panics::catch_quietly(|| progenitor::Generator::new(&settings).generate_tokens(document))
+    {
         Ok(Ok(tokens)) => Ok(tokens),
         Ok(Err(e)) => Err(format!("progenitor cannot generate a client from it: {e}")),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(no message)");
-            Err(format!(
-                "progenitor cannot generate a client from it (it stopped with \"{message}\"). A \
-                 common cause: the success statuses, or the error statuses, of an operation must \
-                 all share one schema"
-            ))
-        }
+        Err(message) => Err(format!(
+            "progenitor cannot generate a client from it (it stopped with \"{message}\"). A \
+             common cause: the success statuses, or the error statuses, of an operation must \
+             all share one schema"
+        )),
     }
 }
 

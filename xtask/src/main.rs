@@ -1,11 +1,13 @@
 //! Project automation: `cargo xtask codegen [--check]` regenerates (or checks) the client
-//! generated from `spec/`.
+//! generated from `spec/`, and `cargo xtask drift` compares the fragment with Webflow's
+//! published spec.
 //!
 //! Arguments are parsed by hand (no clap), as in rust-analyzer's xtask, to keep the
 //! tool quick to build.
 
 mod codegen;
 mod drift;
+mod panics;
 mod spec_file;
 
 use std::path::PathBuf;

@@ -119,6 +119,15 @@ const CHANGE: &str = "Change spec/webflow-create-live.yaml to match upstream and
                       record a deviation saying why ours differs";
 const COSMETIC: &str = "Nothing required; copy upstream's wording if you like";
 
+/// The action for a difference whose only remedy is following upstream.
+fn change_or_nothing(class: Class) -> &'static str {
+    if class == Class::Cosmetic {
+        COSMETIC
+    } else {
+        CHANGE
+    }
+}
+
 /// Compares the two operations; the differences come in document order.
 pub fn compare(upstream: &Operation, ours: &Operation) -> Vec<Difference> {
     let mut comparer = Comparer { out: Vec::new() };
@@ -780,11 +789,7 @@ impl Comparer {
             } else {
                 Class::Cosmetic
             };
-            let action = if class == Class::Cosmetic {
-                COSMETIC
-            } else {
-                CHANGE
-            };
+            let action = change_or_nothing(class);
             self.push(
                 class,
                 subject,
@@ -1073,11 +1078,7 @@ impl Comparer {
                 format!("ours requires `{name}`; upstream makes it optional"),
             )
         };
-        let action = if class == Class::Cosmetic {
-            COSMETIC
-        } else {
-            CHANGE
-        };
+        let action = change_or_nothing(class);
         self.push(
             class,
             subject,

@@ -142,16 +142,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
 /// `check`, with a panic (a bug in the check) turned into a could-not-run message, so that
 /// CI sees exit 2 and one paragraph rather than a backtrace.
 fn check_catching_panics(options: &Options) -> Result<Outcome, String> {
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(|| check(options));
-    std::panic::set_hook(previous_hook);
-    result.unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("(no message)");
+    crate::panics::catch_quietly(|| check(options)).unwrap_or_else(|message| {
         Err(format!(
             "the drift check stopped on an internal error (\"{message}\") while comparing {}; this is a \
              bug in xtask/src/drift, please report it with the upstream document",
