@@ -262,15 +262,8 @@ impl<'a> BulkImport<'a> {
                 "max_attempts is 0; it counts the first attempt, so use at least 1".into(),
             ));
         }
-        if let Pacing::Fixed { per_minute: 0 }
-        | Pacing::Adaptive {
-            initial_per_minute: 0,
-        } = self.pacing
-        {
-            return Err(Error::InvalidInput(
-                "the pacing rate is 0 requests per minute; use a positive rate or Pacing::Off"
-                    .into(),
-            ));
+        if let Some(problem) = self.pacing.problem() {
+            return Err(Error::InvalidInput(problem.into()));
         }
         Ok(())
     }

@@ -223,16 +223,8 @@ fn check_limits(
             "RetryPolicy::max_attempts is 0: it counts the first attempt too, so use 1 for no retries (RetryPolicy::none())".into(),
         ));
     }
-    if let Some(
-        Pacing::Fixed { per_minute: 0 }
-        | Pacing::Adaptive {
-            initial_per_minute: 0,
-        },
-    ) = pacing
-    {
-        return Err(Error::Config(
-            "the pacing rate is 0 requests per minute; use a positive rate or Pacing::Off".into(),
-        ));
+    if let Some(problem) = pacing.and_then(Pacing::problem) {
+        return Err(Error::Config(problem.into()));
     }
     Ok(())
 }

@@ -67,6 +67,18 @@ impl Pacing {
             initial_per_minute: 60,
         }
     }
+
+    /// Why this pacing cannot be used (a rate of zero), if it cannot.
+    pub(crate) fn problem(self) -> Option<&'static str> {
+        matches!(
+            self,
+            Pacing::Fixed { per_minute: 0 }
+                | Pacing::Adaptive {
+                    initial_per_minute: 0
+                }
+        )
+        .then_some("the pacing rate is 0 requests per minute; use a positive rate or Pacing::Off")
+    }
 }
 
 /// Keeps requests from all clones of a client at most `rate` per minute, evenly spaced: each

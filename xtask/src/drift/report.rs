@@ -29,6 +29,11 @@ impl Outcome {
             .filter(|d| self.verbose || d.class != Class::Cosmetic)
     }
 
+    /// The listed differences that a deviation explains.
+    fn explained(&self) -> Vec<&Difference> {
+        self.listed().filter(|d| d.explained_by.is_some()).collect()
+    }
+
     fn count(&self, class: Class, explained: bool) -> usize {
         self.differences
             .iter()
@@ -215,10 +220,7 @@ pub fn text(outcome: &Outcome) -> String {
         }
         let _ = writeln!(out, "  {STALE_HELP}");
     }
-    let explained: Vec<&Difference> = outcome
-        .listed()
-        .filter(|d| d.explained_by.is_some())
-        .collect();
+    let explained = outcome.explained();
     if !explained.is_empty() {
         let _ = writeln!(
             out,
@@ -432,10 +434,7 @@ pub fn markdown(outcome: &Outcome) -> String {
         }
         let _ = writeln!(out);
     }
-    let explained: Vec<&Difference> = outcome
-        .listed()
-        .filter(|d| d.explained_by.is_some())
-        .collect();
+    let explained = outcome.explained();
     if !explained.is_empty() {
         let _ = writeln!(
             out,
