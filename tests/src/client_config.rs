@@ -119,3 +119,34 @@ fn https_client_builds_without_openssl() {
     let client = Client::from_token(TOKEN).unwrap();
     assert!(client.base_url().starts_with("https://"));
 }
+
+#[test]
+fn zero_limits_are_refused_when_building() {
+    use std::time::Duration;
+    use webflow_api::{Pacing, RetryPolicy, Timeouts};
+    let builder = || Client::builder().token(ApiToken::new(TOKEN).unwrap());
+    let timeout = config_message(
+        builder()
+            .timeouts(Timeouts::default().with_attempt(Duration::ZERO))
+            .build(),
+    );
+    assert!(
+        timeout.starts_with("the attempt timeout is zero"),
+        "{timeout}"
+    );
+    let attempts = config_message(
+        builder()
+            .retry_policy(RetryPolicy::default().with_max_attempts(0))
+            .build(),
+    );
+    assert!(
+        attempts.contains("RetryPolicy::max_attempts is 0")
+            && attempts.contains("RetryPolicy::none()"),
+        "{attempts}"
+    );
+    let pacing = config_message(builder().pacing(Pacing::Fixed { per_minute: 0 }).build());
+    assert!(
+        pacing.starts_with("the pacing rate is 0 requests per minute"),
+        "{pacing}"
+    );
+}
