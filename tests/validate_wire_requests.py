@@ -21,7 +21,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SPEC = ROOT / "spec" / "webflow-create-live.yaml"
+SPEC = ROOT / "spec" / "webflow-cms-items.yaml"
 SNAPSHOTS = ROOT / "tests" / "src" / "snapshots"
 EXAMPLES = ROOT / "tests" / "fixtures" / "upstream-examples.json"
 HOST = "https://api.webflow.com"

@@ -1,7 +1,7 @@
 #![doc = include_str!("../../README.md")]
 #![warn(missing_docs)]
 
-// The client generated from `spec/webflow-create-live.yaml` by `cargo xtask codegen`.
+// The client generated from `spec/webflow-cms-items.yaml` by `cargo xtask codegen`.
 // Never edit it by hand: change the spec or `xtask/src/codegen.rs` and regenerate.
 #[allow(
     missing_docs,

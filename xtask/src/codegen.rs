@@ -1,4 +1,4 @@
-//! `cargo xtask codegen`: turns `spec/webflow-create-live.yaml` into the committed
+//! `cargo xtask codegen`: turns `spec/webflow-cms-items.yaml` into the committed
 //! `webflow-api/src/generated.rs` with progenitor, and checks that the committed file is
 //! up to date.
 
@@ -10,7 +10,7 @@ use crate::panics;
 use crate::spec_file::{self, SpecError};
 
 /// The spec, relative to the workspace root.
-pub const SPEC_PATH: &str = "spec/webflow-create-live.yaml";
+pub const SPEC_PATH: &str = "spec/webflow-cms-items.yaml";
 /// The generated client, relative to the workspace root.
 pub const GENERATED_PATH: &str = "webflow-api/src/generated.rs";
 
@@ -69,8 +69,11 @@ pub fn generate(spec: &Path) -> Result<String, SpecError> {
         .map_err(|e| fail(format!("not a valid OpenAPI 3.0 document: {e}")))?;
 
     let tokens = generate_tokens(&document).map_err(&fail)?;
-    let file: syn::File = syn::parse2(tokens)
+    let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| fail(format!("progenitor produced code that does not parse: {e}")))?;
+    for item in &mut file.items {
+        make_json_schema_optional(item);
+    }
     let body = prettyplease::unparse(&file);
     Ok(format!("{}{body}", header(spec, &text)))
 }
@@ -84,8 +87,62 @@ fn settings() -> progenitor::GenerationSettings {
         // `webflow-api/src/hooks.rs` implements `ClientHooks` (retries, pacing, tracing).
         .with_hooks(progenitor::HooksMode::Expected)
         .with_inner_type("crate::ClientState".parse().expect("a Rust path"))
-        .with_derive("schemars::JsonSchema");
+        // Turned into `#[cfg_attr(feature = "schemars", derive(...))]` by
+        // `make_json_schema_optional`: only the schema snapshot tests need it.
+        .with_derive(JSON_SCHEMA_DERIVE);
     settings
+}
+
+/// The derive progenitor is asked to add to every type; the library makes it optional.
+const JSON_SCHEMA_DERIVE: &str = "schemars::JsonSchema";
+
+/// Moves `schemars::JsonSchema` out of every `#[derive(...)]` (in `item` and the modules it
+/// holds) into `#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]`, so the
+/// library's default build does not compile schemars.
+fn make_json_schema_optional(item: &mut syn::Item) {
+    let attrs = match item {
+        syn::Item::Struct(item) => &mut item.attrs,
+        syn::Item::Enum(item) => &mut item.attrs,
+        syn::Item::Mod(module) => {
+            for inner in module.content.iter_mut().flat_map(|(_, items)| items) {
+                make_json_schema_optional(inner);
+            }
+            return;
+        }
+        _ => return,
+    };
+    let mut had_json_schema = false;
+    for attr in attrs.iter_mut() {
+        if !attr.path().is_ident("derive") {
+            continue;
+        }
+        let Ok(paths) = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) else {
+            continue;
+        };
+        let total = paths.len();
+        let kept: Vec<&syn::Path> = paths
+            .iter()
+            .filter(|path| quote_path(path) != JSON_SCHEMA_DERIVE)
+            .collect();
+        if kept.len() < total {
+            had_json_schema = true;
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+    }
+    if had_json_schema {
+        attrs.push(syn::parse_quote!(
+            #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+        ));
+    }
+}
+
+/// A path as written, without spaces: `schemars::JsonSchema`.
+fn quote_path(path: &syn::Path) -> String {
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let leading = if path.leading_colon.is_some() { "::" } else { "" };
+    format!("{leading}{}", segments.join("::"))
 }
 
 /// Runs progenitor, turning its panics (it asserts on some shapes) into errors.
@@ -204,7 +261,7 @@ mod tests {
             "{header:?}"
         );
         assert!(
-            header[0].contains("spec/webflow-create-live.yaml"),
+            header[0].contains("spec/webflow-cms-items.yaml"),
             "{header:?}"
         );
         let hash = header[1].strip_prefix("// spec sha256: ").unwrap();

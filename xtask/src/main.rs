@@ -17,7 +17,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  codegen [--check]   regenerate webflow-api/src/generated.rs from spec/webflow-create-live.yaml;
+  codegen [--check]   regenerate webflow-api/src/generated.rs from spec/webflow-cms-items.yaml;
                       with --check, write nothing and fail with a diff when the file is stale
     [--spec PATH] [--out PATH]   (for testing) use another spec or output file
   drift --upstream PATH|URL [--format text|json|markdown] [--verbose]

@@ -111,11 +111,11 @@ const TYPED_FORMATS: [&str; 16] = [
     "double",
 ];
 
-const ADD: &str = "Add it to spec/webflow-create-live.yaml if the client should use it, run `cargo xtask codegen`, \
+const ADD: &str = "Add it to spec/webflow-cms-items.yaml if the client should use it, run `cargo xtask codegen`, \
                    or record a deviation";
-const REMOVE: &str = "Remove it from spec/webflow-create-live.yaml and run `cargo xtask codegen`, or record a \
+const REMOVE: &str = "Remove it from spec/webflow-cms-items.yaml and run `cargo xtask codegen`, or record a \
                       deviation saying why ours keeps it";
-const CHANGE: &str = "Change spec/webflow-create-live.yaml to match upstream and run `cargo xtask codegen`, or \
+const CHANGE: &str = "Change spec/webflow-cms-items.yaml to match upstream and run `cargo xtask codegen`, or \
                       record a deviation saying why ours differs";
 const COSMETIC: &str = "Nothing required; copy upstream's wording if you like";
 

@@ -10,7 +10,7 @@ use super::compare::{Class, Difference};
 use super::deviations::{DeviationStatus, Mismatch};
 use super::model::Scope;
 
-const WHEN_IT_FIRES: &str = "Update spec/webflow-create-live.yaml (or record the difference in \
+const WHEN_IT_FIRES: &str = "Update spec/webflow-cms-items.yaml (or record the difference in \
 spec/deviations.yaml if ours should differ on purpose), run `cargo xtask codegen`, review the \
 snapshot changes with `cargo insta review`, and commit; README.md, \"Upstream drift\", has the steps.";
 

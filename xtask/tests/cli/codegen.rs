@@ -23,7 +23,7 @@ fn codegen(args: &[&str]) -> Output {
 fn real_spec() -> String {
     std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../spec/webflow-create-live.yaml"
+        "/../spec/webflow-cms-items.yaml"
     ))
     .unwrap()
 }
@@ -91,7 +91,7 @@ fn check_on_a_stale_file_exits_1_with_a_diff_and_the_command() {
     std::fs::write(&out, "// stale\n").unwrap();
     let spec = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../spec/webflow-create-live.yaml"
+        "/../spec/webflow-cms-items.yaml"
     );
     let output = codegen(&["--check", "--spec", spec, "--out", out.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
