@@ -16,6 +16,8 @@ mod decoding;
 #[cfg(test)]
 mod faults;
 #[cfg(test)]
+mod mock_server;
+#[cfg(test)]
 mod responses;
 #[cfg(test)]
 mod schemas;
