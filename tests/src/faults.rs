@@ -99,7 +99,7 @@ async fn status_429_every_time_gives_up_after_max_attempts() {
     }
     let error = create(&client).await.unwrap_err();
     assert!(matches!(error, Error::RateLimited(_)), "{error:?}");
-    assert!(error.is_retryable() && !error.may_have_been_created());
+    assert!(error.is_retryable() && !error.outcome_unknown());
     assert_eq!(error.retry_after(), Some(S(1)));
     assert_eq!(mock.requests().len(), 4);
     assert_eq!(clock.sleeps(), [S(1), S(1), S(1)]);
@@ -115,7 +115,9 @@ async fn status_429_asking_for_more_than_max_wait_is_returned_at_once() {
     let error = create(&client).await.unwrap_err();
     assert_eq!(error.retry_after(), Some(S(600)));
     assert!(
-        error.to_string().contains("Webflow asked to wait 600s"),
+        error
+            .to_string()
+            .contains("The wait needed (600s) is longer than this call may wait (60s)"),
         "{error}"
     );
     assert_eq!(mock.requests().len(), 1);
@@ -167,11 +169,11 @@ async fn server_errors_are_sent_once_by_default_and_say_the_item_may_exist() {
             "{case}: {error:?}"
         );
         assert!(
-            error.may_have_been_created() && !error.is_retryable(),
+            error.outcome_unknown() && !error.is_retryable(),
             "{case}: {error:?}"
         );
         assert!(
-            error.to_string().contains("may have been created"),
+            error.to_string().contains("may have taken effect"),
             "{case}: {error}"
         );
         match (body, &error) {
@@ -254,7 +256,7 @@ async fn connection_refused_is_retried_and_reported_as_not_sent() {
         Error::Transport(transport) => assert!(!transport.request_sent),
         other => panic!("expected a transport error, got {other:?}"),
     }
-    assert!(error.is_retryable() && !error.may_have_been_created());
+    assert!(error.is_retryable() && !error.outcome_unknown());
     assert!(error.to_string().contains("nothing was sent"), "{error}");
     assert_eq!(clock.sleeps().len(), 3, "retried up to max_attempts");
 }
@@ -306,7 +308,7 @@ async fn connection_reset_after_sending_is_not_retried_and_may_have_created() {
         Error::Transport(transport) => assert!(transport.request_sent, "{error:?}"),
         other => panic!("expected a transport error, got {other:?}"),
     }
-    assert!(error.may_have_been_created() && !error.is_retryable());
+    assert!(error.outcome_unknown() && !error.is_retryable());
     assert!(
         error.to_string().contains("after the request was sent"),
         "{error}"
@@ -339,7 +341,7 @@ async fn server_slower_than_the_attempt_timeout() {
         }
         other => panic!("expected a timeout, got {other:?}"),
     }
-    assert!(error.may_have_been_created() && !error.is_retryable());
+    assert!(error.outcome_unknown() && !error.is_retryable());
     assert!(
         error.to_string().contains("timed out after 200ms"),
         "{error}"
@@ -407,9 +409,11 @@ async fn status_202_with_malformed_or_truncated_json() {
             }
             other => panic!("{case}: expected an undecodable response, got {other:?}"),
         }
-        assert!(error.may_have_been_created(), "{case}");
+        assert!(error.outcome_unknown(), "{case}");
         assert!(
-            error.to_string().contains("The item was probably created"),
+            error
+                .to_string()
+                .contains("The request probably took effect"),
             "{case}: {error}"
         );
         assert_eq!(mock.requests().len(), 1, "{case}: not retried");
@@ -440,7 +444,7 @@ async fn status_400_validation_error_names_the_fields() {
         "{text}"
     );
     assert_eq!(error.api_error().unwrap().detail_lines().len(), 2);
-    assert!(!error.is_retryable() && !error.may_have_been_created());
+    assert!(!error.is_retryable() && !error.outcome_unknown());
     assert_eq!(mock.requests().len(), 1);
 }
 

@@ -29,12 +29,10 @@ struct Answer {
 
 impl Api {
     fn new(mock: &MockWebflow) -> Api {
-        // reqwest is built with `rustls-no-provider`, so a plain client panics unless a
-        // crypto provider is installed; building a webflow client installs `ring` (and its
-        // TLS is never used here: the mock speaks plain HTTP).
-        drop(crate::support::client_for(mock));
+        // reqwest is built with `rustls-no-provider` here, so `reqwest::Client::new()` would
+        // need a process-wide crypto provider; the crate's own builder brings its TLS set-up.
         Api {
-            http: reqwest::Client::new(),
+            http: webflow_api::reqwest_builder().unwrap().build().unwrap(),
             base: mock.base_url(),
         }
     }

@@ -140,7 +140,7 @@ impl From<&Error> for ErrorView {
             details: api.map(|e| e.details.clone()).unwrap_or_default(),
             retry_after_secs: error.retry_after().map(|d| d.as_secs()),
             is_retryable: error.is_retryable(),
-            may_have_been_created: error.may_have_been_created(),
+            may_have_been_created: error.outcome_unknown(),
         }
     }
 }

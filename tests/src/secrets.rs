@@ -93,7 +93,7 @@ fn traced_create_in_this_process() {
     let logs = captured.text();
     for expected in [
         "webflow.request",
-        "operation_id=\"create_item_live\"",
+        "operation_id=\"create-item-live\"",
         "http.request.method=POST",
         "url.path=/v2/collections/6520d7b1a3c4e5f60718293a/items/live",
         "attempt=1",

@@ -3,7 +3,7 @@
 
 use webflow_api::mock::MockWebflow;
 use webflow_api::time::ManualClock;
-use webflow_api::{ApiToken, Client, ClientBuilder, RetryPolicy};
+use webflow_api::{ApiToken, Client, ClientBuilder, Pacing, RetryPolicy};
 
 /// The token every test client uses. Snapshots, errors and logs must never contain it.
 pub const TOKEN: &str = "wf-test-token-7c1e0d9a4b";
@@ -28,11 +28,13 @@ pub fn client_without_retries(mock: &MockWebflow) -> Client {
         .unwrap()
 }
 
-/// A client of `base_url` with `policy` whose waits take no real time; the clock records them.
+/// A client of `base_url` with `policy` whose waits take no real time; the clock records
+/// them. Unpaced, so that every recorded wait is a retry decision.
 pub fn client_with_manual_clock(base_url: &str, policy: RetryPolicy) -> (Client, ManualClock) {
     let clock = ManualClock::new();
     let client = builder_for(base_url)
         .retry_policy(policy)
+        .pacing(Pacing::Off)
         .clock(clock.clone())
         .build()
         .unwrap();

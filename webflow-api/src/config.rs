@@ -1,14 +1,13 @@
-//! Building a [`Client`]: token, base URL, User-Agent and TLS, from code or from the
-//! environment.
+//! Building a [`Client`]: token, base URL, timeouts, retry policy, pacing and the HTTP
+//! client (TLS without process-wide side effects), from code or from the environment.
 
-use std::sync::{Arc, Mutex};
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
-
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 
 use crate::auth::ApiToken;
 use crate::hooks::{ClientState, Shared};
-use crate::rate_limit::{Pacer, Pacing};
+use crate::pacing::{Pacer, Pacing, RateLimiter};
 use crate::retry::RetryPolicy;
 use crate::time::{Clock, SystemClock};
 use crate::{Client, Error};
@@ -108,19 +107,36 @@ impl Timeouts {
 ///     .base_url("http://127.0.0.1:8080/v2")
 ///     .timeouts(Timeouts::default().with_attempt(Duration::from_secs(20)))
 ///     .retry_policy(RetryPolicy::default().with_max_attempts(6))
-///     .pacing(Pacing::adaptive())
+///     .pacing(Pacing::Fixed { per_minute: 100 })
 ///     .build()?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 #[must_use]
 pub struct ClientBuilder {
     token: Option<ApiToken>,
     base_url: Option<String>,
     timeouts: Timeouts,
     retry: RetryPolicy,
-    pacing: Option<Pacing>,
+    pacing: Pacing,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
     clock: Option<Arc<dyn Clock>>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token)
+            .field("base_url", &self.base_url)
+            .field("timeouts", &self.timeouts)
+            .field("retry", &self.retry)
+            .field("pacing", &self.pacing)
+            .field("rate_limiter", &self.rate_limiter)
+            .field("clock", &self.clock)
+            .field("http_client", &self.http_client.as_ref().map(|_| "<given>"))
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -143,20 +159,29 @@ impl ClientBuilder {
         self
     }
 
-    /// The retry policy (see [`RetryPolicy`] for what is retried by default);
-    /// [`RetryPolicy::none`] makes every call exactly one request.
+    /// The retry policy every call uses unless told otherwise (see [`RetryPolicy`] for what
+    /// is retried by default); [`RetryPolicy::none`] makes every call exactly one request.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
     }
 
-    /// Client-side pacing, shared by every clone of the client. Default [`Pacing::Off`].
+    /// How the built-in rate limiter paces requests. Default [`Pacing::adaptive`]: the rate
+    /// Webflow reports, shared by every clone of the client, its single calls and its bulk
+    /// imports.
     pub fn pacing(mut self, pacing: Pacing) -> Self {
-        self.pacing = Some(pacing);
+        self.pacing = pacing;
         self
     }
 
-    /// The clock for retry waits, pacing and the overall deadline. Default: real time.
+    /// Replaces the built-in rate limiter (and with it [`pacing`](Self::pacing)), for
+    /// example with one shared by several processes using the same token.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// The clock for waits, pacing and the overall deadline. Default: real time.
     /// Tests inject [`ManualClock`](crate::time::ManualClock) or
     /// [`ScaledClock`](crate::time::ScaledClock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -164,10 +189,48 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends requests with this HTTP client instead of one the builder makes: your proxies,
+    /// root certificates, connection pool and TLS set-up.
+    ///
+    /// What still applies: the credentials and `User-Agent` (added to every request), the
+    /// attempt timeout and overall deadline (set on every request), the retry policy and
+    /// pacing. What is yours: the connect timeout, TLS, proxies, and the redirect and
+    /// retry policies — build it with `.redirect(reqwest::redirect::Policy::none())` and
+    /// `.retry(reqwest::retry::never())`, as the client's own is built. A redirect your
+    /// client follows anyway is detected and ends the call with [`Error::Redirect`].
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use webflow_api::{ApiToken, Client, reqwest};
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .retry(reqwest::retry::never())
+    ///     .build()?;
+    /// let client = Client::builder().token(ApiToken::from_env()?).http_client(http).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Builds the client. Fails with [`Error::Config`] when no token was given, the base URL
     /// is not an `http(s)` URL, a timeout is zero, `max_attempts` is zero, the pacing rate
     /// is zero, or the HTTP client cannot be set up.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(mut self) -> Result<Client, Error> {
+        let base_url = resolve_base_url(self.base_url.take())?;
+        let http = match self.http_client.take() {
+            Some(client) => client,
+            None => http_client(&self.timeouts)?,
+        };
+        let state = self.build_state()?;
+        Ok(Client::new_with_client(&base_url, http, state))
+    }
+
+    /// The state the generated constructors take, for building the client yourself:
+    /// `Client::new_with_client(base_url, your_reqwest_client, builder.build_state()?)`.
+    /// [`build`](Self::build) does this for you.
+    pub fn build_state(self) -> Result<ClientState, Error> {
         let token = self.token.ok_or_else(|| {
             Error::Config(
                 "no API token: call ClientBuilder::token, or use Client::from_env with \
@@ -175,38 +238,76 @@ impl ClientBuilder {
                     .into(),
             )
         })?;
-        let base_url = resolve_base_url(self.base_url)?;
         check_limits(&self.timeouts, &self.retry, self.pacing)?;
-
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, token.authorization_header());
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-
-        install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(self.timeouts.connect)
-            .build()
-            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
-
-        let state = ClientState {
-            shared: Arc::new(Shared {
-                retry: self.retry,
-                timeouts: self.timeouts,
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                pacer: self.pacing.and_then(Pacer::new),
-                last_rate_limit: Mutex::new(None),
-            }),
-        };
-        Ok(Client::new_with_client(&base_url, http, state))
+        let limiter = self
+            .rate_limiter
+            .unwrap_or_else(|| Arc::new(Pacer::new(self.pacing)));
+        Ok(ClientState {
+            shared: Arc::new(Shared::new(
+                &token,
+                self.retry,
+                self.timeouts,
+                self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                limiter,
+            )),
+        })
     }
 }
 
-fn check_limits(
-    timeouts: &Timeouts,
-    retry: &RetryPolicy,
-    pacing: Option<Pacing>,
-) -> Result<(), Error> {
+/// The HTTP client the builder makes: [`reqwest_builder`] with the connect timeout.
+fn http_client(timeouts: &Timeouts) -> Result<reqwest::Client, Error> {
+    reqwest_builder()?
+        .connect_timeout(timeouts.connect)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))
+}
+
+/// The `reqwest::ClientBuilder` this crate builds its HTTP client from: no redirects
+/// followed, no resends of reqwest's own (the client's attempt loop decides every request),
+/// and (feature `rustls`) TLS through rustls with the `ring` provider and the platform's
+/// certificate verifier, handed to reqwest directly — nothing process-wide is installed.
+///
+/// Start from it to add your proxies or connection settings, then pass the result to
+/// [`ClientBuilder::http_client`]. (Root certificates added with reqwest's builder are not
+/// used with this preconfigured TLS; for a private CA build your own rustls configuration.)
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use webflow_api::{ApiToken, Client, reqwest};
+/// let http = webflow_api::reqwest_builder()?
+///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+///     .build()?;
+/// let client = Client::builder().token(ApiToken::from_env()?).http_client(http).build()?;
+/// # Ok(()) }
+/// ```
+pub fn reqwest_builder() -> Result<reqwest::ClientBuilder, Error> {
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
+        .connect_timeout(Timeouts::default().connect);
+    #[cfg(feature = "rustls")]
+    let builder = builder.tls_backend_preconfigured(tls_config()?);
+    Ok(builder)
+}
+
+/// rustls with the `ring` provider and the platform's certificate verifier, as a
+/// configuration of its own (never the process-wide default provider).
+#[cfg(feature = "rustls")]
+fn tls_config() -> Result<rustls::ClientConfig, Error> {
+    let tls_error = |e: rustls::Error| Error::Config(format!("cannot set up TLS: {e}"));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls_error)?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+fn check_limits(timeouts: &Timeouts, retry: &RetryPolicy, pacing: Pacing) -> Result<(), Error> {
     for (name, value) in [
         ("connect", timeouts.connect),
         ("attempt", timeouts.attempt),
@@ -218,12 +319,10 @@ fn check_limits(
             )));
         }
     }
-    if retry.max_attempts == 0 {
-        return Err(Error::Config(
-            "RetryPolicy::max_attempts is 0: it counts the first attempt too, so use 1 for no retries (RetryPolicy::none())".into(),
-        ));
+    if let Some(problem) = retry.problem() {
+        return Err(Error::Config(problem.into()));
     }
-    if let Some(problem) = pacing.and_then(Pacing::problem) {
+    if let Some(problem) = pacing.problem() {
         return Err(Error::Config(problem.into()));
     }
     Ok(())
@@ -255,15 +354,5 @@ fn resolve_base_url(in_code: Option<String>) -> Result<String, Error> {
         Err(e) => Err(Error::Config(format!(
             "{origin} {url:?} is not a valid URL ({e}); expected e.g. {DEFAULT_BASE_URL}"
         ))),
-    }
-}
-
-/// reqwest is built with `rustls-no-provider`: give rustls the `ring` provider unless the
-/// application already installed one.
-fn install_crypto_provider() {
-    #[cfg(feature = "rustls")]
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Losing a race to another thread installing a provider is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }

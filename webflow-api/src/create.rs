@@ -1,21 +1,16 @@
-//! The typed entry points for creating live items — `Client::create_live_item` and
-//! `Client::create_live_items` — with input checks before sending and the mapping of every
-//! outcome to [`Error`].
+//! Creating live items — `Client::create_live_item` and `Client::create_live_items` — with
+//! input checks before sending; the request goes through the one request path
+//! (`request.rs`) as the non-idempotent `create-item-live`.
+//!
+//! A create is not idempotent: when its outcome is unknown ([`Error::outcome_unknown`]),
+//! the item may exist. Look it up ([`Client::find_item_by_slug`]) before sending it again.
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
-use bytes::Bytes;
-use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
-
-use crate::call::{self, CallRecord};
-use crate::error::{ApiError, TimeoutError, TimeoutKind, TransportError, UndecodableResponse};
-use crate::rate_limit::RateLimit;
-use crate::retry::parse_retry_after;
-use crate::types::{
-    BulkNewItems, CollectionItem, CreateLiveItemsBody, CreatedLiveItems, NewItem, WebflowError,
-};
+use crate::error::UndecodableResponse;
+use crate::request::{CREATE_ITEM_LIVE, CallOptions, CallOutcome};
+use crate::types::{BulkNewItems, CollectionItem, CreateLiveItemsBody, CreatedLiveItems, NewItem};
 use crate::{Client, Error};
 
 /// The most items one request may carry (documented by Webflow for its bulk CMS endpoints).
@@ -24,7 +19,10 @@ pub const MAX_ITEMS_PER_REQUEST: usize = 100;
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Client {
-    /// Creates one item, published live at once. Await it directly, or set options first:
+    /// Creates one item, published live at once. Await it directly, or set options first.
+    /// Sent once unless the answer proves nothing was created (a 429, a connection that
+    /// never opened); when its outcome is unknown the error says so
+    /// ([`Error::outcome_unknown`]): the item may exist.
     ///
     /// ```no_run
     /// # async fn run(client: webflow_api::Client) -> Result<(), webflow_api::Error> {
@@ -52,7 +50,8 @@ impl Client {
 
     /// Creates 1 to 100 items in one request (Webflow's bulk form, `{"items": [...]}`). The
     /// created items come back in the order sent. For more than 100 items use
-    /// [`Client::bulk_create_live`](crate::Client), which also paces and accounts for every item.
+    /// [`Client::bulk_create_live`], which also accounts for every item and settles lost
+    /// answers.
     pub fn create_live_items(
         &self,
         collection_id: impl Into<String>,
@@ -107,23 +106,18 @@ impl<'a> IntoFuture for CreateLiveItem<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            match self.request.send().await?.value {
-                CreatedLiveItems::CollectionItem(item) => Ok(item),
-                CreatedLiveItems::BulkCollectionItems(mut list) if list.items.len() == 1 => {
-                    Ok(list.items.remove(0))
-                }
-                CreatedLiveItems::BulkCollectionItems(list) => Err(Error::UndecodableResponse(
-                    Box::new(UndecodableResponse::new(
-                        None,
-                        b"",
-                        format!(
-                            "one item was sent but the answer holds {}",
-                            list.items.len()
-                        ),
-                        None,
-                    )),
-                )),
+            let mut items = self.request.send().await?.into_items();
+            if items.len() == 1 {
+                return Ok(items.remove(0));
             }
+            Err(Error::UndecodableResponse(Box::new(
+                UndecodableResponse::new(
+                    None,
+                    b"",
+                    format!("one item was sent but the answer holds {}", items.len()),
+                    None,
+                ),
+            )))
         })
     }
 }
@@ -133,7 +127,7 @@ impl<'a> IntoFuture for CreateLiveItems<'a> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move { Ok(self.request.send().await?.value.into_items()) })
+        Box::pin(async move { Ok(self.request.send().await?.into_items()) })
     }
 }
 
@@ -144,13 +138,6 @@ pub(crate) struct CreateRequest<'a> {
     collection_id: String,
     body: CreateLiveItemsBody,
     pub(crate) skip_invalid_files: Option<bool>,
-}
-
-/// A successful create and what the call saw on the way.
-#[derive(Debug)]
-pub(crate) struct Created {
-    pub(crate) value: CreatedLiveItems,
-    pub(crate) record: CallRecord,
 }
 
 impl<'a> CreateRequest<'a> {
@@ -167,18 +154,17 @@ impl<'a> CreateRequest<'a> {
         }
     }
 
-    /// Checks the input, sends the request through the generated client (and so through the
-    /// retry, pacing and tracing hooks), and maps the outcome.
-    pub(crate) async fn send(self) -> Result<Created, Error> {
-        self.send_recorded().await.map_err(|(error, _)| error)
+    /// Checks the input, then sends it with the client's retry policy.
+    pub(crate) async fn send(self) -> Result<CreatedLiveItems, Error> {
+        Ok(self.send_with(CallOptions::default()).await.result?)
     }
 
-    /// Like `send`, but a failure also returns what the call saw (attempts, 429s).
-    pub(crate) async fn send_recorded(self) -> Result<Created, (Error, CallRecord)> {
+    /// Checks the input, then sends it through the one request path with `options`.
+    pub(crate) async fn send_with(self, options: CallOptions<'_>) -> CallOutcome<CreatedLiveItems> {
         if let Err(error) =
             validate_collection_id(&self.collection_id).and_then(|()| validate_body(&self.body))
         {
-            return Err((error, CallRecord::default()));
+            return CallOutcome::refused(error);
         }
         let mut builder = self
             .client
@@ -188,18 +174,12 @@ impl<'a> CreateRequest<'a> {
         if let Some(skip) = self.skip_invalid_files {
             builder = builder.skip_invalid_files(skip);
         }
-        // Boxed so that the (large) request future is not moved by value into the scope.
-        let (result, record) = call::recorded(Box::pin(builder.send())).await;
-        match result {
-            Ok(response) => Ok(Created {
-                value: response.into_inner(),
-                record,
-            }),
-            Err(error) => match map_generated_error(error, &record).await {
-                Ok(value) => Ok(Created { value, record }),
-                Err(error) => Err((error, record)),
-            },
-        }
+        // Boxed so that the (large) request future is not moved by value into the loop.
+        Box::pin(
+            self.client
+                .call(CREATE_ITEM_LIVE, options, || builder.clone().send()),
+        )
+        .await
     }
 }
 
@@ -277,116 +257,4 @@ pub(crate) fn validate_item(item: &NewItem) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// Maps the generated client's error to ours. An undeclared 2xx with a decodable body is
-/// a success (`Ok`).
-pub(crate) async fn map_generated_error(
-    error: progenitor_client::Error<WebflowError>,
-    record: &CallRecord,
-) -> Result<CreatedLiveItems, Error> {
-    use progenitor_client::Error as G;
-    Err(match error {
-        G::InvalidRequest(message) => Error::InvalidInput(message),
-        G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
-            from_reqwest(e, record)
-        }
-        G::ErrorResponse(response) => {
-            let status = response.status();
-            let headers = response.headers().clone();
-            api_error(status, response.into_inner(), &headers, record)
-        }
-        G::InvalidResponsePayload(body, e) => {
-            undecodable(record.status, &body, e, record.rate_limit)
-        }
-        G::UnexpectedResponse(response) => {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = match response.bytes().await {
-                Ok(body) => body,
-                Err(e) => return Err(from_reqwest(e, record)),
-            };
-            return decode_unexpected(status, &headers, body, record);
-        }
-        G::Custom(message) => Error::InvalidInput(message),
-    })
-}
-
-/// A status the spec does not declare: a 2xx is decoded as a success, anything else as an
-/// error body if it is one.
-fn decode_unexpected(
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: Bytes,
-    record: &CallRecord,
-) -> Result<CreatedLiveItems, Error> {
-    if status.is_success() {
-        return serde_json::from_slice(&body)
-            .map_err(|e| undecodable(Some(status), &body, e, RateLimit::from_headers(headers)));
-    }
-    match serde_json::from_slice::<WebflowError>(&body) {
-        Ok(parsed) if parsed.code.is_some() || parsed.message.is_some() => {
-            Err(api_error(status, parsed, headers, record))
-        }
-        Ok(_) => Err(undecodable(
-            Some(status),
-            &body,
-            "not a Webflow error body",
-            RateLimit::from_headers(headers),
-        )),
-        Err(e) => Err(undecodable(
-            Some(status),
-            &body,
-            e,
-            RateLimit::from_headers(headers),
-        )),
-    }
-}
-
-fn api_error(
-    status: StatusCode,
-    body: WebflowError,
-    headers: &HeaderMap,
-    record: &CallRecord,
-) -> Error {
-    let retry_after = parse_retry_after(headers, record.now());
-    let error = Box::new(ApiError::new(status, body, headers, retry_after));
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        Error::RateLimited(error)
-    } else {
-        Error::Api(error)
-    }
-}
-
-fn undecodable(
-    status: Option<StatusCode>,
-    body: &[u8],
-    reason: impl std::fmt::Display,
-    rate_limit: Option<RateLimit>,
-) -> Error {
-    Error::UndecodableResponse(Box::new(UndecodableResponse::new(
-        status, body, reason, rate_limit,
-    )))
-}
-
-fn from_reqwest(error: reqwest::Error, record: &CallRecord) -> Error {
-    if error.is_timeout() {
-        let (kind, limit) = record
-            .timeout
-            .unwrap_or((TimeoutKind::Attempt, std::time::Duration::ZERO));
-        let kind = if error.is_connect() {
-            TimeoutKind::Connect
-        } else {
-            kind
-        };
-        return Error::Timeout(TimeoutError {
-            kind,
-            limit,
-            request_sent: !error.is_connect(),
-        });
-    }
-    Error::Transport(TransportError {
-        request_sent: !error.is_connect() && !error.is_builder(),
-        source: error,
-    })
 }

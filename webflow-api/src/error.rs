@@ -2,24 +2,31 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::rate_limit::RateLimit;
+use crate::retry::Disposition;
 use crate::types::WebflowError;
 
-/// Everything that can go wrong when building a client or creating items.
+/// Everything that can go wrong when building a client or calling Webflow, whatever the
+/// operation.
 ///
-/// Every variant's `Display` says what happened and what to do. Three questions cover
-/// most handling code:
-/// - [`Error::is_retryable`]: sending the same request again is safe and may succeed;
-/// - [`Error::may_have_been_created`]: the request reached Webflow but its outcome is
-///   unknown, so resending it may create a duplicate item;
-/// - [`Error::status`], [`Error::api_error`]: what Webflow answered.
+/// Every variant's `Display` says what happened and what to do; `source()` keeps the
+/// underlying error (the HTTP client's, the JSON decoder's). Two questions, answered for
+/// every variant by one classification ([`Error::disposition`]), cover most handling code:
+/// - [`Error::is_retryable`]: nothing took effect, and sending the same request again is
+///   safe and may succeed (a 429, a connection that never opened);
+/// - [`Error::outcome_unknown`]: the request reached Webflow and it is unknown whether it
+///   took effect (a 5xx, a timeout after sending). For a create, the item may exist: look
+///   it up (for example with [`Client::find_item_by_slug`](crate::Client::find_item_by_slug))
+///   before sending it again.
 ///
-/// The API token never appears in any error.
+/// [`Error::status`] and [`Error::api_error`] tell what Webflow answered. The API token
+/// never appears in any error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -32,86 +39,124 @@ pub enum Error {
     InvalidInput(String),
 
     /// Webflow answered with an error status and an error body.
-    #[error("{0}")]
+    #[error(transparent)]
     Api(Box<ApiError>),
 
-    /// Webflow answered 429 Too Many Requests, and the retry policy gave up waiting.
-    /// Nothing was created.
-    #[error("{0}")]
-    RateLimited(Box<ApiError>),
+    /// Rate limited, and the call may not wait that long: Webflow answered 429 and asked
+    /// for a longer wait than allowed (or the retries ran out), or the client's rate limiter
+    /// had no slot within the allowed wait. Nothing took effect.
+    #[error(transparent)]
+    RateLimited(Box<RateLimitedError>),
 
-    /// No answer came in time.
-    #[error("{0}")]
+    /// No answer came in time, or the deadline would have passed before sending.
+    #[error(transparent)]
     Timeout(TimeoutError),
 
     /// The connection failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Transport(TransportError),
+
+    /// The answer was a redirect (3xx), which the client never follows.
+    #[error(transparent)]
+    Redirect(Box<RedirectError>),
 
     /// Webflow answered, but the body is not what the API describes (an HTML error page from
     /// a proxy, an empty body, truncated JSON).
-    #[error("{0}")]
+    #[error(transparent)]
     UndecodableResponse(Box<UndecodableResponse>),
 }
 
 impl Error {
-    /// The HTTP status Webflow answered with, if it answered.
+    /// The HTTP status of the answer, if one came.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Api(e) | Error::RateLimited(e) => Some(e.status),
+            Error::Api(e) => Some(e.status),
+            Error::RateLimited(e) => e.response.as_ref().map(|r| r.status),
+            Error::Redirect(e) => Some(e.status),
             Error::UndecodableResponse(e) => e.status,
             _ => None,
         }
     }
 
-    /// The decoded error response, for [`Error::Api`] and [`Error::RateLimited`].
+    /// The decoded error body, for [`Error::Api`] and a 429's [`Error::RateLimited`].
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Error::Api(e) | Error::RateLimited(e) => Some(e),
+            Error::Api(e) => Some(e),
+            Error::RateLimited(e) => e.response.as_ref(),
             _ => None,
         }
     }
 
-    /// How long Webflow asked to wait (`Retry-After`), if it said.
+    /// How long Webflow (or the client's rate limiter) asked to wait, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.api_error().and_then(|e| e.retry_after)
+        match self {
+            Error::RateLimited(e) => e.retry_after,
+            Error::Api(e) => e.retry_after,
+            _ => None,
+        }
     }
 
-    /// The rate-limit headers of the response that failed, if there was one.
+    /// The rate-limit headers of the answer that failed, if there was one.
     pub fn rate_limit(&self) -> Option<RateLimit> {
         match self {
-            Error::Api(e) | Error::RateLimited(e) => e.rate_limit,
+            Error::Api(e) => e.rate_limit,
+            Error::RateLimited(e) => e.response.as_ref().and_then(|r| r.rate_limit),
+            Error::Redirect(e) => e.rate_limit,
             Error::UndecodableResponse(e) => e.rate_limit,
             _ => None,
         }
     }
 
-    /// `true` when sending the same request again is safe (nothing was created) and may
-    /// succeed: a 429, or a connection that failed before the request was sent.
-    ///
-    /// A 5xx or a timeout is *not* retryable in this sense: see
-    /// [`Error::may_have_been_created`].
-    pub fn is_retryable(&self) -> bool {
+    /// What this error means for sending the same request again: the one classification
+    /// the retry policy, bulk imports and these methods share (see [`crate::retry`]).
+    pub fn disposition(&self) -> Disposition {
         match self {
-            Error::RateLimited(_) => true,
-            Error::Timeout(e) => !e.request_sent,
-            Error::Transport(e) => !e.request_sent,
-            _ => false,
+            Error::Config(_) | Error::InvalidInput(_) => Disposition::Refused,
+            Error::Api(e) => status_disposition(e.status),
+            Error::RateLimited(_) => Disposition::NotProcessed,
+            Error::Timeout(e) => sent_disposition(e.request_sent),
+            Error::Transport(e) => sent_disposition(e.request_sent),
+            Error::Redirect(_) => Disposition::Redirected,
+            Error::UndecodableResponse(e) => match e.status {
+                // A success status: the work was probably done, its answer is garbled.
+                Some(status) if status.is_success() => Disposition::OutcomeUnknown,
+                Some(status) => status_disposition(status),
+                None => Disposition::OutcomeUnknown,
+            },
         }
     }
 
-    /// `true` when the request reached Webflow and it is unknown whether the item(s) were
-    /// created: a 5xx, a timeout or a broken connection after the request was sent, or a
-    /// success status whose body could not be decoded. Check the collection (for example
-    /// by slug) before sending the same item again.
-    pub fn may_have_been_created(&self) -> bool {
-        match self {
-            Error::Api(e) => e.status.is_server_error(),
-            Error::Timeout(e) => e.request_sent,
-            Error::Transport(e) => e.request_sent,
-            Error::UndecodableResponse(e) => e.may_have_been_created(),
-            _ => false,
-        }
+    /// `true` when nothing took effect and sending the same request again is safe and may
+    /// succeed: a 429 or 408, a connection that failed before the request was sent.
+    pub fn is_retryable(&self) -> bool {
+        self.disposition().is_retryable()
+    }
+
+    /// `true` when the request reached Webflow and it is unknown whether it took effect: a
+    /// 5xx, a timeout or a broken connection after sending, a success whose body could not
+    /// be decoded, a redirect. Check before sending the same request again (for a create:
+    /// look the item up by slug).
+    pub fn outcome_unknown(&self) -> bool {
+        self.disposition().may_have_taken_effect()
+    }
+}
+
+/// What an answer's status means for sending the request again.
+pub(crate) fn status_disposition(status: StatusCode) -> Disposition {
+    match status.as_u16() {
+        200..=299 => Disposition::Succeeded,
+        300..=399 => Disposition::Redirected,
+        408 | 429 => Disposition::NotProcessed,
+        400..=499 => Disposition::Refused,
+        _ => Disposition::OutcomeUnknown,
+    }
+}
+
+fn sent_disposition(request_sent: bool) -> Disposition {
+    if request_sent {
+        Disposition::OutcomeUnknown
+    } else {
+        Disposition::NotProcessed
     }
 }
 
@@ -271,14 +316,15 @@ impl ApiError {
             }
             400 | 422 => "Fix the request; sending it unchanged will fail again.".into(),
             401 => "Check the API token (WEBFLOW_API_TOKEN): it is missing, invalid, expired or revoked.".into(),
-            403 => "The token may not do this: it needs the cms:write scope and access to this site.".into(),
-            404 => "Check the collection id: no collection with this id is visible to this token.".into(),
+            403 => "The token may not do this: check its scopes (cms:read to list items, cms:write to create them) and its access to this site.".into(),
+            404 => "Check the collection id (and the base URL): nothing with this id is visible to this token.".into(),
+            408 => "Webflow gave up before reading the request: nothing took effect; send it again.".into(),
             409 => "The collection changed (for example its fields since the last publish): publish or reload it, then send again.".into(),
             429 => match self.retry_after {
-                Some(wait) => format!("Nothing was created. Webflow asked to wait {}s; slow down or enable pacing.", wait.as_secs()).into(),
-                None => "Nothing was created; slow down or enable pacing.".into(),
+                Some(wait) => format!("Nothing took effect. Webflow asked to wait {}s; slow down or enable pacing.", wait.as_secs()).into(),
+                None => "Nothing took effect; slow down or enable pacing.".into(),
             },
-            s if s >= 500 => "The item(s) may have been created: check the collection (for example by slug) before sending again.".into(),
+            s if s >= 500 => "The request may have taken effect before Webflow failed: check before sending it again.".into(),
             _ => "".into(),
         }
     }
@@ -311,6 +357,8 @@ impl fmt::Display for ApiError {
         Ok(())
     }
 }
+
+impl std::error::Error for ApiError {}
 
 /// One `details` entry as text: `param: description` for Webflow's usual shape, the string
 /// for a string, compact JSON otherwise.
@@ -345,7 +393,7 @@ pub(crate) fn request_id(headers: &reqwest::header::HeaderMap) -> Option<String>
         .map(str::to_owned)
 }
 
-/// No answer came in time.
+/// No answer came in time, or the overall deadline would have passed before sending.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TimeoutError {
@@ -353,19 +401,23 @@ pub struct TimeoutError {
     pub kind: TimeoutKind,
     /// The limit that ran out.
     pub limit: Duration,
-    /// `false` only when the connection could not even be opened, so nothing was sent.
+    /// `false` when nothing was sent (the connection never opened, or the call ended before
+    /// sending): resending is safe. `true` when the request may have reached Webflow.
     pub request_sent: bool,
+    /// The HTTP client's error, when it reported the timeout.
+    pub source: Option<Arc<reqwest::Error>>,
 }
 
 /// Which timeout ran out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeoutKind {
-    /// Opening the connection took longer than the connect timeout.
+    /// Opening the connection (TCP and TLS) took too long: nothing was sent.
     Connect,
-    /// One attempt (send and read the whole answer) took longer than the per-attempt timeout.
+    /// One attempt (send and read the whole answer) took longer than the attempt timeout.
     Attempt,
-    /// The overall deadline (all attempts and waits) ran out.
+    /// The overall deadline (all attempts and waits) ran out, or would have before the
+    /// request could be sent.
     Deadline,
 }
 
@@ -374,14 +426,20 @@ impl fmt::Display for TimeoutError {
         let what = match self.kind {
             TimeoutKind::Connect => "connecting to Webflow",
             TimeoutKind::Attempt => "waiting for Webflow's answer",
-            TimeoutKind::Deadline => "the request's overall deadline",
+            TimeoutKind::Deadline => "the call's overall deadline",
         };
         write!(f, "timed out after {:?} ({what})", self.limit)?;
         if self.request_sent {
             write!(
                 f,
-                ": the request was sent, so the item may have been created. Check the collection \
-                 (for example by slug) before sending it again, or raise the timeout"
+                ": the request was sent, so it may have taken effect. Check before sending it \
+                 again, or raise the timeout"
+            )
+        } else if self.kind == TimeoutKind::Deadline {
+            write!(
+                f,
+                ": nothing was sent (waiting for the rate limit would have passed the deadline); \
+                 send it again later, or raise the overall deadline"
             )
         } else {
             write!(
@@ -392,13 +450,21 @@ impl fmt::Display for TimeoutError {
     }
 }
 
+impl std::error::Error for TimeoutError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
 /// The connection failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TransportError {
     /// `false` when the request never left (connection refused, DNS, TLS handshake):
-    /// resending is safe. `true` when the connection broke after the request was sent:
-    /// the item may have been created.
+    /// resending is safe. `true` when the connection broke after the request was sent: it
+    /// may have taken effect.
     pub request_sent: bool,
     /// The underlying error.
     pub source: reqwest::Error,
@@ -413,8 +479,8 @@ impl fmt::Display for TransportError {
         if self.request_sent {
             write!(
                 f,
-                "the connection to Webflow failed after the request was sent: {}{cause}. The item \
-                 may have been created; check the collection before sending it again",
+                "the connection to Webflow failed after the request was sent: {}{cause}. It may \
+                 have taken effect; check before sending it again",
                 self.source
             )
         } else {
@@ -434,6 +500,115 @@ impl std::error::Error for TransportError {
     }
 }
 
+/// Rate limited beyond what the call may wait. Nothing took effect.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RateLimitedError {
+    /// The wait that would have been needed: Webflow's `Retry-After`, or the wait for the
+    /// client's rate limiter's next slot.
+    pub retry_after: Option<Duration>,
+    /// The longest wait the call was allowed (its `max_wait`, or what was left of its
+    /// deadline), when the wait was refused for being longer.
+    pub allowed_wait: Option<Duration>,
+    /// Webflow's 429 answer; `None` when the client's rate limiter refused before sending.
+    pub response: Option<ApiError>,
+}
+
+impl fmt::Display for RateLimitedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.response {
+            Some(response) => {
+                write!(f, "rate limited by Webflow ({})", response.status)?;
+                if let Some(code) = &response.code {
+                    write!(f, " [{code}]")?;
+                }
+                if let Some(message) = &response.message {
+                    write!(f, ": {message}")?;
+                }
+                write!(f, ". Nothing took effect")?;
+                if let Some(id) = &response.request_id {
+                    write!(f, " (request id {id})")?;
+                }
+            }
+            None => write!(
+                f,
+                "rate limited: the client's rate limiter had no free slot in time (the paced rate, \
+                 or an earlier 429's wait). Nothing was sent"
+            )?,
+        }
+        match (self.retry_after, self.allowed_wait) {
+            (Some(wait), Some(allowed)) => write!(
+                f,
+                ". The wait needed ({}) is longer than this call may wait ({}); send it again \
+                 later, or raise RetryPolicy::max_wait",
+                seconds(wait),
+                seconds(allowed)
+            ),
+            (Some(wait), None) => write!(
+                f,
+                ". Webflow asked to wait {}; slow down or enable pacing",
+                seconds(wait)
+            ),
+            (None, _) => write!(f, "; slow down or enable pacing"),
+        }
+    }
+}
+
+impl std::error::Error for RateLimitedError {}
+
+/// A duration as seconds for messages: `600s`, `1.5s`.
+fn seconds(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
+/// The answer was a redirect. The client never follows one: a create redirected as a
+/// `GET` would be reported as whatever the other address returns.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RedirectError {
+    /// The status of the answer (a 3xx, or the final status when an HTTP client given with
+    /// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client) followed the redirect).
+    pub status: StatusCode,
+    /// Where it pointed (`Location`), or where a followed redirect ended.
+    pub location: Option<String>,
+    /// `true` when the HTTP client followed the redirect before the client could refuse it.
+    pub followed: bool,
+    /// The `X-RateLimit-*` headers of the answer.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl fmt::Display for RedirectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let location = self.location.as_deref().unwrap_or("(no Location header)");
+        if self.followed {
+            write!(
+                f,
+                "the HTTP client followed a redirect to {location} (final status {}); the answer \
+                 is not Webflow's. Configure the reqwest::Client with \
+                 redirect::Policy::none()",
+                self.status
+            )?;
+        } else {
+            write!(
+                f,
+                "the answer was a redirect ({}) to {location}, which the client never follows",
+                self.status
+            )?;
+        }
+        write!(
+            f,
+            ". The request may or may not have taken effect: check the base URL \
+             (WEBFLOW_API_BASE_URL) and any proxy, and check before sending it again"
+        )
+    }
+}
+
+impl std::error::Error for RedirectError {}
+
 /// The longest body excerpt kept in [`UndecodableResponse`].
 pub const BODY_EXCERPT_LIMIT: usize = 512;
 
@@ -451,6 +626,8 @@ pub struct UndecodableResponse {
     pub reason: String,
     /// The `X-RateLimit-*` headers of the response.
     pub rate_limit: Option<RateLimit>,
+    /// The decoder's error, when there was one.
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl UndecodableResponse {
@@ -466,13 +643,17 @@ impl UndecodableResponse {
             body_len: body.len(),
             reason: reason.to_string(),
             rate_limit,
+            source: None,
         }
     }
 
-    /// `true` unless the status says the request was refused (4xx): a success status whose
-    /// body is garbled most likely created the item; a 5xx leaves it unknown.
-    pub fn may_have_been_created(&self) -> bool {
-        !self.status.is_some_and(|s| s.is_client_error())
+    /// The same, keeping the decoder's error as `source()`.
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 }
 
@@ -494,14 +675,22 @@ impl fmt::Display for UndecodableResponse {
         match self.status {
             Some(s) if s.is_success() => write!(
                 f,
-                ". The item was probably created: check the collection before sending it again"
+                ". The request probably took effect: check before sending it again"
             ),
-            Some(s) if s.is_client_error() => write!(f, ". Nothing was created"),
+            Some(s) if s.is_client_error() => write!(f, ". Nothing took effect"),
             _ => write!(
                 f,
-                ". The item may have been created: check the collection before sending it again"
+                ". The request may have taken effect: check before sending it again"
             ),
         }
+    }
+}
+
+impl std::error::Error for UndecodableResponse {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -1,5 +1,6 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The client generated from `spec/webflow-cms-items.yaml` by `cargo xtask codegen`.
 // Never edit it by hand: change the spec or `xtask/src/codegen.rs` and regenerate.
@@ -13,42 +14,57 @@
 #[rustfmt::skip]
 mod generated;
 
-// `Client`, `types`, `builder`, `ResponseValue`, ... (the generated `Error` is shadowed
-// by this crate's own `Error` below).
-pub use generated::*;
+// The generated client and types. Its `Error` is not re-exported: this crate's own
+// `Error` is the one users see (the generated one is `GeneratedError`).
+pub use generated::{Client, ClientInfo, ResponseValue, builder, types};
 
 mod auth;
 pub mod bulk;
-mod call;
+mod cancel;
 mod config;
 mod create;
 mod error;
 mod hooks;
 mod item;
+pub mod list;
 #[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
+pub mod pacing;
 mod rate_limit;
+mod request;
 pub mod retry;
 pub mod time;
 
 pub use auth::{ApiToken, TOKEN_ENV};
 pub use bulk::{
-    BulkEvent, BulkImport, BulkProgress, BulkReport, BulkSummary, CancelToken, ItemOutcome,
-    ItemResult,
+    BulkEvent, BulkImport, BulkProgress, BulkReport, BulkSummary, ImportEnd, ItemOutcome,
+    ItemResult, Settle,
 };
-pub use config::{BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, Timeouts, USER_AGENT_VALUE};
+pub use cancel::CancelToken;
+pub use config::{
+    BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, Timeouts, USER_AGENT_VALUE, reqwest_builder,
+};
 pub use create::{CreateLiveItem, CreateLiveItems, MAX_ITEMS_PER_REQUEST};
 pub use error::{
-    ApiError, BODY_EXCERPT_LIMIT, Error, ErrorCode, TimeoutError, TimeoutKind, TransportError,
-    UndecodableResponse,
+    ApiError, BODY_EXCERPT_LIMIT, Error, ErrorCode, RateLimitedError, RedirectError, TimeoutError,
+    TimeoutKind, TransportError, UndecodableResponse,
 };
 pub use hooks::ClientState;
-pub use rate_limit::{Pacing, RateLimit};
-pub use retry::RetryPolicy;
+pub use list::{FindItemBySlug, ListItems};
+pub use pacing::{Pacing, RateLimiter};
+pub use rate_limit::RateLimit;
+pub use retry::{Disposition, RetryPolicy};
 pub use types::{
-    BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData,
-    CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData, WebflowError,
+    BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData, CollectionItemList,
+    CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData, Pagination, WebflowError,
 };
+
+/// The HTTP client crate whose types appear in this crate's API (`reqwest::Client` for
+/// [`ClientBuilder::http_client`], `StatusCode`, `reqwest::Error` inside errors).
+pub use reqwest;
+/// The JSON crate whose `Value` carries custom item fields and error details.
+pub use serde_json;
 
 /// The raw generated error type, for callers of the generated builder
 /// (`client.create_item_live()...send()`).

@@ -37,15 +37,14 @@ pub(super) async fn spawn(shared: Arc<Shared>) -> (SocketAddr, AbortHandle) {
 async fn accept(listener: TcpListener, shared: Arc<Shared>) {
     let mut connections = JoinSet::new();
     loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve(stream, shared.clone()));
-                }
-                // Out of file descriptors or the like: let connections finish, then retry.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                // Reap finished connections so the set holds only live ones.
+                while connections.try_join_next().is_some() {}
+                connections.spawn(serve(stream, shared.clone()));
+            }
+            // Out of file descriptors or the like: let connections finish, then retry.
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
         }
     }
 }

@@ -1,0 +1,587 @@
+//! Bulk import: creating any number of live items in requests of up to 100, with every item
+//! created exactly once or reported with the truth — including when an answer is lost.
+//!
+//! ```no_run
+//! # async fn run(client: webflow_api::Client) -> Result<(), webflow_api::Error> {
+//! use webflow_api::{ItemResult, NewItem};
+//! let items = (0..2500).map(|n| NewItem::new(format!("Product {n}"), format!("product-{n}")));
+//! let report = client
+//!     .bulk_create_live("580e63fc8c9a982ac9b8b745")
+//!     .skip_existing(true) // re-running a finished import sends no create
+//!     .run(items)
+//!     .await?;
+//! let s = &report.summary;
+//! println!("{} created ({} settled by lookup), {} skipped, {} failed, {} unknown",
+//!     s.created, s.settled, s.skipped, s.failed, s.unknown);
+//! for outcome in &report.outcomes {
+//!     if let ItemResult::Failed { error, .. } = &outcome.result {
+//!         println!("item {} ({}): {error}", outcome.index, outcome.slug);
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! How it behaves:
+//! - Items are packed into requests of at most `max_items_per_request` (default and
+//!   maximum 100), pulled from the input only when a request slot is free, so memory holds
+//!   the requests in flight, not the input. Requests in flight keep being read while the
+//!   input is pulled: a slow input never delays an answer.
+//! - Every request goes through the client's one request path: the client's rate limiter
+//!   (shared with its other calls and imports; one request in flight until the first
+//!   answer reports the rate limit, then up to `concurrency`), the client's timeouts, and
+//!   the client's [`RetryPolicy`] unless [`BulkImport::retry_policy`] overrides it.
+//! - A **429** means nothing was created: the same items are sent again after the wait.
+//! - A **400/422** (a validation error) fails the request's items with Webflow's error;
+//!   with [`bisect_invalid`](BulkImport::bisect_invalid) they are split in halves and sent
+//!   again until only the bad items fail. Any other 4xx is never bisected; a **401, 403 or
+//!   404** (a bad token, scope or collection — every later request would fail the same
+//!   way) stops the import: what was pulled and not sent is
+//!   [`NotAttempted`](ItemResult::NotAttempted), the rest of the input is not read.
+//! - A **5xx, a timeout or a broken connection** after sending leaves it unknown whether
+//!   the items were created. They are never resent blindly. With [`Settle`] on (the
+//!   default) the import pauses new creates, waits the settle delay, and looks the items up
+//!   ([how](Settle)): found → [`Created`](ItemResult::Created) with `settled: true`;
+//!   confirmed absent → sent again once; lookup failed → [`Unknown`](ItemResult::Unknown).
+//! - With [`skip_existing`](BulkImport::skip_existing) the collection's slugs are indexed
+//!   first (one paged listing) and items whose slug exists are
+//!   [`Skipped`](ItemResult::Skipped) with the existing id: a crashed import can be run
+//!   again from the start without duplicates.
+//! - Each item's outcome is reported once, as soon as it is known (items refused before
+//!   sending — an empty name or slug — and skipped items at once), with its input
+//!   position; [`run`](BulkImport::run) returns them sorted by position.
+//! - Cancelling ([`CancelToken`]) stops sending and reading the input: waits end at once,
+//!   requests in flight complete, items pulled and not sent are
+//!   [`NotAttempted`](ItemResult::NotAttempted), items never pulled are not reported
+//!   ([`BulkSummary::end`] says why the import ended; `total` counts the items pulled).
+
+mod driver;
+mod settle;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::Stream;
+
+use crate::cancel::CancelToken;
+use crate::create::MAX_ITEMS_PER_REQUEST;
+use crate::retry::RetryPolicy;
+use crate::types::NewItem;
+use crate::{Client, Error};
+
+impl Client {
+    /// Starts a bulk import into a collection: configure it, then
+    /// [`run`](BulkImport::run) it on any iterator of items (or
+    /// [`run_stream`](BulkImport::run_stream) on a stream). See the [module
+    /// documentation](crate::bulk) for what it guarantees.
+    pub fn bulk_create_live(&self, collection_id: impl Into<String>) -> BulkImport<'_> {
+        BulkImport {
+            client: self,
+            collection_id: collection_id.into(),
+            max_items_per_request: MAX_ITEMS_PER_REQUEST,
+            concurrency: 4,
+            bisect_invalid: false,
+            skip_invalid_files: None,
+            retry: None,
+            settle: Settle::default(),
+            skip_existing: false,
+            total: None,
+            cancel: CancelToken::new(),
+            on_progress: None,
+        }
+    }
+}
+
+type ProgressCallback<'a> = Box<dyn Fn(&BulkEvent) + Send + Sync + 'a>;
+
+/// A configured bulk import. Created by [`Client::bulk_create_live`].
+#[must_use = "a bulk import does nothing until run"]
+pub struct BulkImport<'a> {
+    client: &'a Client,
+    collection_id: String,
+    max_items_per_request: usize,
+    concurrency: usize,
+    bisect_invalid: bool,
+    skip_invalid_files: Option<bool>,
+    retry: Option<RetryPolicy>,
+    settle: Settle,
+    skip_existing: bool,
+    total: Option<u64>,
+    cancel: CancelToken,
+    on_progress: Option<ProgressCallback<'a>>,
+}
+
+impl fmt::Debug for BulkImport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkImport")
+            .field("collection_id", &self.collection_id)
+            .field("max_items_per_request", &self.max_items_per_request)
+            .field("concurrency", &self.concurrency)
+            .field("bisect_invalid", &self.bisect_invalid)
+            .field("retry", &self.retry_policy_in_use())
+            .field("settle", &self.settle)
+            .field("skip_existing", &self.skip_existing)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How an import settles requests whose outcome is unknown (a 5xx, a timeout, a dropped
+/// connection after sending): by looking their items up.
+///
+/// After such a request the import stops starting new creates, lets the requests in flight
+/// finish, waits [`delay`](Self::delay) (so that an item created just before the failure is
+/// visible to listings), then looks the items up with `list-collection-items`:
+/// - a whole lost request is found by one scan of the collection, newest first
+///   (`sortBy=createdOn&sortOrder=desc`), page by page, until every item is found or the
+///   scan reaches items created before the request was sent — so settling a lost request
+///   of 100 costs a few list requests, not 100 lookups; a handful of items (at most 5) are
+///   looked up by slug instead;
+/// - found → [`ItemResult::Created`] with `settled: true` (an item found under a slug
+///   Webflow suffixed, `slug-1a2b3`, created after the request was sent, counts as found);
+/// - confirmed absent → sent again once, in a new request (unless
+///   [`lookup_only`](Self::lookup_only)); a resent request whose outcome is again unknown
+///   is settled by lookup only;
+/// - the lookup failed → [`ItemResult::Unknown`].
+///
+/// **Assumption:** an item Webflow created becomes visible to listings within the delay.
+/// If it takes longer, an item can look absent and be sent again: Webflow then refuses the
+/// second create (400, duplicate slug — reported [`Failed`](ItemResult::Failed)) or stores
+/// it under a suffixed slug (reported `Created` with that `stored_slug`): a duplicate,
+/// visible in the report. With `lookup_only` nothing is ever sent twice: such items stay
+/// [`Unknown`](ItemResult::Unknown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Settle {
+    /// Whether unknown outcomes are looked up at all. Default `true`.
+    pub enabled: bool,
+    /// How long to wait before looking up. Default 10 s.
+    pub delay: Duration,
+    /// Whether items confirmed absent are sent again (once). Default `true`.
+    pub resend_absent: bool,
+}
+
+impl Default for Settle {
+    fn default() -> Self {
+        Settle {
+            enabled: true,
+            delay: Duration::from_secs(10),
+            resend_absent: true,
+        }
+    }
+}
+
+impl Settle {
+    /// No settling: unknown outcomes are reported [`ItemResult::Unknown`].
+    pub fn off() -> Settle {
+        Settle {
+            enabled: false,
+            ..Settle::default()
+        }
+    }
+
+    /// Settles after `delay`.
+    pub fn after(delay: Duration) -> Settle {
+        Settle {
+            delay,
+            ..Settle::default()
+        }
+    }
+
+    /// Looks up only: items confirmed absent are reported [`ItemResult::Unknown`] instead of
+    /// being sent again, so nothing can ever be created twice.
+    pub fn lookup_only(mut self) -> Settle {
+        self.resend_absent = false;
+        self
+    }
+}
+
+impl<'a> BulkImport<'a> {
+    /// Items per request, 1 to 100 (default 100, Webflow's documented maximum for its bulk
+    /// CMS endpoints).
+    pub fn max_items_per_request(mut self, max: usize) -> Self {
+        self.max_items_per_request = max;
+        self
+    }
+
+    /// Requests in flight at once (default 4). The client's rate limiter still bounds the
+    /// rate; concurrency only hides each request's latency.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// On a validation error (400 or 422) for a request of several items, split them in
+    /// halves and send each half again, down to single items, so only the bad items fail.
+    /// Default off: the whole request's items fail with Webflow's error. A refused request
+    /// created nothing, so this never creates an item twice; it costs about log2(n) extra
+    /// requests per bad item.
+    pub fn bisect_invalid(mut self, bisect: bool) -> Self {
+        self.bisect_invalid = bisect;
+        self
+    }
+
+    /// `skipInvalidFiles` for every request (Webflow's default is `true`).
+    pub fn skip_invalid_files(mut self, skip: bool) -> Self {
+        self.skip_invalid_files = Some(skip);
+        self
+    }
+
+    /// The retry policy for the import's requests. Default: the client's
+    /// ([`Client::retry_policy`]); its `max_wait` also bounds the waits for the rate limit.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// How unknown outcomes are settled (default [`Settle::default`]: on, 10 s, resending
+    /// items confirmed absent once).
+    pub fn settle(mut self, settle: Settle) -> Self {
+        self.settle = settle;
+        self
+    }
+
+    /// First index the slugs already in the collection (one paged listing per locale met,
+    /// 100 items per request), and report items whose slug exists as
+    /// [`ItemResult::Skipped`] instead of creating them. Re-running a finished import then
+    /// sends no create. Memory grows with the collection (a slug and an id per item).
+    pub fn skip_existing(mut self, skip: bool) -> Self {
+        self.skip_existing = skip;
+        self
+    }
+
+    /// The number of items, for progress events (taken from the iterator's size hint when
+    /// it is exact).
+    pub fn expected_total(mut self, total: u64) -> Self {
+        self.total = Some(total);
+        self
+    }
+
+    /// Uses `token` to cancel the import from elsewhere (see [`CancelToken`]).
+    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+        self.cancel = token;
+        self
+    }
+
+    /// Calls `callback` with each [`BulkEvent`] (progress, rate-limit waits, failed
+    /// requests, settling), for a progress bar or logs. It runs inline: keep it quick.
+    pub fn on_progress(mut self, callback: impl Fn(&BulkEvent) + Send + Sync + 'a) -> Self {
+        self.on_progress = Some(Box::new(callback));
+        self
+    }
+
+    /// Imports every item of `items` and returns the totals with one outcome per item,
+    /// sorted by input position. Fails only when the options are invalid, before any
+    /// request.
+    ///
+    /// Memory: the outcomes grow with the number of items (an id or an error each); for
+    /// millions of items use [`run_with`](Self::run_with).
+    pub async fn run<I>(self, items: I) -> Result<BulkReport, Error>
+    where
+        I: IntoIterator<Item = NewItem>,
+        I::IntoIter: Send,
+    {
+        let mut outcomes = Vec::new();
+        let summary = self
+            .run_with(items, |outcome| outcomes.push(outcome))
+            .await?;
+        outcomes.sort_by_key(|outcome| outcome.index);
+        Ok(BulkReport { summary, outcomes })
+    }
+
+    /// Like [`run`](Self::run), but hands each outcome to `on_outcome` as soon as it is known
+    /// (each item exactly once, not in input order) instead of keeping them: memory stays
+    /// bounded by the requests in flight, whatever the number of items.
+    pub async fn run_with<I>(
+        mut self,
+        items: I,
+        on_outcome: impl FnMut(ItemOutcome) + Send,
+    ) -> Result<BulkSummary, Error>
+    where
+        I: IntoIterator<Item = NewItem>,
+        I::IntoIter: Send,
+    {
+        let items = items.into_iter();
+        if self.total.is_none()
+            && let (low, Some(high)) = items.size_hint()
+            && low == high
+        {
+            self.total = Some(low as u64);
+        }
+        self.run_stream_with(futures_util::stream::iter(items), on_outcome)
+            .await
+    }
+
+    /// [`run`](Self::run) for a stream of items.
+    pub async fn run_stream<S>(self, items: S) -> Result<BulkReport, Error>
+    where
+        S: Stream<Item = NewItem> + Send,
+    {
+        let mut outcomes = Vec::new();
+        let summary = self
+            .run_stream_with(items, |outcome| outcomes.push(outcome))
+            .await?;
+        outcomes.sort_by_key(|outcome| outcome.index);
+        Ok(BulkReport { summary, outcomes })
+    }
+
+    /// [`run_with`](Self::run_with) for a stream of items.
+    pub async fn run_stream_with<S>(
+        self,
+        items: S,
+        on_outcome: impl FnMut(ItemOutcome) + Send,
+    ) -> Result<BulkSummary, Error>
+    where
+        S: Stream<Item = NewItem> + Send,
+    {
+        self.check()?;
+        driver::run(self, items, on_outcome).await
+    }
+
+    fn retry_policy_in_use(&self) -> &RetryPolicy {
+        self.retry
+            .as_ref()
+            .unwrap_or_else(|| self.client.retry_policy())
+    }
+
+    fn emit(&self, event: BulkEvent) {
+        if let Some(callback) = &self.on_progress {
+            callback(&event);
+        }
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        crate::create::validate_collection_id(&self.collection_id)?;
+        if self.max_items_per_request == 0 || self.max_items_per_request > MAX_ITEMS_PER_REQUEST {
+            return Err(Error::InvalidInput(format!(
+                "max_items_per_request is {}; it must be 1 to {MAX_ITEMS_PER_REQUEST} (Webflow takes at most \
+                 {MAX_ITEMS_PER_REQUEST} items per request)",
+                self.max_items_per_request
+            )));
+        }
+        if self.concurrency == 0 {
+            return Err(Error::InvalidInput(
+                "concurrency is 0; at least one request must be in flight (use 1 to send one at a time)"
+                    .into(),
+            ));
+        }
+        if let Some(problem) = self.retry.as_ref().and_then(RetryPolicy::problem) {
+            return Err(Error::InvalidInput(problem.into()));
+        }
+        Ok(())
+    }
+}
+
+/// What happened to one input item.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ItemOutcome {
+    /// The item's position in the input, from 0.
+    pub index: u64,
+    /// The item's slug, as given.
+    pub slug: String,
+    /// The outcome.
+    pub result: ItemResult,
+}
+
+impl ItemOutcome {
+    /// `true` when the item was created (by this import).
+    pub fn is_created(&self) -> bool {
+        matches!(self.result, ItemResult::Created { .. })
+    }
+}
+
+/// The outcome of one item.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum ItemResult {
+    /// Created by this import.
+    #[non_exhaustive]
+    Created {
+        /// Webflow's id for the item.
+        id: String,
+        /// `true` when the create's answer was lost and the item was found by a lookup.
+        settled: bool,
+        /// The slug Webflow stored, when it differs from the one sent (Webflow can store a
+        /// create whose slug exists under a suffixed slug, `slug-1a2b3`): an item with the
+        /// slug sent existed already — possibly a duplicate of this one.
+        stored_slug: Option<String>,
+    },
+    /// Not created because an item with its slug exists
+    /// ([`skip_existing`](BulkImport::skip_existing)).
+    #[non_exhaustive]
+    Skipped {
+        /// The existing item's id.
+        id: String,
+    },
+    /// Not created: Webflow refused it, or the input was invalid. Shared by every item of
+    /// the refused request.
+    #[non_exhaustive]
+    Failed {
+        /// Why.
+        error: Arc<Error>,
+    },
+    /// Sent, and whether it was created is unknown (a 5xx or a lost answer that settling
+    /// could not resolve): the item **may exist**. Look it up before importing it again.
+    #[non_exhaustive]
+    Unknown {
+        /// What went wrong.
+        error: Arc<Error>,
+    },
+    /// Pulled from the input but not sent: the import was cancelled or stopped.
+    NotAttempted,
+}
+
+/// How an import ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportEnd {
+    /// Every item of the input was pulled and has an outcome.
+    #[default]
+    InputExhausted,
+    /// Cancelled: the rest of the input was not read.
+    Cancelled,
+    /// Stopped after an error that every later request would meet (401, 403, 404): the rest
+    /// of the input was not read. The error is in the failed items' outcomes and in
+    /// [`BulkEvent::Stopped`].
+    Stopped,
+}
+
+/// The totals of a bulk import.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BulkSummary {
+    /// Items pulled from the input (each has exactly one outcome).
+    pub total: u64,
+    /// Items created, `settled` included.
+    pub created: u64,
+    /// Items created whose answer was lost and that were found by a lookup.
+    pub settled: u64,
+    /// Items not created because their slug exists.
+    pub skipped: u64,
+    /// Items that failed (not created).
+    pub failed: u64,
+    /// Items whose outcome is unknown (may exist).
+    pub unknown: u64,
+    /// Items pulled but not sent (cancelled or stopped).
+    pub not_attempted: u64,
+    /// Items created under a slug other than the one sent (see
+    /// [`ItemResult::Created::stored_slug`](ItemResult::Created)).
+    pub renamed: u64,
+    /// HTTP requests sent, retries included: `create_requests + list_requests`.
+    pub requests: u64,
+    /// Create requests sent.
+    pub create_requests: u64,
+    /// List requests sent (settling and `skip_existing`).
+    pub list_requests: u64,
+    /// 429 answers met.
+    pub throttled: u64,
+    /// How the import ended.
+    pub end: ImportEnd,
+    /// Time from start to end, on the client's clock.
+    pub elapsed: Duration,
+}
+
+impl BulkSummary {
+    /// `true` when every item pulled was created or skipped, and the input was exhausted.
+    pub fn all_done(&self) -> bool {
+        self.end == ImportEnd::InputExhausted && self.created + self.skipped == self.total
+    }
+}
+
+/// The result of [`BulkImport::run`]: totals, and one outcome per item pulled, sorted by
+/// input position.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct BulkReport {
+    /// The totals.
+    pub summary: BulkSummary,
+    /// One outcome per item pulled, sorted by input position.
+    pub outcomes: Vec<ItemOutcome>,
+}
+
+/// An event reported while an import runs.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum BulkEvent {
+    /// Items finished (any outcome); carries the running totals.
+    Progress(BulkProgress),
+    /// Waiting until `until` (on the client's clock): for the rate limit, before a retry,
+    /// or before settling.
+    WaitingForRateLimit {
+        /// How long.
+        wait: Duration,
+        /// Until when.
+        until: Instant,
+    },
+    /// Webflow answered 429 to a request; its items will be sent again.
+    Throttled {
+        /// The wait Webflow asked for, if it said.
+        retry_after: Option<Duration>,
+    },
+    /// A request's items failed, or their outcome is unknown.
+    ChunkFailed {
+        /// Index of the request's first item.
+        first_index: u64,
+        /// How many items it held.
+        items: usize,
+        /// The error.
+        error: Arc<Error>,
+    },
+    /// A request refused for invalid items is split in two to isolate them.
+    Bisecting {
+        /// Index of the request's first item.
+        first_index: u64,
+        /// How many items it held.
+        items: usize,
+    },
+    /// Looking up items whose create's outcome is unknown, after the settle delay.
+    Settling {
+        /// How many items.
+        items: usize,
+    },
+    /// A settle ended.
+    Settled {
+        /// Items found (created).
+        found: usize,
+        /// Items confirmed absent (sent again, or unknown with `lookup_only`).
+        absent: usize,
+        /// Items still unknown (the lookup failed).
+        unknown: usize,
+        /// List requests it took.
+        list_requests: u64,
+    },
+    /// The slugs of the collection were indexed (`skip_existing`).
+    Indexed {
+        /// Items found in the collection.
+        items: u64,
+        /// List requests it took.
+        list_requests: u64,
+    },
+    /// The import stops: every later request would fail with this error.
+    Stopped {
+        /// The error.
+        error: Arc<Error>,
+    },
+}
+
+/// Running totals, as carried by [`BulkEvent::Progress`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BulkProgress {
+    /// Items finished (any outcome).
+    pub done: u64,
+    /// Items in the input, when known.
+    pub total: Option<u64>,
+    /// Items created so far.
+    pub created: u64,
+    /// Items skipped so far.
+    pub skipped: u64,
+    /// Items failed so far.
+    pub failed: u64,
+    /// Items with an unknown outcome so far.
+    pub unknown: u64,
+    /// Requests sent so far.
+    pub requests: u64,
+    /// 429 answers met so far.
+    pub throttled: u64,
+}
