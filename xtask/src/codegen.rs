@@ -141,7 +141,11 @@ fn make_json_schema_optional(item: &mut syn::Item) {
 /// A path as written, without spaces: `schemars::JsonSchema`.
 fn quote_path(path: &syn::Path) -> String {
     let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    let leading = if path.leading_colon.is_some() { "::" } else { "" };
+    let leading = if path.leading_colon.is_some() {
+        "::"
+    } else {
+        ""
+    };
     format!("{leading}{}", segments.join("::"))
 }
 

@@ -320,7 +320,7 @@ mod variants {
         }
     }
 
-    const VARIANTS: [&str; 17] = [
+    const VARIANTS: [&str; 20] = [
         "external-reference-nullable",
         "moved-operation",
         "new-error-code",
@@ -335,6 +335,9 @@ mod variants {
         "removed-response-property",
         "removed-status",
         "renamed-operation",
+        "request-property-became-required",
+        "request-property-no-longer-required",
+        "request-required-list-changed",
         "response-property-nullable",
         "retyped-response-property",
         "security-scope",
