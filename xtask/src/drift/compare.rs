@@ -3,15 +3,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Serialize;
 use serde_json::Value;
 
 use super::model::{
     Additional, Annotations, Header, Items, Loc, MediaType, Operation, Parameter, RequestBody,
-    Response, Schema, Security, sorted_values,
+    Response, Schema, Security, parameter_token, sorted_values,
 };
 
 /// What a difference means for the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Class {
     /// The client fails against an API that behaves as upstream says (a response it
     /// cannot decode, a request upstream rejects, an input it cannot give).
@@ -38,6 +40,8 @@ impl Class {
 /// One difference between upstream and ours.
 #[derive(Debug)]
 pub struct Difference {
+    /// The operationId of the operation it was found in; `None` for the whole document.
+    pub operation: Option<String>,
     pub class: Class,
     /// Where, in words: `response 202 body › lastUpdated`.
     pub subject: String,
@@ -128,10 +132,14 @@ fn change_or_nothing(class: Class) -> &'static str {
     }
 }
 
-/// Compares the two operations; the differences come in document order.
-pub fn compare(upstream: &Operation, ours: &Operation) -> Vec<Difference> {
+/// Compares the two operations; the differences come in document order, each tagged with
+/// `operation_id`.
+pub fn compare(operation_id: &str, upstream: &Operation, ours: &Operation) -> Vec<Difference> {
     let mut comparer = Comparer { out: Vec::new() };
     comparer.operation(upstream, ours);
+    for difference in &mut comparer.out {
+        difference.operation = Some(operation_id.to_string());
+    }
     comparer.out
 }
 
@@ -184,6 +192,7 @@ impl Comparer {
         action: &str,
     ) {
         self.out.push(Difference {
+            operation: None,
             class,
             subject: subject.to_string(),
             description,
@@ -301,7 +310,10 @@ impl Comparer {
             .filter(|o| !upstream.iter().any(|u| u.key() == o.key()))
         {
             let subject = format!("parameter `{}` ({})", o.name, o.location);
-            let at = up_op.loc.child("parameters");
+            let at = up_op
+                .loc
+                .child("parameters")
+                .child(&parameter_token(&o.location, &o.name));
             let description = format!(
                 "upstream no longer has the {} parameter `{}` that ours sends",
                 o.location, o.name
