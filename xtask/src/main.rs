@@ -21,9 +21,10 @@ commands:
                       with --check, write nothing and fail with a diff when the file is stale
     [--spec PATH] [--out PATH]   (for testing) use another spec or output file
   drift --upstream PATH|URL [--format text|json|markdown] [--verbose]
-                      compare Webflow's published create-item-live (a file, or an https URL)
-                      with the fragment; exit 0 when spec/deviations.yaml explains every
-                      difference, 1 on unexplained drift or stale deviations, 2 when it cannot run
+                      compare every operation of the fragment with Webflow's published spec
+                      (a file, or an https URL); exit 0 when spec/deviations.yaml explains
+                      every difference, 1 on unexplained drift or stale deviations, 2 when it
+                      cannot run (including an operation missing from either document)
     [--spec PATH] [--deviations PATH]   (for testing) use another fragment or deviations file
 ";
 

@@ -3,15 +3,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Serialize;
 use serde_json::Value;
 
 use super::model::{
     Additional, Annotations, Header, Items, Loc, MediaType, Operation, Parameter, RequestBody,
-    Response, Schema, Security, sorted_values,
+    Response, Schema, Security, parameter_token, sorted_values,
 };
 
 /// What a difference means for the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Class {
     /// The client fails against an API that behaves as upstream says (a response it
     /// cannot decode, a request upstream rejects, an input it cannot give).
@@ -38,6 +40,8 @@ impl Class {
 /// One difference between upstream and ours.
 #[derive(Debug)]
 pub struct Difference {
+    /// The operationId of the operation it was found in; `None` for the whole document.
+    pub operation: Option<String>,
     pub class: Class,
     /// Where, in words: `response 202 body › lastUpdated`.
     pub subject: String,
@@ -128,10 +132,14 @@ fn change_or_nothing(class: Class) -> &'static str {
     }
 }
 
-/// Compares the two operations; the differences come in document order.
-pub fn compare(upstream: &Operation, ours: &Operation) -> Vec<Difference> {
+/// Compares the two operations; the differences come in document order, each tagged with
+/// `operation_id`.
+pub fn compare(operation_id: &str, upstream: &Operation, ours: &Operation) -> Vec<Difference> {
     let mut comparer = Comparer { out: Vec::new() };
     comparer.operation(upstream, ours);
+    for difference in &mut comparer.out {
+        difference.operation = Some(operation_id.to_string());
+    }
     comparer.out
 }
 
@@ -184,6 +192,7 @@ impl Comparer {
         action: &str,
     ) {
         self.out.push(Difference {
+            operation: None,
             class,
             subject: subject.to_string(),
             description,
@@ -301,7 +310,10 @@ impl Comparer {
             .filter(|o| !upstream.iter().any(|u| u.key() == o.key()))
         {
             let subject = format!("parameter `{}` ({})", o.name, o.location);
-            let at = up_op.loc.child("parameters");
+            let at = up_op
+                .loc
+                .child("parameters")
+                .child(&parameter_token(&o.location, &o.name));
             let description = format!(
                 "upstream no longer has the {} parameter `{}` that ours sends",
                 o.location, o.name
@@ -964,14 +976,23 @@ impl Comparer {
         }
     }
 
+    /// Properties and `required` lists: every name either side declares under `properties`
+    /// or lists under `required` (a name may be required without being declared: it then
+    /// travels through `additionalProperties`).
     fn properties(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
-        let names: BTreeSet<&String> = u.properties.keys().chain(o.properties.keys()).collect();
+        let names: BTreeSet<&String> = u
+            .properties
+            .keys()
+            .chain(o.properties.keys())
+            .chain(&u.required)
+            .chain(&o.required)
+            .collect();
         for name in names {
             let here = format!("{subject} › {name}");
             match (u.properties.get(name), o.properties.get(name)) {
                 (Some(up), Some(our)) => {
                     self.schema(&here, up, our, direction);
-                    self.requiredness(&here, name, u, o, up, direction);
+                    self.requiredness(&here, name, u, o, Some(up), direction);
                 }
                 (Some(up), None) => {
                     let at = o.loc.child("properties").child(name);
@@ -1041,26 +1062,37 @@ impl Comparer {
                         ),
                     };
                     self.push(class, &here, &at, &our.loc, description, REMOVE);
+                    // Ours requiring it is covered above; upstream requiring it is news.
+                    if u.required.contains(name) {
+                        self.requiredness(&here, name, u, o, None, direction);
+                    }
                 }
-                (None, None) => {}
+                (None, None) => self.requiredness(&here, name, u, o, None, direction),
             }
         }
     }
 
+    /// A name required on one side only. `up` is upstream's declaration of the property,
+    /// `None` when upstream does not declare it under `properties`. Judged for the client:
+    /// in a request, a newly required property is breaking (the client may not send it);
+    /// in a response, a property ours requires and upstream does not is breaking (its
+    /// absence would fail decoding), and the other way round harmless.
     fn requiredness(
         &mut self,
         subject: &str,
         name: &str,
         u: &Schema,
         o: &Schema,
-        up: &Schema,
+        up: Option<&Schema>,
         direction: Direction,
     ) {
         let (up_required, our_required) = (u.required.contains(name), o.required.contains(name));
         if up_required == our_required {
             return;
         }
-        let (class, description) = if direction == Direction::Request && up.read_only {
+        let read_only_in_request =
+            direction == Direction::Request && up.is_some_and(|up| up.read_only);
+        let (class, description) = if read_only_in_request {
             (
                 Class::Cosmetic,
                 format!(
@@ -1068,15 +1100,47 @@ impl Comparer {
                 ),
             )
         } else if up_required {
-            (
-                direction.class(Relation::OursWider),
-                format!("upstream requires `{name}`; ours makes it optional"),
-            )
+            let upstream_says = match up {
+                Some(_) => format!("upstream requires `{name}`"),
+                None => {
+                    format!("upstream requires `{name}` (without declaring it under `properties`)")
+                }
+            };
+            if direction == Direction::Response
+                && !o.properties.contains_key(name)
+                && !o.additional.accepts_any()
+            {
+                (
+                    Class::Breaking,
+                    format!("{upstream_says}; ours rejects unknown properties"),
+                )
+            } else {
+                (
+                    direction.class(Relation::OursWider),
+                    format!("{upstream_says}; ours makes it optional"),
+                )
+            }
         } else {
-            (
-                direction.class(Relation::UpstreamWider),
-                format!("ours requires `{name}`; upstream makes it optional"),
-            )
+            match up {
+                Some(_) => (
+                    direction.class(Relation::UpstreamWider),
+                    format!("ours requires `{name}`; upstream makes it optional"),
+                ),
+                None => {
+                    let relation = if direction == Direction::Request && !u.additional.accepts_any()
+                    {
+                        Relation::Incomparable
+                    } else {
+                        Relation::UpstreamWider
+                    };
+                    (
+                        direction.class(relation),
+                        format!(
+                            "ours requires `{name}`, which upstream neither declares nor requires"
+                        ),
+                    )
+                }
+            }
         };
         let action = change_or_nothing(class);
         self.push(
@@ -1503,6 +1567,78 @@ mod tests {
             [(
                 Class::Breaking,
                 "ours requires `a`; upstream makes it optional".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_request_name_required_upstream_without_a_declaration_breaks() {
+        let upstream = json!({"type": "object", "required": ["name", "category"],
+            "properties": {"name": {"type": "string"}}, "additionalProperties": true});
+        let ours = json!({"type": "object", "required": ["name"],
+            "properties": {"name": {"type": "string"}}, "additionalProperties": {}});
+        let found = differences(upstream, ours, Direction::Request);
+        assert_eq!(
+            found,
+            [(
+                Class::Breaking,
+                "upstream requires `category` (without declaring it under `properties`); ours makes it optional"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_request_property_no_longer_required_upstream_is_additive() {
+        let upstream = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let ours =
+            json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}});
+        let found = differences(upstream, ours, Direction::Request);
+        assert_eq!(
+            found,
+            [(
+                Class::Additive,
+                "ours requires `a`; upstream makes it optional".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_response_name_required_upstream_only_is_additive_unless_ours_rejects_it() {
+        let upstream = json!({"type": "object", "required": ["a"]});
+        let found = differences(
+            upstream.clone(),
+            json!({"type": "object"}),
+            Direction::Response,
+        );
+        assert_eq!(
+            found,
+            [(
+                Class::Additive,
+                "upstream requires `a` (without declaring it under `properties`); ours makes it optional"
+                    .to_string()
+            )]
+        );
+        let closed = json!({"type": "object", "additionalProperties": false});
+        let found: Vec<Class> = differences(upstream, closed, Direction::Response)
+            .into_iter()
+            .map(|(class, _)| class)
+            .collect();
+        assert_eq!(found, [Class::Breaking, Class::Breaking]);
+    }
+
+    #[test]
+    fn a_response_name_only_ours_requires_breaks() {
+        let found = differences(
+            json!({"type": "object"}),
+            json!({"type": "object", "required": ["a"]}),
+            Direction::Response,
+        );
+        assert_eq!(
+            found,
+            [(
+                Class::Breaking,
+                "ours requires `a`, which upstream neither declares nor requires".to_string()
             )]
         );
     }

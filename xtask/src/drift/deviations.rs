@@ -1,22 +1,111 @@
-//! `spec/deviations.yaml`: reading the record of intentional differences, deciding which
-//! entries still describe upstream (and which are stale), and which differences each
-//! explains.
+//! `spec/deviations.yaml`: reading the record of intentional differences (per operation of
+//! the fragment, or about the whole document), deciding which entries still describe
+//! upstream (and which are stale), and which differences each explains.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::compare::Difference;
 use super::model::{Scope, lookup_through_refs};
-use crate::spec_file;
 
-/// Where upstream's operation is, as the deviations file records it.
-#[derive(Debug)]
-pub struct UpstreamOperation {
+/// The file as written; `load` checks it and turns it into `Deviations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    upstream: UpstreamSource,
+    operations: Vec<OperationRecord>,
+    deviations: Vec<Entry>,
+}
+
+/// Which published document the recorded upstream values were taken from (shown in the
+/// report; the check compares with whatever document it is given).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSource {
+    pub repository: String,
+    pub file: String,
+    pub commit: String,
+}
+
+/// One operation of our fragment, as Webflow publishes it: found upstream by
+/// `operation_id`, else by `method` and `path`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationRecord {
     pub operation_id: String,
     pub method: String,
     pub path: String,
+}
+
+impl UpstreamSource {
+    /// `repository` `file` at the commit's first 8 characters, for a sentence.
+    pub fn describe(&self) -> String {
+        let commit: String = self.commit.chars().take(8).collect();
+        format!("{} {} at {commit}", self.repository, self.file)
+    }
+}
+
+impl OperationRecord {
+    /// `METHOD /path`, for messages.
+    pub fn route(&self) -> String {
+        format!("{} {}", self.method.to_uppercase(), self.path)
+    }
+}
+
+/// `scope:` of an entry; only `document` may be written (an operation's entries name
+/// the operation instead).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ScopeName {
+    Document,
+}
+
+/// One deviation as written. `upstream`, `ours`, `why` and `evidence` are for people, but
+/// must be there.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    id: String,
+    operation: Option<String>,
+    scope: Option<ScopeName>,
+    pointers: Vec<String>,
+    #[serde(rename = "upstream")]
+    _upstream: IgnoredAny,
+    upstream_absent: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    upstream_value: Option<Value>,
+    upstream_values: Option<BTreeMap<String, Value>>,
+    #[serde(rename = "ours")]
+    _ours: IgnoredAny,
+    why: String,
+    evidence: Vec<String>,
+}
+
+/// `Some(value)` for a key that is present, even when its value is `null`.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+/// What a deviation is about: one operation (pointers relative to its operation object)
+/// or the whole document (pointers relative to the root).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Operation(String),
+    Document,
+}
+
+impl Target {
+    /// The operationId, or `None` for the whole document.
+    pub fn operation(&self) -> Option<&str> {
+        match self {
+            Target::Operation(id) => Some(id),
+            Target::Document => None,
+        }
+    }
 }
 
 /// What a deviation says upstream has at its pointers.
@@ -33,7 +122,7 @@ pub enum Expected {
 #[derive(Debug)]
 pub struct Deviation {
     pub id: String,
-    pub scope: Scope,
+    pub target: Target,
     pub pointers: Vec<String>,
     pub expected: Expected,
 }
@@ -46,6 +135,24 @@ impl Deviation {
             Expected::PerPointer(values) => values.get(pointer),
         }
     }
+
+    /// Whether the deviation covers a difference: the same operation (or the document),
+    /// at or below one of its pointers. Returns that pointer.
+    fn covering_pointer(&self, difference: &Difference) -> Option<&String> {
+        let at = &difference.upstream;
+        let same_target = match &self.target {
+            Target::Operation(id) => {
+                at.scope == Scope::Operation && difference.operation.as_deref() == Some(id)
+            }
+            Target::Document => at.scope == Scope::Document,
+        };
+        if !same_target {
+            return None;
+        }
+        self.pointers
+            .iter()
+            .find(|pointer| at_or_below(&at.relative, pointer))
+    }
 }
 
 /// Whether `pointer` is `base` or below it (token-wise).
@@ -55,7 +162,8 @@ fn at_or_below(pointer: &str, base: &str) -> bool {
 
 #[derive(Debug)]
 pub struct Deviations {
-    pub upstream: UpstreamOperation,
+    pub upstream: UpstreamSource,
+    pub operations: Vec<OperationRecord>,
     pub entries: Vec<Deviation>,
 }
 
@@ -75,7 +183,7 @@ pub struct Mismatch {
 #[derive(Debug)]
 pub struct DeviationStatus {
     pub id: String,
-    pub scope: Scope,
+    pub target: Target,
     /// Empty when the deviation still matches upstream.
     pub mismatches: Vec<Mismatch>,
     /// How many differences it explains.
@@ -86,93 +194,108 @@ impl DeviationStatus {
     pub fn is_stale(&self) -> bool {
         !self.mismatches.is_empty()
     }
+
+    /// `operation` or `document`, the way pointers are relative.
+    pub fn scope(&self) -> Scope {
+        match self.target {
+            Target::Operation(_) => Scope::Operation,
+            Target::Document => Scope::Document,
+        }
+    }
 }
 
 /// Reads and checks the deviations file; the error is one paragraph naming it.
 pub fn load(path: &Path) -> Result<Deviations, String> {
-    let (_, root) = spec_file::read_document(path).map_err(|e| e.to_string())?;
-    parse(&root).map_err(|cause| format!("{}: {cause}", path.display()))
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read the file: {e}", path.display()))?;
+    parse(&text).map_err(|cause| format!("{}: {cause}", path.display()))
 }
 
-fn parse(root: &Value) -> Result<Deviations, String> {
-    let upstream = root
-        .get("upstream")
-        .ok_or("there is no `upstream:` section")?;
-    let field = |name: &str| {
-        upstream
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| format!("`upstream:` has no `{name}` (a string)"))
-    };
-    let upstream = UpstreamOperation {
-        operation_id: field("operation_id")?,
-        method: field("method")?.to_ascii_lowercase(),
-        path: field("path")?,
-    };
-    let list = root
-        .get("deviations")
-        .and_then(Value::as_array)
-        .ok_or("there is no `deviations:` list")?;
+fn parse(text: &str) -> Result<Deviations, String> {
+    let file: File =
+        serde_norway::from_str(text).map_err(|e| format!("not a valid deviations file: {e}"))?;
+    check(file)
+}
+
+fn check(file: File) -> Result<Deviations, String> {
+    if file.operations.is_empty() {
+        return Err("`operations:` is empty; list every operation of the fragment".into());
+    }
+    let mut operations: Vec<OperationRecord> = Vec::new();
+    for mut record in file.operations {
+        record.method = record.method.to_ascii_lowercase();
+        if operations
+            .iter()
+            .any(|o| o.operation_id == record.operation_id)
+        {
+            return Err(format!(
+                "`operations:` lists `{}` twice",
+                record.operation_id
+            ));
+        }
+        operations.push(record);
+    }
     let mut entries: Vec<Deviation> = Vec::new();
-    for (index, entry) in list.iter().enumerate() {
-        let deviation = parse_entry(entry).map_err(|cause| {
-            let id = entry.get("id").and_then(Value::as_str).unwrap_or("?");
-            format!("deviation {} (`{id}`): {cause}", index + 1)
-        })?;
+    for (index, entry) in file.deviations.into_iter().enumerate() {
+        let id = entry.id.clone();
+        let deviation = check_entry(entry, &operations)
+            .map_err(|cause| format!("deviation {} (`{id}`): {cause}", index + 1))?;
         if entries.iter().any(|e| e.id == deviation.id) {
             return Err(format!("two deviations have the id `{}`", deviation.id));
         }
         entries.push(deviation);
     }
-    Ok(Deviations { upstream, entries })
+    Ok(Deviations {
+        upstream: file.upstream,
+        operations,
+        entries,
+    })
 }
 
-fn parse_entry(entry: &Value) -> Result<Deviation, String> {
-    let id = entry
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("it has no `id`")?
-        .to_string();
-    let scope = match entry.get("scope").and_then(Value::as_str) {
-        Some("operation") => Scope::Operation,
-        Some("document") => Scope::Document,
-        _ => return Err("`scope` must be `operation` or `document`".into()),
+fn check_entry(entry: Entry, operations: &[OperationRecord]) -> Result<Deviation, String> {
+    let target = match (entry.operation, entry.scope) {
+        (Some(id), None) => {
+            if !operations.iter().any(|o| o.operation_id == id) {
+                return Err(format!(
+                    "its operation `{id}` is not listed under `operations:`"
+                ));
+            }
+            Target::Operation(id)
+        }
+        (None, Some(ScopeName::Document)) => Target::Document,
+        _ => {
+            return Err(
+                "it needs exactly one of `operation: <operationId>` (pointers relative to that \
+                 operation) or `scope: document` (pointers relative to the document root)"
+                    .into(),
+            );
+        }
     };
-    let pointers: Vec<String> = entry
-        .get("pointers")
-        .and_then(Value::as_array)
-        .ok_or("it has no `pointers` list")?
-        .iter()
-        .map(|p| {
-            p.as_str()
-                .map(str::to_string)
-                .ok_or("every pointer must be a string")
-        })
-        .collect::<Result<_, _>>()?;
-    if pointers.is_empty() {
+    if entry.pointers.is_empty() {
         return Err("`pointers` is empty".into());
     }
-    if let Some(bad) = pointers.iter().find(|p| !p.starts_with('/')) {
+    if let Some(bad) = entry.pointers.iter().find(|p| !p.starts_with('/')) {
         return Err(format!(
             "pointer `{bad}` is not a JSON pointer (it must start with `/`)"
         ));
     }
-    let absent = entry.get("upstream_absent");
-    let same = entry.get("upstream_value");
-    let per_pointer = entry.get("upstream_values");
-    let expected = match (absent, same, per_pointer) {
-        (Some(Value::Bool(true)), None, None) => Expected::Absent,
-        (None, Some(value), None) => Expected::Same(value.clone()),
-        (None, None, Some(Value::Object(values))) => {
-            let values: BTreeMap<String, Value> =
-                values.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            if let Some(missing) = pointers.iter().find(|p| !values.contains_key(*p)) {
+    if entry.why.trim().is_empty() || entry.evidence.is_empty() {
+        return Err("it needs a `why` and at least one `evidence` line".into());
+    }
+    let expected = match (
+        entry.upstream_absent,
+        entry.upstream_value,
+        entry.upstream_values,
+    ) {
+        (Some(true), None, None) => Expected::Absent,
+        (None, Some(value), None) => Expected::Same(value),
+        (None, None, Some(values)) => {
+            if let Some(missing) = entry.pointers.iter().find(|p| !values.contains_key(*p)) {
                 return Err(format!(
                     "`upstream_values` has no value for pointer `{missing}`"
                 ));
             }
-            if let Some(extra) = values.keys().find(|k| !pointers.contains(k)) {
+            if let Some(extra) = values.keys().find(|k| !entry.pointers.contains(k)) {
                 return Err(format!(
                     "`upstream_values` names `{extra}`, which is not in `pointers`"
                 ));
@@ -182,27 +305,27 @@ fn parse_entry(entry: &Value) -> Result<Deviation, String> {
         _ => {
             return Err(
                 "it needs exactly one of `upstream_absent: true`, `upstream_value` or \
-                        `upstream_values` (a mapping from each pointer to its value)"
+                 `upstream_values` (a mapping from each pointer to its value)"
                     .into(),
             );
         }
     };
     Ok(Deviation {
-        id,
-        scope,
-        pointers,
+        id: entry.id,
+        target,
+        pointers: entry.pointers,
         expected,
     })
 }
 
-/// Checks every deviation against upstream (`operation` is upstream's canonical
-/// operation, `document` its whole document), then marks each difference with the
-/// deviation that explains it. A difference is explained only below a pointer whose
-/// recorded value still matches; below a mismatched pointer it stays unexplained and
-/// names the stale deviation.
+/// Checks every deviation against upstream (`operations` maps each operationId to
+/// upstream's canonical operation, `document` is upstream's whole document), then marks
+/// each difference with the deviation that explains it. A difference is explained only
+/// below a pointer whose recorded value still matches; below a mismatched pointer it stays
+/// unexplained and names the stale deviation.
 pub fn apply(
     deviations: &Deviations,
-    operation: &Value,
+    operations: &BTreeMap<String, Value>,
     document: &Value,
     differences: &mut [Difference],
 ) -> Vec<DeviationStatus> {
@@ -210,9 +333,9 @@ pub fn apply(
     for deviation in &deviations.entries {
         let mut mismatches = Vec::new();
         for pointer in &deviation.pointers {
-            let now = match deviation.scope {
-                Scope::Operation => operation.pointer(pointer),
-                Scope::Document => lookup_through_refs(document, pointer),
+            let now = match &deviation.target {
+                Target::Operation(id) => operations.get(id).and_then(|op| op.pointer(pointer)),
+                Target::Document => lookup_through_refs(document, pointer),
             };
             let recorded = deviation.expected_at(pointer);
             if now != recorded {
@@ -226,15 +349,10 @@ pub fn apply(
         }
         let mut explains = 0;
         for difference in differences.iter_mut() {
-            let at = &difference.upstream;
-            if difference.explained_by.is_some() || at.scope != deviation.scope {
+            if difference.explained_by.is_some() {
                 continue;
             }
-            let Some(pointer) = deviation
-                .pointers
-                .iter()
-                .find(|p| at_or_below(&at.relative, p))
-            else {
+            let Some(pointer) = deviation.covering_pointer(difference) else {
                 continue;
             };
             if let Some(mismatch) = mismatches.iter().find(|m| &m.pointer == pointer) {
@@ -248,7 +366,7 @@ pub fn apply(
         }
         statuses.push(DeviationStatus {
             id: deviation.id.clone(),
-            scope: deviation.scope,
+            target: deviation.target.clone(),
             mismatches,
             explains,
         });
@@ -309,5 +427,64 @@ pub fn change(recorded: Option<&Value>, now: Option<&Value>) -> String {
         }
         (Some(old), Some(new)) => format!("was {}, now {}", quote(old), quote(new)),
         (None, None) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "\
+upstream: {repository: r, file: f, commit: c}
+operations:
+  - {operation_id: list-collection-items, method: GET, path: /items}
+deviations:
+";
+
+    fn entry(fields: &str) -> Result<Deviations, String> {
+        parse(&format!(
+            "{HEAD}  - id: e\n    pointers: [/responses/403]\n    upstream: null\n    ours: x\n    \
+             why: y\n    evidence: [z]\n{fields}"
+        ))
+    }
+
+    #[test]
+    fn an_entry_is_about_one_listed_operation_or_the_document() {
+        let deviations =
+            entry("    operation: list-collection-items\n    upstream_absent: true\n").unwrap();
+        let target = &deviations.entries[0].target;
+        assert_eq!(target, &Target::Operation("list-collection-items".into()));
+        assert_eq!(deviations.operations[0].method, "get");
+        let document = entry("    scope: document\n    upstream_absent: true\n").unwrap();
+        assert_eq!(document.entries[0].target, Target::Document);
+        let both = entry(
+            "    scope: document\n    operation: list-collection-items\n    upstream_absent: true\n",
+        );
+        assert!(
+            both.unwrap_err()
+                .starts_with("deviation 1 (`e`): it needs exactly one of")
+        );
+    }
+
+    #[test]
+    fn a_recorded_null_is_not_an_absence() {
+        let deviations =
+            entry("    operation: list-collection-items\n    upstream_value: null\n").unwrap();
+        assert!(matches!(
+            deviations.entries[0].expected,
+            Expected::Same(Value::Null)
+        ));
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_with_its_place() {
+        let error =
+            entry("    operation: list-collection-items\n    upstream_absnet: true\n").unwrap_err();
+        assert!(
+            error.starts_with(
+                "not a valid deviations file: deviations[0]: unknown field `upstream_absnet`"
+            ),
+            "{error}"
+        );
     }
 }

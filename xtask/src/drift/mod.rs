@@ -1,8 +1,10 @@
-//! `cargo xtask drift`: tells whether Webflow's published operation still matches our
-//! fragment, and which differences `spec/deviations.yaml` explains.
+//! `cargo xtask drift`: tells whether Webflow's published spec still matches every
+//! operation of our fragment, and which differences `spec/deviations.yaml` explains.
 //!
-//! Exit codes: 0 no unexplained drift; 1 unexplained breaking or additive differences,
-//! or stale deviations; 2 the check could not run.
+//! Each operation listed under `operations:` in the deviations file is found in both
+//! documents by operationId, else by method and path. Exit codes: 0 no unexplained drift;
+//! 1 unexplained breaking or additive differences, or stale deviations; 2 the check could
+//! not run (an unreadable document, or an operation that one of them does not have).
 
 mod compare;
 mod deviations;
@@ -10,6 +12,7 @@ mod model;
 mod report;
 mod source;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -18,8 +21,8 @@ use serde_json::Value;
 use crate::codegen;
 use crate::spec_file;
 use compare::{Class, Difference};
-use deviations::{DeviationStatus, Deviations};
-use model::{Document, Loc, METHODS, Operation};
+use deviations::{DeviationStatus, OperationRecord, UpstreamSource};
+use model::{Document, Loc, METHODS};
 
 /// The deviations file, relative to the workspace root.
 pub const DEVIATIONS_PATH: &str = "spec/deviations.yaml";
@@ -47,15 +50,29 @@ pub struct Outcome {
     /// Our fragment and the deviations file, as shown (relative to the workspace when inside it).
     pub spec: String,
     pub deviations_file: String,
-    pub found_by: FoundBy,
-    pub operation_id: String,
-    pub method: String,
-    pub path: String,
-    /// The document pointer of upstream's operation object.
-    pub upstream_operation_pointer: String,
+    /// The published document the deviations' upstream values were recorded from.
+    pub recorded_from: UpstreamSource,
+    /// The operations compared, in the order of `operations:` in the deviations file.
+    pub operations: Vec<CheckedOperation>,
+    /// Every difference; `Difference::operation` says in which operation (`None`: the
+    /// document as a whole).
     pub differences: Vec<Difference>,
     pub deviations: Vec<DeviationStatus>,
     pub verbose: bool,
+}
+
+/// One operation of the fragment, and where its upstream counterpart was found.
+pub struct CheckedOperation {
+    pub operation_id: String,
+    /// Ours: method (lower case) and path.
+    pub method: String,
+    pub path: String,
+    pub found_by: FoundBy,
+    /// Upstream's method and path (they differ from ours when Webflow moved it).
+    pub upstream_method: String,
+    pub upstream_path: String,
+    /// The document pointer of upstream's operation object.
+    pub upstream_pointer: String,
 }
 
 impl Outcome {
@@ -150,61 +167,79 @@ fn check_catching_panics(options: &Options) -> Result<Outcome, String> {
         ))
     })
 }
-
-/// Loads everything, compares, and applies the deviations. `Err` is a one-paragraph
-/// reason why the check could not run.
+/// Loads everything, compares each operation, and applies the deviations. `Err` is a
+/// one-paragraph reason why the check could not run.
 fn check(options: &Options) -> Result<Outcome, String> {
     let deviations = deviations::load(&options.deviations)?;
-    let (ours_root, ours) = load_ours(&options.spec, &deviations)?;
+    let deviations_file = shown_path(&options.deviations);
+    let ours_root = load_ours(&options.spec)?;
+    let ours_found = find_ours(
+        &ours_root,
+        &options.spec,
+        &deviations_file,
+        &deviations.operations,
+    )?;
 
     let upstream_root = source::load(&options.upstream)?;
     let upstream_name = format!("the upstream document {}", options.upstream);
     let upstream_version =
         openapi_version(&upstream_root).map_err(|cause| format!("{upstream_name} {cause}"))?;
-    let (path, method, found_by) = find_upstream_operation(&upstream_root, &deviations)
-        .map_err(|cause| format!("{upstream_name} {cause}"))?;
-    let upstream = Document::new(&upstream_root)
-        .operation(&path, &method)
-        .map_err(|e| format!("{upstream_name} cannot be read: {}", e.0))?;
+    let upstream_found =
+        find_upstream_operations(&upstream_root, &deviations.operations, &deviations_file)
+            .map_err(|cause| format!("{upstream_name} {cause}"))?;
 
-    let mut differences = compare::compare(&upstream, &ours);
+    let mut differences = Vec::new();
     let ours_version = ours_root
         .get("openapi")
         .and_then(Value::as_str)
         .unwrap_or_default();
     if upstream_version != ours_version {
         let description = format!("upstream is OpenAPI {upstream_version}, ours {ours_version}");
-        differences.insert(0, document_difference("/openapi", description));
+        differences.push(document_difference(None, "/openapi", description));
     }
-    if let FoundBy::MethodAndPath { operation_id } = &found_by {
-        let description = format!(
-            "upstream's operationId is {}, not `{}` (found by method and path)",
-            operation_id
-                .as_deref()
-                .map_or_else(|| "missing".to_string(), |id| format!("`{id}`")),
-            deviations.upstream.operation_id
-        );
-        let mut difference = document_difference("", description);
-        difference.upstream = upstream.loc.child("operationId");
-        difference.ours = ours.loc.child("operationId").pointer;
-        differences.insert(0, difference);
+    let mut canonical = BTreeMap::new();
+    let mut operations = Vec::new();
+    let found = ours_found.into_iter().zip(upstream_found);
+    for (record, (ours_at, upstream_at)) in deviations.operations.iter().zip(found) {
+        let id = &record.operation_id;
+        let upstream = Document::new(&upstream_root)
+            .operation(&upstream_at.path, &upstream_at.method)
+            .map_err(|e| format!("{upstream_name} cannot be read: {}", e.0))?;
+        let ours = Document::new(&ours_root)
+            .operation(&ours_at.path, &ours_at.method)
+            .map_err(|e| format!("{}: {}", options.spec.display(), e.0))?;
+        if let FoundBy::MethodAndPath { operation_id } = &upstream_at.found_by {
+            let description = format!(
+                "upstream's operationId is {}, not `{id}` (found by method and path)",
+                operation_id
+                    .as_deref()
+                    .map_or_else(|| "missing".to_string(), |other| format!("`{other}`"))
+            );
+            let mut difference = document_difference(Some(id), "", description);
+            difference.upstream = upstream.loc.child("operationId");
+            difference.ours = ours.loc.child("operationId").pointer;
+            differences.push(difference);
+        }
+        differences.extend(compare::compare(id, &upstream, &ours));
+        canonical.insert(id.clone(), upstream.canonical());
+        operations.push(CheckedOperation {
+            operation_id: id.clone(),
+            method: ours_at.method,
+            path: ours_at.path,
+            found_by: upstream_at.found_by,
+            upstream_method: upstream_at.method,
+            upstream_path: upstream_at.path,
+            upstream_pointer: upstream.loc.pointer.clone(),
+        });
     }
-    let statuses = deviations::apply(
-        &deviations,
-        &upstream.canonical(),
-        &upstream_root,
-        &mut differences,
-    );
+    let statuses = deviations::apply(&deviations, &canonical, &upstream_root, &mut differences);
     Ok(Outcome {
         upstream_source: options.upstream.clone(),
         upstream_version,
         spec: shown_path(&options.spec),
-        deviations_file: shown_path(&options.deviations),
-        found_by,
-        operation_id: deviations.upstream.operation_id.clone(),
-        method,
-        path,
-        upstream_operation_pointer: upstream.loc.pointer.clone(),
+        deviations_file,
+        recorded_from: deviations.upstream.clone(),
+        operations,
         differences,
         deviations: statuses,
         verbose: options.verbose,
@@ -217,8 +252,11 @@ fn shown_path(path: &Path) -> String {
     path.display().to_string().replace('\\', "/")
 }
 
-fn document_difference(pointer: &str, description: String) -> Difference {
+/// A cosmetic difference about the whole document (`operation: None`) or about one
+/// operation's identity.
+fn document_difference(operation: Option<&str>, pointer: &str, description: String) -> Difference {
     Difference {
+        operation: operation.map(str::to_string),
         class: Class::Cosmetic,
         subject: "document".into(),
         description,
@@ -230,25 +268,54 @@ fn document_difference(pointer: &str, description: String) -> Difference {
     }
 }
 
-/// Our fragment, checked and modelled.
-fn load_ours(spec: &Path, deviations: &Deviations) -> Result<(Value, Operation), String> {
+/// Our fragment, read and with every `$ref` checked.
+fn load_ours(spec: &Path) -> Result<Value, String> {
     let (_, root) = spec_file::read_document(spec).map_err(|e| e.to_string())?;
     spec_file::check_refs(&root).map_err(|cause| format!("{}: {cause}", spec.display()))?;
-    let wanted = &deviations.upstream;
-    let (path, method, _) =
-        find_operation(&root, &wanted.operation_id, &wanted.method, &wanted.path).ok_or_else(
-            || {
-                format!(
-                    "{}: it has no operation `{}`",
-                    spec.display(),
-                    wanted.operation_id
-                )
-            },
-        )?;
-    let operation = Document::new(&root)
-        .operation(&path, &method)
-        .map_err(|e| format!("{}: {}", spec.display(), e.0))?;
-    Ok((root, operation))
+    Ok(root)
+}
+
+/// Where an operation is in a document, and how it was found.
+struct Found {
+    path: String,
+    method: String,
+    found_by: FoundBy,
+}
+
+/// Each recorded operation in our fragment (by operationId, else method and path), in the
+/// order of `records`; the fragment must have every recorded operation and no other.
+fn find_ours(
+    root: &Value,
+    spec: &Path,
+    deviations_file: &str,
+    records: &[OperationRecord],
+) -> Result<Vec<Found>, String> {
+    let mut found = Vec::new();
+    for record in records {
+        let at = find_operation(root, record).ok_or_else(|| {
+            format!(
+                "{}: it has no operation `{}` (nor {}), which {deviations_file} lists under \
+                 `operations:`. Correct the record there, or the fragment.",
+                spec.display(),
+                record.operation_id,
+                record.route()
+            )
+        })?;
+        found.push(at);
+    }
+    for (path, method, operation_id) in operations_of(root) {
+        if !found.iter().any(|f| f.path == path && f.method == method) {
+            return Err(format!(
+                "{}: its operation {}{} {path} is not listed under `operations:` in \
+                 {deviations_file}, so the drift check would not compare it. Add it there \
+                 (operation_id, method and path as Webflow publishes it).",
+                spec.display(),
+                operation_id.map_or_else(String::new, |id| format!("`{id}`, ")),
+                method.to_uppercase()
+            ));
+        }
+    }
+    Ok(found)
 }
 
 /// The `openapi` version of an OpenAPI 3 document, or why the document is not one.
@@ -295,75 +362,89 @@ fn openapi_version(root: &Value) -> Result<String, String> {
     Ok(root["openapi"].as_str().unwrap_or_default().to_string())
 }
 
-/// How upstream's operation was found.
+/// How an operation was found in a document.
 #[derive(Debug, PartialEq, Eq)]
 pub enum FoundBy {
     OperationId,
-    /// By method and path; the operationId found there (if any) is not ours.
+    /// By method and path; the operationId found there (if any) is not the recorded one.
     MethodAndPath {
         operation_id: Option<String>,
     },
 }
 
-/// Finds upstream's operation: by operationId, else by method and path.
-fn find_upstream_operation(
+/// Finds every recorded operation upstream, by operationId, else by method and path; the
+/// error names every one it could not find.
+fn find_upstream_operations(
     root: &Value,
-    deviations: &Deviations,
-) -> Result<(String, String, FoundBy), String> {
-    let wanted = &deviations.upstream;
-    find_operation(root, &wanted.operation_id, &wanted.method, &wanted.path).ok_or_else(|| {
-        let count = root
-            .get("paths")
-            .and_then(Value::as_object)
-            .map_or(0, |paths| paths.len());
-        format!(
-            "has no operation `{}`: no operation has that operationId, and there is no {} {} among \
-             its {count} paths. Webflow may have renamed or moved it: find it in the document and \
-             update `upstream:` in spec/deviations.yaml.",
-            wanted.operation_id,
-            wanted.method.to_uppercase(),
-            wanted.path
-        )
-    })
+    records: &[OperationRecord],
+    deviations_file: &str,
+) -> Result<Vec<Found>, String> {
+    let count = root
+        .get("paths")
+        .and_then(Value::as_object)
+        .map_or(0, |paths| paths.len());
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for record in records {
+        match find_operation(root, record) {
+            Some(at) => found.push(at),
+            None => missing.push(format!(
+                "`{}`: no operation has that operationId, and there is no {} among its {count} paths",
+                record.operation_id,
+                record.route()
+            )),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let them = if missing.len() == 1 { "it" } else { "them" };
+    Err(format!(
+        "has no operation {}. Webflow may have renamed or moved {them}: find {them} in the \
+         document and update `operations:` in {deviations_file}.",
+        missing.join("; and no operation ")
+    ))
 }
 
-/// `(path, method, how it was found)` of the operation `operation_id`, else of the one at
-/// `method` + `path`.
-fn find_operation(
-    root: &Value,
-    operation_id: &str,
-    method: &str,
-    path: &str,
-) -> Option<(String, String, FoundBy)> {
-    let paths = root.get("paths")?.as_object()?;
-    for (candidate_path, item) in paths {
+/// Every operation of a document: `(path, method, operationId)`.
+fn operations_of(root: &Value) -> Vec<(String, String, Option<String>)> {
+    let mut out = Vec::new();
+    let paths = root.get("paths").and_then(Value::as_object);
+    for (path, item) in paths.into_iter().flatten() {
         let Some(item) = path_item(root, item) else {
             continue;
         };
-        for candidate_method in METHODS {
-            let id = item
-                .get(candidate_method)
-                .and_then(|op| op.get("operationId"))
-                .and_then(Value::as_str);
-            if id == Some(operation_id) {
-                return Some((
-                    candidate_path.clone(),
-                    candidate_method.to_string(),
-                    FoundBy::OperationId,
-                ));
+        for method in METHODS {
+            if let Some(operation) = item.get(method) {
+                let id = operation.get("operationId").and_then(Value::as_str);
+                out.push((path.clone(), method.to_string(), id.map(str::to_string)));
             }
         }
     }
-    let operation = path_item(root, paths.get(path)?)?.get(method)?;
-    let operation_id = operation
-        .get("operationId")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    Some((
-        path.to_string(),
-        method.to_string(),
-        FoundBy::MethodAndPath { operation_id },
-    ))
+    out
+}
+
+/// The operation `record.operation_id`, else the one at `record.method` + `record.path`.
+fn find_operation(root: &Value, record: &OperationRecord) -> Option<Found> {
+    let operations = operations_of(root);
+    let by_id = operations
+        .iter()
+        .find(|(_, _, id)| id.as_deref() == Some(record.operation_id.as_str()));
+    if let Some((path, method, _)) = by_id {
+        return Some(Found {
+            path: path.clone(),
+            method: method.clone(),
+            found_by: FoundBy::OperationId,
+        });
+    }
+    let (path, method, operation_id) = operations
+        .into_iter()
+        .find(|(path, method, _)| *path == record.path && *method == record.method)?;
+    Some(Found {
+        path,
+        method,
+        found_by: FoundBy::MethodAndPath { operation_id },
+    })
 }
 
 /// A path item, through its `$ref` if it has one.

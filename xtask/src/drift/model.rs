@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The HTTP methods an OpenAPI path item can hold, in the order they are searched.
@@ -66,7 +67,8 @@ pub fn escape_token(token: &str) -> String {
 }
 
 /// Whether deviation pointers for a node are relative to the operation or to the document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Scope {
     Operation,
     Document,
@@ -83,7 +85,7 @@ impl Scope {
 
 /// Where a node is: its JSON pointer in its own document (after following `$ref`s), and
 /// its pointer as `spec/deviations.yaml` writes it (relative to the operation, through
-/// `$ref`s, as if everything were inlined).
+/// `$ref`s, as if everything were inlined, with parameters named by `parameter_token`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Loc {
     pub pointer: String,
@@ -160,13 +162,25 @@ pub struct Parameter {
 impl Parameter {
     /// Parameters are identified by location and name; header names ignore case.
     pub fn key(&self) -> (String, String) {
-        let name = if self.location == "header" {
-            self.name.to_ascii_lowercase()
-        } else {
-            self.name.clone()
-        };
-        (self.location.clone(), name)
+        parameter_key(&self.location, &self.name)
     }
+}
+
+fn parameter_key(location: &str, name: &str) -> (String, String) {
+    let name = if location == "header" {
+        name.to_ascii_lowercase()
+    } else {
+        name.to_string()
+    };
+    (location.to_string(), name)
+}
+
+/// How a deviation pointer names an operation's parameter: `query:slug` (location and
+/// name, as in `/parameters/query:slug`), so that a parameter added or removed upstream
+/// does not move the others.
+pub fn parameter_token(location: &str, name: &str) -> String {
+    let (location, name) = parameter_key(location, name);
+    format!("{location}:{name}")
 }
 
 #[derive(Debug)]
@@ -563,21 +577,24 @@ impl<'a> Document<'a> {
         })
     }
 
+    /// Reads a `parameters` list. An operation's parameter is located by index in its
+    /// document but, for deviations, by `parameter_token` (`/parameters/query:slug`).
     fn parameters(
         &mut self,
         list: &'a Value,
-        loc: &Loc,
+        list_loc: &Loc,
         from_path_item: bool,
     ) -> Result<Vec<Parameter>, ModelError> {
         let Value::Array(items) = list else {
             return Err(ModelError(format!(
                 "`parameters` at {} should be a list",
-                loc.pointer
+                list_loc.pointer
             )));
         };
         let mut out = Vec::new();
         for (index, item) in items.iter().enumerate() {
-            let (map, loc) = self.object(item, &loc.child(&index.to_string()), "a parameter")?;
+            let (map, mut loc) =
+                self.object(item, &list_loc.child(&index.to_string()), "a parameter")?;
             let name = map
                 .get("name")
                 .and_then(Value::as_str)
@@ -588,6 +605,10 @@ impl<'a> Document<'a> {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
+            if loc.scope == Scope::Operation {
+                let token = escape_token(&parameter_token(&location, &name));
+                loc.relative = format!("{}/{token}", list_loc.relative);
+            }
             let schema = match map.get("schema") {
                 Some(schema) => Some(self.schema(schema, &loc.child("schema"))?),
                 None => None,
@@ -905,10 +926,11 @@ pub fn kind_of(value: &Value) -> &'static str {
 
 impl Operation {
     /// The operation as normalised JSON, laid out like an OpenAPI operation object (so that
-    /// deviation pointers find their nodes), without annotations and empty collections.
+    /// deviation pointers find their nodes) except that `parameters` is a mapping keyed by
+    /// `parameter_token`, without annotations and empty collections.
     pub fn canonical(&self) -> Value {
         let mut map = Map::new();
-        let own_parameters: Vec<Value> = self
+        let own_parameters: Map<String, Value> = self
             .parameters
             .iter()
             .filter(|p| !p.from_path_item)
@@ -922,11 +944,14 @@ impl Operation {
                 if let Some(schema) = &p.schema {
                     parameter.insert("schema".into(), schema.canonical());
                 }
-                Value::Object(parameter)
+                (
+                    parameter_token(&p.location, &p.name),
+                    Value::Object(parameter),
+                )
             })
             .collect();
         if !own_parameters.is_empty() {
-            map.insert("parameters".into(), Value::Array(own_parameters));
+            map.insert("parameters".into(), Value::Object(own_parameters));
         }
         if let Some(body) = &self.request_body {
             let mut request_body = Map::new();

@@ -1,14 +1,15 @@
-//! Writing a drift outcome as text (for people), JSON (for tools) or Markdown (for a
-//! pull request or a GitHub job summary).
+//! Writing a drift outcome as text (for people), JSON (for tools, with serde) or Markdown
+//! (for a pull request or a GitHub job summary), grouped per operation of the fragment.
 
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::Outcome;
 use super::compare::{Class, Difference};
-use super::deviations::{DeviationStatus, Mismatch};
+use super::deviations::{DeviationStatus, Mismatch, UpstreamSource};
 use super::model::Scope;
+use super::{CheckedOperation, FoundBy, Outcome};
 
 const WHEN_IT_FIRES: &str = "Update spec/webflow-cms-items.yaml (or record the difference in \
 spec/deviations.yaml if ours should differ on purpose), run `cargo xtask codegen`, review the \
@@ -21,30 +22,221 @@ recorded upstream value (`upstream_value`, `upstream_values` or `upstream_absent
 /// Longest value shown inline in text and Markdown (JSON has them in full).
 const SHOWN_VALUE_CHARS: usize = 160;
 
-impl Outcome {
+/// Counts of differences by class and by whether a deviation explains them.
+#[derive(Debug, Default, Serialize)]
+struct Counts {
+    explained_breaking: usize,
+    explained_additive: usize,
+    explained_cosmetic: usize,
+    unexplained_breaking: usize,
+    unexplained_additive: usize,
+    unexplained_cosmetic: usize,
+    stale_deviations: usize,
+}
+
+impl Counts {
+    fn of<'a>(
+        differences: impl Iterator<Item = &'a Difference>,
+        deviations: impl Iterator<Item = &'a DeviationStatus>,
+    ) -> Self {
+        let mut counts = Counts {
+            stale_deviations: deviations.filter(|d| d.is_stale()).count(),
+            ..Counts::default()
+        };
+        for d in differences {
+            let slot = match (d.class, d.explained_by.is_some()) {
+                (Class::Breaking, true) => &mut counts.explained_breaking,
+                (Class::Additive, true) => &mut counts.explained_additive,
+                (Class::Cosmetic, true) => &mut counts.explained_cosmetic,
+                (Class::Breaking, false) => &mut counts.unexplained_breaking,
+                (Class::Additive, false) => &mut counts.unexplained_additive,
+                (Class::Cosmetic, false) => &mut counts.unexplained_cosmetic,
+            };
+            *slot += 1;
+        }
+        counts
+    }
+
+    fn drift(&self) -> bool {
+        self.unexplained_breaking + self.unexplained_additive + self.stale_deviations > 0
+    }
+
+    fn wire_explained(&self) -> usize {
+        self.explained_breaking + self.explained_additive
+    }
+
+    fn cosmetic(&self) -> usize {
+        self.explained_cosmetic + self.unexplained_cosmetic
+    }
+
+    /// The verdict in a few words, for a heading.
+    fn verdict(&self) -> String {
+        if !self.drift() {
+            return "no unexplained drift".into();
+        }
+        let mut parts = Vec::new();
+        for (n, class) in [
+            (self.unexplained_breaking, Class::Breaking),
+            (self.unexplained_additive, Class::Additive),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {}", class.name()));
+            }
+        }
+        let stale = self.stale_deviations;
+        if stale > 0 {
+            parts.push(format!(
+                "{stale} stale {}",
+                plural(stale, "deviation", "deviations")
+            ));
+        }
+        parts.join(", ")
+    }
+}
+
+/// One part of a report: an operation of the fragment, or the document as a whole (the
+/// OpenAPI version, and the deviations of `scope: document`).
+struct Section<'a> {
+    outcome: &'a Outcome,
+    operation: Option<&'a CheckedOperation>,
+}
+
+impl<'a> Section<'a> {
+    fn id(&self) -> Option<&'a str> {
+        self.operation.map(|o| o.operation_id.as_str())
+    }
+
+    fn title(&self) -> String {
+        match self.operation {
+            Some(o) => format!(
+                "Operation `{}` ({} {})",
+                o.operation_id,
+                o.method.to_uppercase(),
+                o.path
+            ),
+            None => "The document as a whole".into(),
+        }
+    }
+
+    fn differences(&self) -> impl Iterator<Item = &'a Difference> + use<'a> {
+        let id = self.id();
+        self.outcome
+            .differences
+            .iter()
+            .filter(move |d| d.operation.as_deref() == id)
+    }
+
     /// The differences a report lists: cosmetic ones only with `--verbose`.
-    fn listed(&self) -> impl Iterator<Item = &Difference> {
-        self.differences
-            .iter()
-            .filter(|d| self.verbose || d.class != Class::Cosmetic)
+    fn listed(&self) -> impl Iterator<Item = &'a Difference> + use<'a> {
+        let verbose = self.outcome.verbose;
+        self.differences()
+            .filter(move |d| verbose || d.class != Class::Cosmetic)
     }
 
-    /// The listed differences that a deviation explains.
-    fn explained(&self) -> Vec<&Difference> {
-        self.listed().filter(|d| d.explained_by.is_some()).collect()
+    /// The deviations about this operation (or, for the document, of `scope: document`).
+    fn deviations(&self) -> impl Iterator<Item = &'a DeviationStatus> + use<'a> {
+        let id = self.id();
+        self.outcome
+            .deviations
+            .iter()
+            .filter(move |d| d.target.operation() == id)
     }
 
-    fn count(&self, class: Class, explained: bool) -> usize {
-        self.differences
+    fn counts(&self) -> Counts {
+        Counts::of(self.differences(), self.deviations())
+    }
+
+    /// Whether there is anything to show (always, for an operation).
+    fn worth_showing(&self) -> bool {
+        self.operation.is_some()
+            || self.listed().next().is_some()
+            || self.deviations().any(|d| d.is_stale())
+    }
+
+    /// The unexplained differences listed: breaking and additive ones, then cosmetic ones.
+    fn unexplained(&self) -> (Vec<&'a Difference>, Vec<&'a Difference>) {
+        self.listed()
+            .filter(|d| d.explained_by.is_none())
+            .partition(|d| d.class != Class::Cosmetic)
+    }
+
+    /// The listed differences a deviation explains, grouped by deviation (in the order of
+    /// the deviations file).
+    fn explained(&self) -> Vec<(&'a str, Vec<&'a Difference>)> {
+        let explained: Vec<&Difference> =
+            self.listed().filter(|d| d.explained_by.is_some()).collect();
+        self.outcome
+            .deviations
             .iter()
-            .filter(|d| d.class == class && d.explained_by.is_some() == explained)
-            .count()
+            .map(|status| {
+                let mine: Vec<&Difference> = explained
+                    .iter()
+                    .copied()
+                    .filter(|d| d.explained_by.as_deref() == Some(status.id.as_str()))
+                    .collect();
+                (status.id.as_str(), mine)
+            })
+            .filter(|(_, mine)| !mine.is_empty())
+            .collect()
+    }
+
+    /// Where a difference is upstream, as a deviation would write it, plus the document
+    /// pointer when a `$ref` put it elsewhere.
+    fn upstream_place(&self, difference: &Difference) -> String {
+        let loc = &difference.upstream;
+        let inline = match (loc.scope, self.operation) {
+            (Scope::Operation, Some(o)) => format!("{}{}", o.upstream_pointer, loc.relative),
+            _ => loc.relative.clone(),
+        };
+        let mut place = format!("{} ({})", display_pointer(&loc.relative), loc.scope.name());
+        if loc.pointer != inline {
+            let _ = write!(place, ", defined at #{}", loc.pointer);
+        }
+        place
+    }
+
+    /// Where upstream's operation was found, in words.
+    fn found(&self) -> Option<String> {
+        let o = self.operation?;
+        let how = match &o.found_by {
+            FoundBy::OperationId => "found by operationId".to_string(),
+            FoundBy::MethodAndPath { operation_id } => format!(
+                "found by method and path; its operationId is {}",
+                operation_id
+                    .as_deref()
+                    .map_or_else(|| "missing".to_string(), |id| format!("`{id}`"))
+            ),
+        };
+        Some(format!(
+            "{} {} ({how})",
+            o.upstream_method.to_uppercase(),
+            o.upstream_path
+        ))
+    }
+}
+
+impl Outcome {
+    /// The document section, then one per operation.
+    fn sections(&self) -> Vec<Section<'_>> {
+        let document = Section {
+            outcome: self,
+            operation: None,
+        };
+        let operations = self.operations.iter().map(|o| Section {
+            outcome: self,
+            operation: Some(o),
+        });
+        std::iter::once(document).chain(operations).collect()
+    }
+
+    fn counts(&self) -> Counts {
+        Counts::of(self.differences.iter(), self.deviations.iter())
     }
 
     /// The counts behind the verdict, in a sentence.
     fn details(&self) -> String {
-        let wire_explained = self.count(Class::Breaking, true) + self.count(Class::Additive, true);
-        let cosmetic = self.count(Class::Cosmetic, false) + self.count(Class::Cosmetic, true);
+        let counts = self.counts();
+        let wire_explained = counts.wire_explained();
         let cosmetic_note = if self.verbose {
             "listed below"
         } else {
@@ -56,46 +248,31 @@ impl Outcome {
             format!("{wire_explained} breaking or additive differences are explained")
         };
         format!(
-            "{explained} by {}; {cosmetic} cosmetic differences ({cosmetic_note}).",
-            self.deviations_file
+            "{explained} by {}; {} cosmetic differences ({cosmetic_note}).",
+            self.deviations_file,
+            counts.cosmetic()
         )
     }
 
-    /// The verdict in a few words, for a heading.
-    fn verdict(&self) -> String {
-        if self.exit_code() == 0 {
-            return "no unexplained drift".into();
+    /// `create-item-live` (POST /…) and `list-collection-items` (GET /…), for a sentence.
+    fn operation_names(&self, code: fn(&str) -> String) -> String {
+        let names: Vec<String> = self
+            .operations
+            .iter()
+            .map(|o| {
+                format!(
+                    "`{}` ({} {})",
+                    o.operation_id,
+                    o.method.to_uppercase(),
+                    code(&o.path)
+                )
+            })
+            .collect();
+        match names.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => "no operation".into(),
         }
-        let stale = self.stale().count();
-        let mut parts = Vec::new();
-        for class in [Class::Breaking, Class::Additive] {
-            let n = self.count(class, false);
-            if n > 0 {
-                parts.push(format!("{n} {}", class.name()));
-            }
-        }
-        if stale > 0 {
-            parts.push(format!(
-                "{stale} stale {}",
-                plural(stale, "deviation", "deviations")
-            ));
-        }
-        parts.join(", ")
-    }
-
-    /// Where a difference is upstream, as a deviation would write it, plus the document
-    /// pointer when a `$ref` put it elsewhere.
-    fn upstream_place(&self, difference: &Difference) -> String {
-        let loc = &difference.upstream;
-        let inline = match loc.scope {
-            Scope::Operation => format!("{}{}", self.upstream_operation_pointer, loc.relative),
-            Scope::Document => loc.relative.clone(),
-        };
-        let mut place = format!("{} ({})", display_pointer(&loc.relative), loc.scope.name());
-        if loc.pointer != inline {
-            let _ = write!(place, ", defined at #{}", loc.pointer);
-        }
-        place
     }
 }
 
@@ -126,7 +303,7 @@ fn mismatch_text(mismatch: &Mismatch) -> String {
         .now
         .as_ref()
         .map_or_else(|| "absent".to_string(), Value::to_string);
-    format!("{}\n      upstream now: {now}", mismatch.change)
+    format!("{}\n        upstream now: {now}", mismatch.change)
 }
 
 /// What to do about an unexplained difference; under a stale deviation, first revisit it.
@@ -141,23 +318,13 @@ fn action(difference: &Difference) -> String {
     }
 }
 
-/// The unexplained differences listed: breaking and additive ones, then cosmetic ones.
-fn unexplained(outcome: &Outcome) -> (Vec<&Difference>, Vec<&Difference>) {
-    outcome
-        .listed()
-        .filter(|d| d.explained_by.is_none())
-        .partition(|d| d.class != Class::Cosmetic)
-}
-
 /// The plain-text report.
 pub fn text(outcome: &Outcome) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Drift check of `{}` ({} {})",
-        outcome.operation_id,
-        outcome.method.to_uppercase(),
-        outcome.path
+        "Drift check of {}",
+        outcome.operation_names(str::to_string)
     );
     let _ = writeln!(
         out,
@@ -165,81 +332,95 @@ pub fn text(outcome: &Outcome) -> String {
         outcome.upstream_source, outcome.upstream_version
     );
     let _ = writeln!(out, "  ours:       {}", outcome.spec);
-    let _ = writeln!(out, "  deviations: {}", outcome.deviations_file);
+    let _ = writeln!(
+        out,
+        "  deviations: {} (upstream values recorded from {})",
+        outcome.deviations_file,
+        outcome.recorded_from.describe()
+    );
     let _ = writeln!(
         out,
         "\nResult: {}. {}",
-        outcome.verdict(),
+        outcome.counts().verdict(),
         outcome.details()
     );
+    for section in outcome.sections() {
+        if section.worth_showing() {
+            section_text(&mut out, &section);
+        }
+    }
+    if outcome.exit_code() != 0 {
+        let _ = writeln!(out, "\n{WHEN_IT_FIRES}");
+    }
+    out
+}
 
-    let (serious, cosmetic) = unexplained(outcome);
+fn section_text(out: &mut String, section: &Section<'_>) {
+    let counts = section.counts();
+    let _ = writeln!(out, "\n{}: {}", section.title(), counts.verdict());
+    if let Some(found) = section.found() {
+        let _ = writeln!(out, "  upstream: {found}");
+    }
+    let (serious, cosmetic) = section.unexplained();
     if !serious.is_empty() {
-        let _ = writeln!(out, "\nUnexplained differences ({}):", serious.len());
+        let _ = writeln!(out, "  Unexplained differences ({}):", serious.len());
         for difference in serious {
             let _ = writeln!(
                 out,
-                "  {:<9} {}",
+                "    {:<9} {}",
                 difference.class.name().to_uppercase(),
                 difference.subject
             );
-            let _ = writeln!(out, "            {}", difference.description);
+            let _ = writeln!(out, "              {}", difference.description);
             let _ = writeln!(
                 out,
-                "            upstream: {}",
-                outcome.upstream_place(difference)
+                "              upstream: {}",
+                section.upstream_place(difference)
             );
             let _ = writeln!(
                 out,
-                "            ours:     {}",
+                "              ours:     {}",
                 display_pointer(&difference.ours)
             );
             if let Some((id, change)) = &difference.under_stale {
                 let _ = writeln!(
                     out,
-                    "            stale:    `{id}` covers this spot, but {change}"
+                    "              stale:    `{id}` covers this spot, but {change}"
                 );
             }
-            let _ = writeln!(out, "            to do:    {}", action(difference));
+            let _ = writeln!(out, "              to do:    {}", action(difference));
         }
     }
-    let stale: Vec<&DeviationStatus> = outcome.stale().collect();
+    let stale: Vec<&DeviationStatus> = section.deviations().filter(|d| d.is_stale()).collect();
     if !stale.is_empty() {
-        let _ = writeln!(out, "\nStale deviations ({}):", stale.len());
+        let _ = writeln!(out, "  Stale deviations ({}):", stale.len());
         for status in &stale {
-            let _ = writeln!(out, "  {}", status.id);
+            let _ = writeln!(out, "    {}", status.id);
             for mismatch in &status.mismatches {
                 let _ = writeln!(
                     out,
-                    "    {} ({}): {}",
+                    "      {} ({}): {}",
                     mismatch.pointer,
-                    status.scope.name(),
+                    status.scope().name(),
                     mismatch_text(mismatch)
                 );
             }
         }
-        let _ = writeln!(out, "  {STALE_HELP}");
+        let _ = writeln!(out, "    {STALE_HELP}");
     }
-    let explained = outcome.explained();
+    let explained = section.explained();
     if !explained.is_empty() {
+        let total: usize = explained.iter().map(|(_, mine)| mine.len()).sum();
         let _ = writeln!(
             out,
-            "\nExpected differences ({}, explained by deviations):",
-            explained.len()
+            "  Expected differences ({total}, explained by deviations):"
         );
-        for status in &outcome.deviations {
-            let mine: Vec<&&Difference> = explained
-                .iter()
-                .filter(|d| d.explained_by.as_deref() == Some(status.id.as_str()))
-                .collect();
-            if mine.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "  {}:", status.id);
+        for (id, mine) in explained {
+            let _ = writeln!(out, "    {id}:");
             for difference in mine {
                 let _ = writeln!(
                     out,
-                    "    {:<9} {}: {}",
+                    "      {:<9} {}: {}",
                     difference.class.name(),
                     difference.subject,
                     difference.description
@@ -248,108 +429,208 @@ pub fn text(outcome: &Outcome) -> String {
         }
     }
     if !cosmetic.is_empty() {
-        let _ = writeln!(out, "\nCosmetic differences ({}):", cosmetic.len());
+        let _ = writeln!(out, "  Cosmetic differences ({}):", cosmetic.len());
         for difference in cosmetic {
             let _ = writeln!(
                 out,
-                "  {}: {} (upstream {})",
+                "    {}: {} (upstream {})",
                 difference.subject,
                 difference.description,
-                outcome.upstream_place(difference)
+                section.upstream_place(difference)
             );
         }
     }
-    let idle: Vec<&str> = outcome
-        .deviations
-        .iter()
+    let idle: Vec<&str> = section
+        .deviations()
         .filter(|s| !s.is_stale() && s.explains == 0)
         .map(|s| s.id.as_str())
         .collect();
-    if !idle.is_empty() && outcome.verbose {
+    if !idle.is_empty() && section.outcome.verbose {
         let _ = writeln!(
             out,
-            "\nDeviations that match upstream but explain no difference after normalisation: {}",
+            "  Deviations that match upstream but explain no difference after normalisation: {}",
             idle.join(", ")
         );
     }
-    if outcome.exit_code() != 0 {
-        let _ = writeln!(out, "\n{WHEN_IT_FIRES}");
+}
+
+/// The JSON report, as serialised.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    upstream: JsonUpstream<'a>,
+    ours: &'a str,
+    deviations_file: &'a str,
+    /// The published document the deviations' upstream values were recorded from.
+    recorded_from: &'a UpstreamSource,
+    /// Differences about the whole document, and the deviations of `scope: document`.
+    document: JsonSection<'a>,
+    operations: Vec<JsonOperation<'a>>,
+    stale_deviations: Vec<&'a str>,
+    summary: Counts,
+    /// Whether cosmetic differences are listed (`--verbose`); they are always counted.
+    cosmetic_listed: bool,
+    exit_code: u8,
+}
+
+#[derive(Serialize)]
+struct JsonUpstream<'a> {
+    source: &'a str,
+    openapi: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonOperation<'a> {
+    operation_id: &'a str,
+    method: &'a str,
+    path: &'a str,
+    upstream: JsonFound<'a>,
+    #[serde(flatten)]
+    section: JsonSection<'a>,
+}
+
+/// Where upstream's operation was found.
+#[derive(Serialize)]
+struct JsonFound<'a> {
+    /// `operationId`, or `method and path`.
+    found_by: &'static str,
+    /// Upstream's operationId when it was found by method and path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operation_id: Option<&'a str>,
+    method: &'a str,
+    path: &'a str,
+    pointer: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSection<'a> {
+    summary: Counts,
+    differences: Vec<JsonDifference<'a>>,
+    deviations: Vec<JsonDeviation<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonDifference<'a> {
+    class: Class,
+    subject: &'a str,
+    description: &'a str,
+    action: &'a str,
+    upstream_pointer: &'a str,
+    upstream_relative_pointer: &'a str,
+    relative_to: Scope,
+    ours_pointer: &'a str,
+    explained_by: Option<&'a str>,
+    stale_deviation: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonDeviation<'a> {
+    id: &'a str,
+    stale: bool,
+    explains: usize,
+    mismatches: Vec<JsonMismatch<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonMismatch<'a> {
+    pointer: &'a str,
+    change: &'a str,
+    recorded: Option<&'a Value>,
+    upstream_now: Option<&'a Value>,
+}
+
+impl<'a> Section<'a> {
+    fn json(&self) -> JsonSection<'a> {
+        let differences = self
+            .listed()
+            .map(|d| JsonDifference {
+                class: d.class,
+                subject: &d.subject,
+                description: &d.description,
+                action: &d.action,
+                upstream_pointer: &d.upstream.pointer,
+                upstream_relative_pointer: &d.upstream.relative,
+                relative_to: d.upstream.scope,
+                ours_pointer: &d.ours,
+                explained_by: d.explained_by.as_deref(),
+                stale_deviation: d.under_stale.as_ref().map(|(id, _)| id.as_str()),
+            })
+            .collect();
+        let deviations = self
+            .deviations()
+            .map(|s| JsonDeviation {
+                id: &s.id,
+                stale: s.is_stale(),
+                explains: s.explains,
+                mismatches: s
+                    .mismatches
+                    .iter()
+                    .map(|m| JsonMismatch {
+                        pointer: &m.pointer,
+                        change: &m.change,
+                        recorded: m.recorded.as_ref(),
+                        upstream_now: m.now.as_ref(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        JsonSection {
+            summary: self.counts(),
+            differences,
+            deviations,
+        }
     }
-    out
 }
 
 /// The machine-readable report.
 pub fn json(outcome: &Outcome) -> String {
-    let differences: Vec<Value> = outcome
-        .listed()
-        .map(|d| {
-            json!({
-                "class": d.class.name(),
-                "subject": d.subject,
-                "description": d.description,
-                "action": d.action,
-                "upstream_pointer": d.upstream.pointer,
-                "upstream_relative_pointer": d.upstream.relative,
-                "relative_to": d.upstream.scope.name(),
-                "ours_pointer": d.ours,
-                "explained_by": d.explained_by,
-                "stale_deviation": d.under_stale.as_ref().map(|(id, _)| id),
-            })
-        })
-        .collect();
-    let deviations: Vec<Value> = outcome
-        .deviations
-        .iter()
-        .map(|s| {
-            let mismatches: Vec<Value> = s
-                .mismatches
-                .iter()
-                .map(|m| {
-                    json!({ "pointer": m.pointer, "change": m.change, "recorded": m.recorded, "upstream_now": m.now })
-                })
-                .collect();
-            json!({
-                "id": s.id,
-                "stale": s.is_stale(),
-                "explains": s.explains,
-                "mismatches": mismatches,
-            })
-        })
-        .collect();
-    let found_by = match &outcome.found_by {
-        super::FoundBy::OperationId => json!({ "by": "operationId" }),
-        super::FoundBy::MethodAndPath { operation_id } => {
-            json!({ "by": "method and path", "operation_id": operation_id })
-        }
+    let document = Section {
+        outcome,
+        operation: None,
     };
-    let report = json!({
-        "operation": {
-            "operation_id": outcome.operation_id,
-            "method": outcome.method,
-            "path": outcome.path,
+    let operations = outcome
+        .operations
+        .iter()
+        .map(|o| {
+            let (found_by, operation_id) = match &o.found_by {
+                FoundBy::OperationId => ("operationId", None),
+                FoundBy::MethodAndPath { operation_id } => {
+                    ("method and path", operation_id.as_deref())
+                }
+            };
+            let section = Section {
+                outcome,
+                operation: Some(o),
+            };
+            JsonOperation {
+                operation_id: &o.operation_id,
+                method: &o.method,
+                path: &o.path,
+                upstream: JsonFound {
+                    found_by,
+                    operation_id,
+                    method: &o.upstream_method,
+                    path: &o.upstream_path,
+                    pointer: &o.upstream_pointer,
+                },
+                section: section.json(),
+            }
+        })
+        .collect();
+    let report = JsonReport {
+        upstream: JsonUpstream {
+            source: &outcome.upstream_source,
+            openapi: &outcome.upstream_version,
         },
-        "upstream": {
-            "source": outcome.upstream_source,
-            "openapi": outcome.upstream_version,
-            "found": found_by,
-        },
-        "ours": outcome.spec,
-        "deviations_file": outcome.deviations_file.to_string(),
-        "differences": differences,
-        "deviations": deviations,
-        "stale_deviations": outcome.stale().map(|s| s.id.clone()).collect::<Vec<_>>(),
-        "summary": {
-            "explained_breaking": outcome.count(Class::Breaking, true),
-            "explained_additive": outcome.count(Class::Additive, true),
-            "explained_cosmetic": outcome.count(Class::Cosmetic, true),
-            "unexplained_breaking": outcome.count(Class::Breaking, false),
-            "unexplained_additive": outcome.count(Class::Additive, false),
-            "unexplained_cosmetic": outcome.count(Class::Cosmetic, false),
-            "stale_deviations": outcome.stale().count(),
-            "cosmetic_listed": outcome.verbose,
-        },
-        "exit_code": outcome.exit_code(),
-    });
+        ours: &outcome.spec,
+        deviations_file: &outcome.deviations_file,
+        recorded_from: &outcome.recorded_from,
+        document: document.json(),
+        operations,
+        stale_deviations: outcome.stale().map(|s| s.id.as_str()).collect(),
+        summary: outcome.counts(),
+        cosmetic_listed: outcome.verbose,
+        exit_code: outcome.exit_code(),
+    };
     let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
     text.push('\n');
     text
@@ -372,22 +653,46 @@ pub fn markdown(outcome: &Outcome) -> String {
     } else {
         "❌"
     };
-    let _ = writeln!(out, "## {mark} Upstream drift: {}\n", outcome.verdict());
+    let _ = writeln!(
+        out,
+        "## {mark} Upstream drift: {}\n",
+        outcome.counts().verdict()
+    );
     let _ = writeln!(out, "{}\n", outcome.details());
     let _ = writeln!(
         out,
-        "Checked `{}` ({} `{}`) in `{}` (OpenAPI {}) against `{}`.\n",
-        outcome.operation_id,
-        outcome.method.to_uppercase(),
-        outcome.path,
+        "Checked {} of `{}` against `{}` (OpenAPI {}).\n",
+        outcome.operation_names(|path| format!("`{path}`")),
+        outcome.spec,
         outcome.upstream_source,
-        outcome.upstream_version,
-        outcome.spec
+        outcome.upstream_version
     );
+    for section in outcome.sections() {
+        if section.worth_showing() {
+            section_markdown(&mut out, &section);
+        }
+    }
+    if outcome.exit_code() != 0 {
+        let _ = writeln!(out, "**What to do:** {WHEN_IT_FIRES}");
+    }
+    out
+}
 
-    let (serious, cosmetic) = unexplained(outcome);
+fn section_markdown(out: &mut String, section: &Section<'_>) {
+    let counts = section.counts();
+    let mark = if counts.drift() { "❌" } else { "✅" };
+    let _ = writeln!(
+        out,
+        "### {mark} {}: {}\n",
+        section.title(),
+        counts.verdict()
+    );
+    if let Some(found) = section.found() {
+        let _ = writeln!(out, "Upstream: `{found}`.\n");
+    }
+    let (serious, cosmetic) = section.unexplained();
     if !serious.is_empty() {
-        let _ = writeln!(out, "### Unexplained differences\n");
+        let _ = writeln!(out, "#### Unexplained differences\n");
         let _ = writeln!(
             out,
             "| Class | Where | What changed | Upstream | Ours | What to do |"
@@ -404,16 +709,16 @@ pub fn markdown(outcome: &Outcome) -> String {
                 d.class.name(),
                 cell(&d.subject),
                 what,
-                code_cell(&outcome.upstream_place(d)),
+                code_cell(&section.upstream_place(d)),
                 code_cell(display_pointer(&d.ours)),
                 cell(&action(d))
             );
         }
         let _ = writeln!(out);
     }
-    let stale: Vec<&DeviationStatus> = outcome.stale().collect();
+    let stale: Vec<&DeviationStatus> = section.deviations().filter(|d| d.is_stale()).collect();
     if !stale.is_empty() {
-        let _ = writeln!(out, "### Stale deviations\n\n{STALE_HELP}\n");
+        let _ = writeln!(out, "#### Stale deviations\n\n{STALE_HELP}\n");
         let _ = writeln!(
             out,
             "| Deviation | Pointer | What changed | Recorded | Upstream now |"
@@ -425,7 +730,7 @@ pub fn markdown(outcome: &Outcome) -> String {
                     out,
                     "| `{}` | {} | {} | {} | {} |",
                     status.id,
-                    code_cell(&format!("{} ({})", m.pointer, status.scope.name())),
+                    code_cell(&format!("{} ({})", m.pointer, status.scope().name())),
                     cell(&m.change),
                     code_cell(&shown_value(m.recorded.as_ref())),
                     code_cell(&shown_value(m.now.as_ref()))
@@ -434,25 +739,26 @@ pub fn markdown(outcome: &Outcome) -> String {
         }
         let _ = writeln!(out);
     }
-    let explained = outcome.explained();
+    let explained = section.explained();
     if !explained.is_empty() {
+        let total: usize = explained.iter().map(|(_, mine)| mine.len()).sum();
         let _ = writeln!(
             out,
-            "<details><summary>Expected differences ({}, explained by <code>{}</code>)</summary>\n",
-            explained.len(),
-            outcome.deviations_file
+            "<details><summary>Expected differences ({total}, explained by <code>{}</code>)</summary>\n",
+            section.outcome.deviations_file
         );
         let _ = writeln!(out, "| Deviation | Class | Where | Difference |");
         let _ = writeln!(out, "| --- | --- | --- | --- |");
-        for d in explained {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} |",
-                d.explained_by.as_deref().unwrap_or_default(),
-                d.class.name(),
-                cell(&d.subject),
-                cell(&d.description)
-            );
+        for (id, mine) in explained {
+            for d in mine {
+                let _ = writeln!(
+                    out,
+                    "| `{id}` | {} | {} | {} |",
+                    d.class.name(),
+                    cell(&d.subject),
+                    cell(&d.description)
+                );
+            }
         }
         let _ = writeln!(out, "\n</details>\n");
     }
@@ -470,14 +776,10 @@ pub fn markdown(outcome: &Outcome) -> String {
                 "| {} | {} | {} | {} |",
                 cell(&d.subject),
                 cell(&d.description),
-                code_cell(&outcome.upstream_place(d)),
+                code_cell(&section.upstream_place(d)),
                 code_cell(display_pointer(&d.ours))
             );
         }
         let _ = writeln!(out, "\n</details>\n");
     }
-    if outcome.exit_code() != 0 {
-        let _ = writeln!(out, "**What to do:** {WHEN_IT_FIRES}");
-    }
-    out
 }

@@ -1,9 +1,10 @@
 //! `cargo xtask drift` end to end: the built binary against the fixtures in
 //! `tests/fixtures/drift/` and the project's real fragment and `spec/deviations.yaml`.
 //!
-//! `upstream.yml` is a small document in the style of Webflow's spec that our deviations
-//! fully explain; each file in `variants/` changes it with a JSON Patch and lists exactly
-//! what must be reported; `malformed/` holds inputs the check must refuse with exit 2.
+//! `upstream.yml` is a small document in the style of Webflow's spec, holding both
+//! operations of our fragment, that our deviations fully explain; each file in `variants/`
+//! changes it with a JSON Patch and lists exactly what must be reported, per operation;
+//! `malformed/` holds inputs the check must refuse with exit 2.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -51,6 +52,89 @@ fn read_yaml(path: &Path) -> Value {
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The operation `id` of a JSON report.
+fn operation<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["operation_id"] == id)
+        .unwrap_or_else(|| panic!("no operation {id} in the report"))
+}
+
+/// Every deviation status of a JSON report, with the operation it is about (`None`: the
+/// document).
+fn deviations(report: &Value) -> Vec<(Option<String>, Value)> {
+    let document = report["document"]["deviations"].as_array().unwrap();
+    let mut out: Vec<(Option<String>, Value)> =
+        document.iter().map(|d| (None, d.clone())).collect();
+    for operation in report["operations"].as_array().unwrap() {
+        let id = operation["operation_id"].as_str().unwrap().to_string();
+        for d in operation["deviations"].as_array().unwrap() {
+            out.push((Some(id.clone()), d.clone()));
+        }
+    }
+    out
+}
+
+/// Applies one RFC 6902 operation (`add`, `replace`, `remove`, `move`).
+fn apply(document: &mut Value, operation: &Value) {
+    let op = operation["op"].as_str().expect("op");
+    let path = operation["path"].as_str().expect("path");
+    let (parent_path, last) = path.rsplit_once('/').expect("a pointer below the root");
+    let last = last.replace("~1", "/").replace("~0", "~");
+    if op == "move" {
+        let from = operation["from"].as_str().expect("from");
+        let value = document
+            .pointer(from)
+            .unwrap_or_else(|| panic!("move {from}: nothing there"))
+            .clone();
+        apply(document, &serde_json::json!({"op": "remove", "path": from}));
+        apply(
+            document,
+            &serde_json::json!({"op": "add", "path": path, "value": value}),
+        );
+        return;
+    }
+    let parent = document
+        .pointer_mut(parent_path)
+        .unwrap_or_else(|| panic!("{op} {path}: no parent"));
+    match (op, parent) {
+        ("add", Value::Array(items)) if last == "-" => items.push(operation["value"].clone()),
+        ("add", Value::Array(items)) => {
+            items.insert(last.parse().unwrap(), operation["value"].clone())
+        }
+        ("add" | "replace", Value::Object(map)) => {
+            map.insert(last, operation["value"].clone());
+        }
+        ("replace", Value::Array(items)) => {
+            items[last.parse::<usize>().unwrap()] = operation["value"].clone()
+        }
+        ("remove", Value::Object(map)) => {
+            map.remove(&last)
+                .unwrap_or_else(|| panic!("remove {path}: nothing there"));
+        }
+        ("remove", Value::Array(items)) => {
+            items.remove(last.parse().unwrap());
+        }
+        (op, _) => panic!("unsupported patch operation {op} at {path}"),
+    }
+}
+
+/// `base` (a fixture) with `patch` applied, written as JSON under the test target
+/// directory as `name.json`; returns its path.
+fn patched(base: &str, patch: &Value, name: &str) -> String {
+    let mut document = read_yaml(&fixtures().join(base));
+    for operation in patch.as_array().expect("patch") {
+        apply(&mut document, operation);
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("drift-variants");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    path.display().to_string()
+}
+
 mod base {
     use super::*;
 
@@ -62,14 +146,25 @@ mod base {
         assert_eq!(summary["unexplained_breaking"], 0, "{upstream}");
         assert_eq!(summary["unexplained_additive"], 0, "{upstream}");
         assert_eq!(summary["stale_deviations"], 0, "{upstream}");
-        // 200, 403 and 409 that ours adds; every other deviation's differences are additive.
-        assert_eq!(summary["explained_breaking"], 3, "{upstream}");
-        assert_eq!(summary["explained_additive"], 35, "{upstream}");
+        assert_eq!(summary["explained_breaking"], 4, "{upstream}");
+        assert_eq!(summary["explained_additive"], 68, "{upstream}");
+        // create-item-live: 200, 403 and 409 that ours adds; every other deviation's
+        // differences are additive.
+        let create = &operation(&report, "create-item-live")["summary"];
+        assert_eq!(create["explained_breaking"], 3, "{upstream}");
+        assert_eq!(create["explained_additive"], 35, "{upstream}");
+        // list-collection-items: 403 that ours adds.
+        let list = &operation(&report, "list-collection-items")["summary"];
+        assert_eq!(list["explained_breaking"], 1, "{upstream}");
+        assert_eq!(list["explained_additive"], 33, "{upstream}");
         assert_eq!(report["exit_code"], 0);
         assert_eq!(report["upstream"]["openapi"], "3.1.0");
-        assert_eq!(report["upstream"]["found"]["by"], "operationId");
-        for deviation in report["deviations"].as_array().unwrap() {
-            assert_eq!(deviation["stale"], false, "{upstream}: {deviation}");
+        for id in ["create-item-live", "list-collection-items"] {
+            let found = &operation(&report, id)["upstream"];
+            assert_eq!(found["found_by"], "operationId", "{upstream}: {id}");
+        }
+        for (id, deviation) in deviations(&report) {
+            assert_eq!(deviation["stale"], false, "{upstream}: {id:?} {deviation}");
         }
     }
 
@@ -89,56 +184,71 @@ mod base {
     }
 
     #[test]
-    fn every_deviation_explains_what_it_covers() {
+    fn every_deviation_explains_what_it_covers_in_its_operation() {
         let report = json_report(&drift(&[
             "--upstream",
             &fixture("upstream.yml"),
             "--format",
             "json",
         ]));
-        let explains: Vec<(String, u64)> = report["deviations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| {
-                (
-                    d["id"].as_str().unwrap().to_string(),
-                    d["explains"].as_u64().unwrap(),
-                )
+        let explains: Vec<(Option<String>, String, u64)> = deviations(&report)
+            .into_iter()
+            .map(|(operation, d)| {
+                let id = d["id"].as_str().unwrap().to_string();
+                (operation, id, d["explains"].as_u64().unwrap())
             })
             .collect();
         // Counts include the cosmetic differences below each entry's pointers.
+        let create = Some("create-item-live");
+        let list = Some("list-collection-items");
         let expected = [
-            ("openapi-version", 1),
-            ("request-body-required", 1),
-            ("request-item-read-only-fields", 8),
-            ("field-data-custom-fields", 3),
-            ("bulk-request-bounds", 3),
-            ("success-200", 1),
-            ("success-bulk-response", 1),
-            ("response-nullable-fields", 13),
-            ("error-body-external-reference-nullable", 10),
-            ("error-body-details-any", 5),
-            ("error-body-open-code", 5),
-            ("status-403", 1),
-            ("status-409", 1),
-            ("retry-after-header", 1),
-            ("rate-limit-headers-on-every-response", 10),
+            (None, "openapi-version", 1),
+            (create, "request-body-required", 1),
+            (create, "request-item-read-only-fields", 8),
+            (create, "field-data-custom-fields", 3),
+            (create, "bulk-request-bounds", 3),
+            (create, "success-200", 1),
+            (create, "success-bulk-response", 1),
+            (create, "response-nullable-fields", 13),
+            (create, "error-body-external-reference-nullable", 10),
+            (create, "error-body-details-any", 5),
+            (create, "error-body-open-code", 5),
+            (create, "status-403", 1),
+            (create, "status-409", 1),
+            (create, "retry-after-header", 1),
+            (create, "rate-limit-headers-on-every-response", 10),
+            (list, "list-date-filters-deep-object", 3),
+            (list, "list-item-nullable-fields", 13),
+            (list, "list-field-data-custom-fields", 1),
+            (list, "list-error-body-external-reference-nullable", 10),
+            (list, "list-error-body-details-any", 5),
+            (list, "list-error-body-open-code", 5),
+            (list, "list-status-403", 1),
+            (list, "list-retry-after-header", 1),
+            (list, "list-rate-limit-headers-on-every-response", 10),
         ];
-        let expected: Vec<(String, u64)> = expected
+        let expected: Vec<(Option<String>, String, u64)> = expected
             .iter()
-            .map(|(id, n)| (id.to_string(), *n))
+            .map(|(operation, id, n)| (operation.map(str::to_string), id.to_string(), *n))
             .collect();
         assert_eq!(explains, expected);
     }
 
     #[test]
-    fn text_report_gives_the_verdict_and_the_expected_differences() {
+    fn text_report_gives_the_verdict_and_the_expected_differences_per_operation() {
         let output = drift(&["--upstream", &fixture("upstream.yml")]);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let text = stdout(&output);
-        assert!(text.starts_with(
-            "Drift check of `create-item-live` (POST /collections/{collection_id}/items/live)\n"
+        assert!(
+            text.starts_with(
+                "Drift check of `create-item-live` (POST /collections/{collection_id}/items/live) and \
+                 `list-collection-items` (GET /collections/{collection_id}/items)\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "  deviations: spec/deviations.yaml (upstream values recorded from \
+             https://github.com/webflow/openapi-spec openapi/v2.yml at e91cb4e6)\n"
         ));
         // The cosmetic count follows every description edit in the fragment: not pinned.
         let verdict = text
@@ -147,14 +257,30 @@ mod base {
             .expect("a verdict line");
         assert!(
             verdict.starts_with(
-                "Result: no unexplained drift. All 38 breaking or additive differences are explained by \
+                "Result: no unexplained drift. All 72 breaking or additive differences are explained by \
                  spec/deviations.yaml; "
             ) && verdict.ends_with(" cosmetic differences (listed with --verbose)."),
             "{verdict}"
         );
         assert!(text.contains(
-            "  status-403:\n    breaking  response 403: ours declares status 403; upstream does not\n"
+            "\nOperation `create-item-live` (POST /collections/{collection_id}/items/live): no unexplained drift\n\
+             \x20 upstream: POST /collections/{collection_id}/items/live (found by operationId)\n\
+             \x20 Expected differences (38, explained by deviations):\n"
         ));
+        assert!(text.contains(
+            "    status-403:\n      breaking  response 403: ours declares status 403; upstream does not\n"
+        ));
+        assert!(text.contains(
+            "\nOperation `list-collection-items` (GET /collections/{collection_id}/items): no unexplained drift\n\
+             \x20 upstream: GET /collections/{collection_id}/items (found by operationId)\n\
+             \x20 Expected differences (34, explained by deviations):\n"
+        ));
+        assert!(text.contains(
+            "    list-date-filters-deep-object:\n      additive  parameter `createdOn` (query): upstream has \
+             a new optional query parameter `createdOn`\n"
+        ));
+        // The document's only difference (the OpenAPI version) is cosmetic.
+        assert!(!text.contains("The document as a whole"));
         assert!(!text.contains("Cosmetic differences"));
         assert!(!text.contains("Unexplained differences"));
     }
@@ -164,15 +290,18 @@ mod base {
         let output = drift(&["--upstream", &fixture("upstream.yml"), "--verbose"]);
         assert_eq!(output.status.code(), Some(0));
         let text = stdout(&output);
-        assert!(text.contains("Cosmetic differences ("));
+        assert!(text.contains("  Cosmetic differences ("));
         assert!(text.contains(
-            "  operation: `x-fern-sdk-method-name` only upstream (upstream /x-fern-sdk-method-name (operation))\n"
+            "    operation: `x-fern-sdk-method-name` only upstream (upstream /x-fern-sdk-method-name (operation))\n"
         ));
-        assert!(text.contains("    cosmetic  document: upstream is OpenAPI 3.1.0, ours 3.0.3\n"));
+        assert!(text.contains(
+            "\nThe document as a whole: no unexplained drift\n  Expected differences (1, explained by deviations):\n\
+             \x20   openapi-version:\n      cosmetic  document: upstream is OpenAPI 3.1.0, ours 3.0.3\n"
+        ));
     }
 
     #[test]
-    fn markdown_report_is_a_job_summary() {
+    fn markdown_report_is_a_job_summary_with_a_section_per_operation() {
         let output = drift(&[
             "--upstream",
             &fixture("upstream.yml"),
@@ -183,9 +312,19 @@ mod base {
         let text = stdout(&output);
         assert!(text.starts_with("## ✅ Upstream drift: no unexplained drift\n\n"));
         assert!(text.contains(
+            "### ✅ Operation `create-item-live` (POST /collections/{collection_id}/items/live): no unexplained drift\n"
+        ));
+        assert!(text.contains(
+            "### ✅ Operation `list-collection-items` (GET /collections/{collection_id}/items): no unexplained drift\n"
+        ));
+        assert!(text.contains(
             "<details><summary>Expected differences (38, explained by <code>spec/deviations.yaml</code>)</summary>"
         ));
+        assert!(text.contains(
+            "<details><summary>Expected differences (34, explained by <code>spec/deviations.yaml</code>)</summary>"
+        ));
         assert!(text.contains("| `status-409` | breaking | response 409 | ours declares status 409; upstream does not |"));
+        assert!(text.contains("| `list-status-403` | breaking | response 403 | ours declares status 403; upstream does not |"));
         assert!(!text.contains("### Unexplained differences"));
     }
 }
@@ -193,60 +332,28 @@ mod base {
 mod variants {
     use super::*;
 
-    /// Applies one RFC 6902 operation (`add`, `replace`, `remove`, `move`).
-    fn apply(document: &mut Value, operation: &Value) {
-        let op = operation["op"].as_str().expect("op");
-        let path = operation["path"].as_str().expect("path");
-        let (parent_path, last) = path.rsplit_once('/').expect("a pointer below the root");
-        let last = last.replace("~1", "/").replace("~0", "~");
-        if op == "move" {
-            let from = operation["from"].as_str().expect("from");
-            let value = document
-                .pointer(from)
-                .unwrap_or_else(|| panic!("move {from}: nothing there"))
-                .clone();
-            apply(document, &serde_json::json!({"op": "remove", "path": from}));
-            apply(
-                document,
-                &serde_json::json!({"op": "add", "path": path, "value": value}),
-            );
-            return;
-        }
-        let parent = document
-            .pointer_mut(parent_path)
-            .unwrap_or_else(|| panic!("{op} {path}: no parent"));
-        match (op, parent) {
-            ("add", Value::Array(items)) if last == "-" => items.push(operation["value"].clone()),
-            ("add", Value::Array(items)) => {
-                items.insert(last.parse().unwrap(), operation["value"].clone())
-            }
-            ("add" | "replace", Value::Object(map)) => {
-                map.insert(last, operation["value"].clone());
-            }
-            ("replace", Value::Array(items)) => {
-                items[last.parse::<usize>().unwrap()] = operation["value"].clone()
-            }
-            ("remove", Value::Object(map)) => {
-                map.remove(&last)
-                    .unwrap_or_else(|| panic!("remove {path}: nothing there"));
-            }
-            ("remove", Value::Array(items)) => {
-                items.remove(last.parse().unwrap());
-            }
-            (op, _) => panic!("unsupported patch operation {op} at {path}"),
-        }
-    }
-
     /// The unexplained breaking and additive differences of a report, in the shape the
-    /// variant files write them.
+    /// variant files write them (document-wide ones with `operation: null`).
     fn unexplained(report: &Value, with_document_pointer: bool) -> Vec<Value> {
-        report["differences"]
+        let document = std::iter::once((Value::Null, &report["document"]));
+        let operations = report["operations"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|d| d["explained_by"].is_null() && d["class"] != "cosmetic")
-            .map(|d| {
+            .map(|o| (o["operation_id"].clone(), o));
+        document
+            .chain(operations)
+            .flat_map(|(operation, section)| {
+                section["differences"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(move |d| (operation.clone(), d))
+            })
+            .filter(|(_, d)| d["explained_by"].is_null() && d["class"] != "cosmetic")
+            .map(|(operation, d)| {
                 let mut out = serde_json::json!({
+                    "operation": operation,
                     "class": d["class"],
                     "subject": d["subject"],
                     "description": d["description"],
@@ -264,22 +371,10 @@ mod variants {
     /// Runs one variant; `Err` says what differs from its `expect`.
     fn check(name: &str) -> Result<(), String> {
         let variant = read_yaml(&fixtures().join("variants").join(format!("{name}.yaml")));
-        let base_name = variant["base"].as_str().unwrap_or("upstream.yml");
-        let mut document = read_yaml(&fixtures().join(base_name));
-        for operation in variant["patch"].as_array().expect("patch") {
-            apply(&mut document, operation);
-        }
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("drift-variants");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{name}.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+        let base = variant["base"].as_str().unwrap_or("upstream.yml");
+        let path = patched(base, &variant["patch"], name);
 
-        let output = drift(&[
-            "--upstream",
-            &path.display().to_string(),
-            "--format",
-            "json",
-        ]);
+        let output = drift(&["--upstream", &path, "--format", "json"]);
         let report = json_report(&output);
         let expect = &variant["expect"];
         let mut problems = Vec::new();
@@ -305,13 +400,11 @@ mod variants {
                 report["stale_deviations"], expect["stale"]
             ));
         }
-        if let Some(found_by) = expect.get("found_by")
-            && report["upstream"]["found"]["by"] != *found_by
-        {
-            problems.push(format!(
-                "found by {}, expected {found_by}",
-                report["upstream"]["found"]["by"]
-            ));
+        for (id, found_by) in expect["found_by"].as_object().into_iter().flatten() {
+            let actual = &operation(&report, id)["upstream"]["found_by"];
+            if actual != found_by {
+                problems.push(format!("{id} found by {actual}, expected {found_by}"));
+            }
         }
         if problems.is_empty() {
             Ok(())
@@ -320,8 +413,15 @@ mod variants {
         }
     }
 
-    const VARIANTS: [&str; 17] = [
+    const VARIANTS: [&str; 27] = [
         "external-reference-nullable",
+        "list-moved-operation",
+        "list-new-required-query-parameter",
+        "list-removed-slug-parameter",
+        "list-renamed-operation",
+        "list-response-property-newly-required",
+        "list-response-property-no-longer-required",
+        "list-response-required-undeclared-property",
         "moved-operation",
         "new-error-code",
         "new-optional-query-parameter",
@@ -335,6 +435,9 @@ mod variants {
         "removed-response-property",
         "removed-status",
         "renamed-operation",
+        "request-property-became-required",
+        "request-property-no-longer-required",
+        "request-required-list-changed",
         "response-property-nullable",
         "retyped-response-property",
         "security-scope",
@@ -361,16 +464,31 @@ mod variants {
         assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     }
 
+    /// The two mutations the issue names, each alone: exit 1 with one exact difference.
+    #[test]
+    fn a_removed_slug_and_a_changed_request_required_list_each_exit_1() {
+        for name in [
+            "list-removed-slug-parameter",
+            "request-required-list-changed",
+        ] {
+            let variant = read_yaml(&fixtures().join("variants").join(format!("{name}.yaml")));
+            let path = patched("upstream.yml", &variant["patch"], name);
+            let output = drift(&["--upstream", &path]);
+            assert_eq!(output.status.code(), Some(1), "{name}: {}", stdout(&output));
+            let text = stdout(&output);
+            assert!(
+                text.contains(
+                    "\nResult: 1 breaking. 72 breaking or additive differences are explained"
+                ),
+                "{name}: {text}"
+            );
+        }
+    }
+
     #[test]
     fn a_stale_deviation_shows_what_changed_in_every_format() {
         let variant = read_yaml(&fixtures().join("variants/new-error-code.yaml"));
-        let mut document = read_yaml(&fixtures().join("upstream.yml"));
-        for operation in variant["patch"].as_array().unwrap() {
-            apply(&mut document, operation);
-        }
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("drift-stale-formats.json");
-        std::fs::write(&path, document.to_string()).unwrap();
-        let path = path.display().to_string();
+        let path = patched("upstream.yml", &variant["patch"], "stale-formats");
 
         let text = drift(&["--upstream", &path]);
         assert_eq!(text.status.code(), Some(1));
@@ -380,28 +498,36 @@ mod variants {
             "{text}"
         );
         assert!(text.contains(
-            "    /responses/400/content/application~1json/schema/properties/code/enum (operation): \
+            "Operation `create-item-live` (POST /collections/{collection_id}/items/live): 5 additive, 1 stale deviation\n"
+        ));
+        assert!(text.contains(
+            "Operation `list-collection-items` (GET /collections/{collection_id}/items): no unexplained drift\n"
+        ));
+        assert!(text.contains(
+            "      /responses/400/content/application~1json/schema/properties/code/enum (operation): \
              upstream adds `\"payload_too_large\"`\n"
         ));
         assert!(text.contains(
-            "            stale:    `error-body-open-code` covers this spot, but upstream adds `\"payload_too_large\"`\n"
+            "              stale:    `error-body-open-code` covers this spot, but upstream adds `\"payload_too_large\"`\n"
         ));
         assert!(text.contains("cargo xtask codegen"));
 
         let markdown = stdout(&drift(&["--upstream", &path, "--format", "markdown"]));
         assert!(markdown.starts_with("## ❌ Upstream drift: 5 additive, 1 stale deviation\n"));
-        assert!(markdown.contains("### Unexplained differences\n"));
-        assert!(markdown.contains("### Stale deviations\n"));
+        assert!(markdown.contains(
+            "### ❌ Operation `create-item-live` (POST /collections/{collection_id}/items/live): 5 additive, 1 stale deviation\n"
+        ));
+        assert!(markdown.contains("#### Unexplained differences\n"));
+        assert!(markdown.contains("#### Stale deviations\n"));
         assert!(markdown.contains("| `error-body-open-code` | `/responses/500/content/application~1json/schema/properties/code/enum (operation)` | upstream adds `\"payload_too_large\"` |"));
         assert!(markdown.contains("**What to do:**"));
 
         let json = json_report(&drift(&["--upstream", &path, "--format", "json"]));
-        let stale = json["deviations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["id"] == "error-body-open-code")
+        let (operation, stale) = deviations(&json)
+            .into_iter()
+            .find(|(_, d)| d["id"] == "error-body-open-code")
             .unwrap();
+        assert_eq!(operation.as_deref(), Some("create-item-live"));
         assert_eq!(stale["stale"], true);
         assert_eq!(stale["mismatches"].as_array().unwrap().len(), 5);
         assert_eq!(
@@ -410,6 +536,10 @@ mod variants {
                 .unwrap()
                 .len(),
             31
+        );
+        assert_eq!(
+            json["stale_deviations"],
+            serde_json::json!(["error-body-open-code"])
         );
         assert_eq!(json["exit_code"], 1);
     }
@@ -490,16 +620,73 @@ mod cannot_run {
     }
 
     #[test]
-    fn operation_not_found() {
+    fn operations_not_found() {
         let path = fixture("malformed/operation-missing.yml");
         let message = refused(&["--upstream", &path]);
         assert_eq!(
             message,
             format!(
                 "error: the upstream document {path} has no operation `create-item-live`: no operation has that \
-                 operationId, and there is no POST /collections/{{collection_id}}/items/live among its 2 paths. \
-                 Webflow may have renamed or moved it: find it in the document and update `upstream:` in \
+                 operationId, and there is no POST /collections/{{collection_id}}/items/live among its 2 paths; and \
+                 no operation `list-collection-items`: no operation has that operationId, and there is no GET \
+                 /collections/{{collection_id}}/items among its 2 paths. Webflow may have renamed or moved them: \
+                 find them in the document and update `operations:` in spec/deviations.yaml.\n"
+            )
+        );
+    }
+
+    /// One operation of the fragment missing upstream stops the whole check (exit 2), as a
+    /// missing operation always has: the deviations file's record of upstream is out of date.
+    #[test]
+    fn one_operation_not_found() {
+        let patch = serde_json::json!([
+            {"op": "remove", "path": "/paths/~1collections~1{collection_id}~1items/get"}
+        ]);
+        let path = patched("upstream.yml", &patch, "list-operation-missing");
+        let message = refused(&["--upstream", &path]);
+        assert_eq!(
+            message,
+            format!(
+                "error: the upstream document {path} has no operation `list-collection-items`: no operation has \
+                 that operationId, and there is no GET /collections/{{collection_id}}/items among its 2 paths. \
+                 Webflow may have renamed or moved it: find it in the document and update `operations:` in \
                  spec/deviations.yaml.\n"
+            )
+        );
+    }
+
+    #[test]
+    fn fragment_operation_not_listed_in_the_deviations_file() {
+        let deviations = fixture("malformed/deviations-unlisted-operation.yaml");
+        let message = refused(&[
+            "--upstream",
+            &fixture("upstream.yml"),
+            "--deviations",
+            &deviations,
+        ]);
+        assert!(
+            message.contains(
+                "spec/webflow-cms-items.yaml: its operation `list-collection-items`, GET \
+                 /collections/{collection_id}/items is not listed under `operations:` in "
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn deviation_about_an_unlisted_operation() {
+        let deviations = fixture("malformed/deviations-unknown-operation.yaml");
+        let message = refused(&[
+            "--upstream",
+            &fixture("upstream.yml"),
+            "--deviations",
+            &deviations,
+        ]);
+        assert_eq!(
+            message,
+            format!(
+                "error: {deviations}: deviation 1 (`status-403`): its operation `list-items-live` is not listed \
+                 under `operations:`\n"
             )
         );
     }
