@@ -3,9 +3,9 @@
 with an independent validator (openapi-core, not our Rust code).
 
 - Every wire-request snapshot in tests/src/snapshots/ (the requests the client really sent
-  to the mock) must be a valid request for create-item-live.
-- Every response example from Webflow's published spec (tests/fixtures/upstream-examples.json)
-  must be a valid response of our fragment for its status.
+  to the mock: creates and list pages) must be a valid request of its operation.
+- Every response example from Webflow's published spec (tests/fixtures/upstream-examples.json),
+  of create-item-live and list-collection-items, must be a valid response of our fragment.
 
 Usage: python3 tests/validate_wire_requests.py   (needs: pip install openapi-core pyyaml)
 """
@@ -41,7 +41,7 @@ def main() -> int:
     failures = 0
     checked = 0
 
-    wire = sorted(SNAPSHOTS.glob("*__wire__*.snap"))
+    wire = sorted(SNAPSHOTS.glob("*__wire__*.snap")) + sorted(SNAPSHOTS.glob("*__listing__wire_*.snap"))
     if not wire:
         print(f"no wire-request snapshots found in {SNAPSHOTS}", file=sys.stderr)
         return 1
@@ -56,7 +56,7 @@ def main() -> int:
             request["path"],
             args=args,
             headers=headers,
-            data=json.dumps(request["body"]).encode(),
+            data=None if request["body"] is None else json.dumps(request["body"]).encode(),
             content_type=headers.get("content-type", "application/json"),
         )
         checked += 1
@@ -93,6 +93,18 @@ def main() -> int:
             print(f"FAIL response upstream example {status}: {error!r}", file=sys.stderr)
             for cause in getattr(error, "schema_errors", []) or []:
                 print(f"     {cause.message}", file=sys.stderr)
+
+    list_request = MockRequest(HOST, "get", "/v2/collections/580e63fc8c9a982ac9b8b745/items",
+                               headers={"authorization": "Bearer x"})
+    for status, body in examples.get("list_responses", {}).items():
+        response = MockResponse(json.dumps(body).encode(), status_code=int(status), content_type="application/json")
+        checked += 1
+        try:
+            api.validate_response(list_request, response)
+            print(f"ok   response upstream list example {status}")
+        except Exception as error:  # noqa: BLE001
+            failures += 1
+            print(f"FAIL response upstream list example {status}: {error!r}", file=sys.stderr)
 
     # The validator must catch a bad request, or the checks above prove nothing.
     for name, body in {

@@ -16,6 +16,8 @@ mod decoding;
 #[cfg(test)]
 mod faults;
 #[cfg(test)]
+mod listing;
+#[cfg(test)]
 mod mock_server;
 #[cfg(test)]
 mod responses;
@@ -23,6 +25,8 @@ mod responses;
 mod schemas;
 #[cfg(test)]
 mod secrets;
+#[cfg(test)]
+mod settle;
 #[cfg(test)]
 mod upstream_examples;
 #[cfg(test)]

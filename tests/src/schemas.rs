@@ -3,8 +3,8 @@
 
 use schemars::{JsonSchema, schema_for};
 use webflow_api::{
-    BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData,
-    CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData, WebflowError,
+    BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData, CollectionItemList,
+    CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData, Pagination, WebflowError,
 };
 
 fn snapshot<T: JsonSchema>(name: &str) {
@@ -26,4 +26,6 @@ fn response_types() {
     snapshot::<CollectionItemFieldData>("response_collection_item_field_data");
     snapshot::<BulkCollectionItems>("response_bulk_collection_items");
     snapshot::<WebflowError>("response_webflow_error");
+    snapshot::<CollectionItemList>("response_collection_item_list");
+    snapshot::<Pagination>("response_pagination");
 }

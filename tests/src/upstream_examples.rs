@@ -64,3 +64,13 @@ fn error_examples_decode() {
         );
     }
 }
+
+#[test]
+fn list_example_decodes_and_round_trips() {
+    let example = fixture()["list_responses"]["200"].clone();
+    let page: webflow_api::CollectionItemList = serde_json::from_value(example.clone()).unwrap();
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(page.pagination.total, Some(2));
+    assert_eq!(page.items[0].field("department"), Some("Data".into()));
+    assert_eq!(serde_json::to_value(&page).unwrap(), example);
+}

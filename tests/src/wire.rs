@@ -12,7 +12,7 @@ use crate::support::{TOKEN, client_for, with_snapshot_filters};
 
 /// The parts of a request that matter, as snapshotted.
 #[derive(Serialize)]
-struct WireRequest {
+pub(crate) struct WireRequest {
     method: String,
     path: String,
     query: Option<String>,

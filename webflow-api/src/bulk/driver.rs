@@ -50,8 +50,8 @@ pub(super) struct Chunk {
     pub(super) entries: Vec<Entry>,
     /// Sent again after settling found its items absent: never sent a third time.
     pub(super) resent: bool,
-    /// The newest `createdOn` the import had seen when this request was sent: an item it
-    /// created is not older.
+    /// The newest `createdOn` the import had seen when these items were first sent: an item
+    /// created by this request (or by the first one, for a resend) is not older.
     pub(super) mark: Option<String>,
 }
 
@@ -302,7 +302,11 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
     /// pulled items.
     fn next_chunk(&mut self) -> Option<Chunk> {
         if let Some(mut chunk) = self.queue.pop_front() {
-            chunk.mark = self.mark.clone();
+            // A resend keeps the mark of the request that first sent its items: their first
+            // create, if it happened, is not older than that.
+            if !chunk.resent {
+                chunk.mark = self.mark.clone();
+            }
             return Some(chunk);
         }
         let full = self.filling.len() >= self.import.max_items_per_request;
@@ -425,6 +429,23 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
     }
 
     fn failed(&mut self, chunk: Chunk, error: Error) {
+        if chunk.resent
+            && self.import.settle.enabled
+            && !self.stopping()
+            && settle::refused_for_taken_slugs(&error)
+        {
+            // Sent again after a lookup found its items absent, now refused because their
+            // slugs exist: the first create became visible late. Look them up again (a
+            // resent item is never sent a third time).
+            let error = Arc::new(error);
+            self.import.emit(BulkEvent::ChunkFailed {
+                first_index: chunk.first_index(),
+                items: chunk.entries.len(),
+                error: error.clone(),
+            });
+            self.lost.push(Lost { chunk, error });
+            return;
+        }
         let status = error.status().map(|s| s.as_u16());
         let (first_index, items) = (chunk.first_index(), chunk.entries.len());
         let validation = matches!(status, Some(400 | 422));
@@ -530,8 +551,16 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
         }
         let resend = self.import.settle.resend_absent && !self.stopping();
         let mut again = Vec::new();
+        let mut floor: Option<Option<String>> = None;
         for absent in result.absent {
             if resend && !absent.resent {
+                // The earliest first-send mark of the items resent together (none if any
+                // had none).
+                floor = Some(match (floor, absent.mark) {
+                    (None, mark) => mark,
+                    (Some(Some(a)), Some(b)) => Some(if settle::is_older(&b, &a) { b } else { a }),
+                    _ => None,
+                });
                 again.push(absent.entry);
             } else {
                 self.report(absent.entry.outcome(ItemResult::Unknown {
@@ -548,7 +577,7 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
             self.queue.push_back(Chunk {
                 entries,
                 resent: true,
-                mark: None,
+                mark: floor.clone().flatten(),
             });
         }
         for (entry, error) in result.unknown {

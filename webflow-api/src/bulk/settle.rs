@@ -39,6 +39,8 @@ pub(super) struct Absent {
     pub(super) error: Arc<Error>,
     /// It was already sent a second time.
     pub(super) resent: bool,
+    /// The newest `createdOn` seen before it was first sent.
+    pub(super) mark: Option<String>,
 }
 
 /// What a settle found.
@@ -267,8 +269,26 @@ impl Lookup<'_, '_> {
             entry: pending.entry,
             error: pending.error,
             resent: pending.resent,
+            mark: pending.mark,
         });
     }
+}
+
+/// `true` for a validation error that names a slug already taken, as Webflow words it
+/// (`{"param": "slug", "description": "Unique value is already in database: 'x'"}`, seen
+/// in NangoHQ/nango#5210).
+pub(super) fn refused_for_taken_slugs(error: &Error) -> bool {
+    let Some(api) = error.api_error() else {
+        return false;
+    };
+    matches!(api.status.as_u16(), 400 | 422)
+        && api.details.iter().any(|detail| {
+            let text = |key: &str| detail.get(key).and_then(|v| v.as_str()).unwrap_or("");
+            text("param").ends_with("slug")
+                && text("description")
+                    .to_ascii_lowercase()
+                    .contains("already in database")
+        })
 }
 
 /// The open item `item` is: same slug, or the slug with a suffix Webflow adds when a slug
