@@ -12,6 +12,7 @@ pub mod types {
     ///The items a bulk create made, in the order they were sent.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub struct BulkCollectionItems {
         ///The items created, in the order they were sent
         pub items: ::std::vec::Vec<CollectionItem>,
@@ -24,6 +25,7 @@ pub mod types {
     ///Several new items, created in one request as `{"items": [...]}`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub struct BulkNewItems {
         ///List of collection items to create
         pub items: ::std::vec::Vec<NewItem>,
@@ -36,6 +38,7 @@ pub mod types {
     ///A collection item as stored by Webflow.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub struct CollectionItem {
         ///Identifier for the locale of the CMS item
         #[serde(
@@ -80,6 +83,7 @@ pub mod types {
     ///The item's content, keyed by field slug.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub struct CollectionItemFieldData {
         ///Name of the Item
         pub name: ::std::string::String,
@@ -96,6 +100,7 @@ pub mod types {
     ///One page of a collection's items, and where it sits in the whole list.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub struct CollectionItemList {
         ///List of Items within the collection
         pub items: ::std::vec::Vec<CollectionItem>,
@@ -110,6 +115,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub enum CreateLiveItemsBody {
         NewItem(NewItem),
         BulkNewItems(BulkNewItems),
@@ -128,6 +134,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub enum CreatedLiveItems {
         CollectionItem(CollectionItem),
         BulkCollectionItems(BulkCollectionItems),
@@ -156,6 +163,7 @@ pub mod types {
         PartialOrd
     )]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub enum ListCollectionItemsSortBy {
         #[serde(rename = "createdOn")]
         CreatedOn,
@@ -224,6 +232,7 @@ pub mod types {
         PartialOrd
     )]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub enum ListCollectionItemsSortOrder {
         #[serde(rename = "asc")]
         Asc,
@@ -270,6 +279,7 @@ pub mod types {
     ///A new item for a collection. `fieldData` needs a `name` and a `slug`, and may hold any other field of the collection's schema.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub struct NewItem {
         ///Identifier for the locale of the CMS item
         #[serde(
@@ -294,6 +304,7 @@ pub mod types {
     ///The item's content: `name`, `slug` and any other field of the collection, keyed by the field's slug.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub struct NewItemFieldData {
         ///Name of the Item
         pub name: ::std::string::String,
@@ -310,6 +321,7 @@ pub mod types {
     ///Where a page sits in the whole list.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub struct Pagination {
         ///The limit specified in the request
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -329,6 +341,7 @@ pub mod types {
     ///The body of every error response.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
     pub struct WebflowError {
         ///Error code, e.g. `validation_error`, `not_authorized`, `too_many_requests`. Any string is accepted: Webflow adds codes over time.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1168,7 +1181,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::ClientState) -> Self {
+    pub(crate) fn new(baseurl: &str, inner: crate::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);

@@ -7,6 +7,7 @@
 #[allow(
     missing_docs,
     clippy::all,
+    dead_code,
     unused_imports,
     unreachable_pub,
     rustdoc::all
@@ -69,3 +70,33 @@ pub use serde_json;
 /// The raw generated error type, for callers of the generated builder
 /// (`client.create_item_live()...send()`).
 pub type GeneratedError = progenitor_client::Error<WebflowError>;
+
+/// Compile-time guarantees: the client can be shared across threads and tasks, and every
+/// future and stream it returns can be spawned on a multi-threaded runtime.
+#[allow(dead_code)]
+fn _assert_thread_safety(client: &Client) {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+    use std::future::IntoFuture;
+    send_sync(client);
+    send_sync(&Error::InvalidInput(String::new()));
+    send(
+        client
+            .create_live_item("", NewItem::new("", ""))
+            .into_future(),
+    );
+    send(client.create_live_items("", []).into_future());
+    send(client.find_item_by_slug("", "").into_future());
+    send(client.list_items("").pages());
+    send(client.list_items("").page(0));
+    send(
+        client
+            .bulk_create_live("")
+            .run(std::iter::empty::<NewItem>()),
+    );
+    send(
+        client
+            .bulk_create_live("")
+            .run_stream(futures_util::stream::empty::<NewItem>()),
+    );
+}

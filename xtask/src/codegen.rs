@@ -74,6 +74,8 @@ pub fn generate(spec: &Path) -> Result<String, SpecError> {
     for item in &mut file.items {
         make_json_schema_optional(item);
     }
+    mark_types_non_exhaustive(&mut file);
+    hide_the_constructor_that_builds_its_own_http_client(&mut file);
     let body = prettyplease::unparse(&file);
     Ok(format!("{}{body}", header(spec, &text)))
 }
@@ -135,6 +137,48 @@ fn make_json_schema_optional(item: &mut syn::Item) {
         attrs.push(syn::parse_quote!(
             #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
         ));
+    }
+}
+
+/// Adds `#[non_exhaustive]` to every struct and enum of `pub mod types` (not its `builder`
+/// and `error` submodules): a field or variant Webflow adds later is then not a breaking
+/// change. Users build values with constructors (`NewItem::new`), builders or serde.
+fn mark_types_non_exhaustive(file: &mut syn::File) {
+    let types = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+        _ => None,
+    });
+    for item in types.into_iter().flat_map(|(_, items)| items) {
+        let attrs = match item {
+            syn::Item::Struct(item) => &mut item.attrs,
+            syn::Item::Enum(item) => &mut item.attrs,
+            _ => continue,
+        };
+        attrs.push(syn::parse_quote!(#[non_exhaustive]));
+    }
+}
+
+/// Makes the generated `Client::new` crate-private: it builds a `reqwest::Client` of its
+/// own (following redirects, and panicking without a process-wide TLS provider), which
+/// bypasses the settings the crate relies on. `Client::new_with_client` stays public, with
+/// the state from `ClientBuilder::build_state`.
+fn hide_the_constructor_that_builds_its_own_http_client(file: &mut syn::File) {
+    for item in &mut file.items {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        let is_client =
+            matches!(&*block.self_ty, syn::Type::Path(path) if path.path.is_ident("Client"));
+        if !is_client || block.trait_.is_some() {
+            continue;
+        }
+        for member in &mut block.items {
+            if let syn::ImplItem::Fn(function) = member
+                && function.sig.ident == "new"
+            {
+                function.vis = syn::parse_quote!(pub(crate));
+            }
+        }
     }
 }
 
