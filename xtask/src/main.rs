@@ -1,10 +1,12 @@
 //! Project automation: `cargo xtask codegen [--check]` regenerates (or checks) the client
-//! generated from `spec/`, and `cargo xtask drift` compares the fragment with Webflow's
-//! published spec.
+//! generated from `spec/`, `cargo xtask drift` compares the fragment with Webflow's
+//! published spec, and `cargo xtask build-cost` measures what depending on the crate costs
+//! an application's clean build.
 //!
 //! Arguments are parsed by hand (no clap), as in rust-analyzer's xtask, to keep the
 //! tool quick to build.
 
+mod build_cost;
 mod codegen;
 mod drift;
 mod panics;
@@ -26,6 +28,11 @@ commands:
                       every difference, 1 on unexplained drift or stale deviations, 2 when it
                       cannot run (including an operation missing from either document)
     [--spec PATH] [--deviations PATH]   (for testing) use another fragment or deviations file
+  build-cost [--runs N] [--tls]
+                      clean debug builds of a one-line program using webflow-api vs the same on
+                      bare reqwest + rustls (ring) + serde_json + tokio, alternating, N runs each
+                      (default 3); prints wall times and the median ratio. With --tls, compares
+                      the TLS choices in a bare and in a typical application instead
 ";
 
 fn main() -> ExitCode {
@@ -33,6 +40,9 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("codegen") => run_codegen(&args[1..]),
         Some("drift") => drift::command(&args[1..]).unwrap_or_else(|message| usage_error(&message)),
+        Some("build-cost") => {
+            build_cost::command(&args[1..]).unwrap_or_else(|message| usage_error(&message))
+        }
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
