@@ -4,9 +4,11 @@
 //! `cargo bench -p webflow-api --bench create`
 //!
 //! Both send the same bytes (method, path, headers, JSON body) with the same timeout, and
-//! decode the same response type. After criterion's two measurements, an interleaved run
-//! (client and hand-built calls alternating, in rounds) prints the overhead ratio, which
-//! machine-load drift between criterion's two measurements cannot skew.
+//! decode the same response type. After criterion's two measurements, interleaved runs
+//! (client and hand-built calls alternating, in rounds) print the overhead ratio, which
+//! machine-load drift between criterion's two measurements cannot skew: once against a
+//! server in this process, once against a server in a separate process (this binary with
+//! `--serve`), the realistic case.
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +19,7 @@ use reqwest::header::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
-use webflow_api::{ApiToken, Client, CreatedLiveItems, NewItem, RetryPolicy};
+use webflow_api::{ApiToken, Client, CreatedLiveItems, NewItem, Pacing, RetryPolicy};
 
 const COLLECTION_ID: &str = "6520d7b1a3c4e5f60718293a";
 
@@ -88,16 +90,23 @@ struct Setup {
     url: String,
 }
 
-fn setup() -> Setup {
+/// A client and a hand-built reqwest client for the server at `base_url` (a server in this
+/// process when `None`).
+fn setup(base_url: Option<&str>) -> Setup {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let base_url = runtime.block_on(serve());
+    let base_url = match base_url {
+        Some(url) => url.to_owned(),
+        None => runtime.block_on(serve()),
+    };
+    // Unpaced: the benchmark measures the request path, not the rate limit.
     let client = Client::builder()
         .token(ApiToken::new("bench-token").unwrap())
         .base_url(&base_url)
         .retry_policy(RetryPolicy::default())
+        .pacing(Pacing::Off)
         .build()
         .unwrap();
     // The hand-built client sends the same headers as the generated one.
@@ -109,7 +118,8 @@ fn setup() -> Setup {
         USER_AGENT,
         HeaderValue::from_static(webflow_api::USER_AGENT_VALUE),
     );
-    let raw = reqwest::Client::builder()
+    let raw = webflow_api::reqwest_builder()
+        .unwrap()
         .default_headers(headers)
         .build()
         .unwrap();
@@ -154,7 +164,7 @@ fn create_one(c: &mut Criterion) {
         client,
         raw,
         url,
-    } = setup();
+    } = setup(None);
     let mut group = c.benchmark_group("create_one_item");
     group.measurement_time(Duration::from_secs(8));
     group.bench_function("webflow_api_client", |b| {
@@ -167,13 +177,13 @@ fn create_one(c: &mut Criterion) {
 }
 
 /// Alternating rounds of 200 calls each way; prints the median of the per-round ratios.
-fn interleaved_ratio() {
+fn interleaved_ratio(label: &str, base_url: Option<&str>) {
     let Setup {
         runtime,
         client,
         raw,
         url,
-    } = setup();
+    } = setup(base_url);
     runtime.block_on(async {
         for _ in 0..500 {
             through_client(&client).await;
@@ -201,7 +211,7 @@ fn interleaved_ratio() {
         }
         ratios.sort_by(f64::total_cmp);
         println!(
-            "interleaved: client {:.1} µs/call, hand-built {:.1} µs/call, overhead ratio median {:.3} (rounds: min {:.3}, max {:.3})",
+            "interleaved, {label}: client {:.1} µs/call, hand-built {:.1} µs/call, overhead ratio median {:.3} (rounds: min {:.3}, max {:.3})",
             client_total.as_secs_f64() * 1e6 / 6000.0,
             raw_total.as_secs_f64() * 1e6 / 6000.0,
             ratios[ratios.len() / 2],
@@ -213,11 +223,48 @@ fn interleaved_ratio() {
 
 criterion_group!(benches, create_one);
 
+/// Serves until stdin closes, printing the base URL first (`--serve`).
+fn serve_until_stdin_closes() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        println!("{}", serve().await);
+        tokio::task::spawn_blocking(|| {
+            let mut sink = String::new();
+            while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
+        })
+        .await
+        .unwrap();
+    });
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--serve") {
+        serve_until_stdin_closes();
+        return;
+    }
+    // `cargo test --benches` runs bench binaries without `--bench`: do nothing then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
-    // `cargo test --benches` runs bench binaries without `--bench`: skip the long part then.
-    if std::env::args().any(|a| a == "--bench") {
-        interleaved_ratio();
-    }
+    interleaved_ratio("server in this process", None);
+    let mut server = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--serve")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    interleaved_ratio("server in a separate process", Some(line.trim()));
+    drop(server.stdin.take());
+    server.wait().unwrap();
 }
