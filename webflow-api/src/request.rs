@@ -437,14 +437,16 @@ impl CallOptions<'_> {
 }
 
 /// The error for a first attempt the rate limiter could not fit in the call's limits:
-/// nothing was sent.
+/// nothing was sent. It names the limit that bound: `max_wait` ([`Error::RateLimited`]),
+/// or what was left of the overall deadline ([`Error::Timeout`] with
+/// [`TimeoutKind::Deadline`]) when that was shorter.
 fn refused_wait(
     needed: Duration,
     may_wait: Duration,
     max_wait: Duration,
     overall: Duration,
 ) -> Error {
-    if needed > max_wait {
+    if may_wait >= max_wait {
         Error::RateLimited(Box::new(RateLimitedError {
             retry_after: Some(needed),
             allowed_wait: Some(may_wait),
