@@ -18,6 +18,8 @@ mod faults;
 #[cfg(test)]
 mod mock_server;
 #[cfg(test)]
+mod request_path;
+#[cfg(test)]
 mod responses;
 #[cfg(test)]
 mod schemas;
