@@ -10,6 +10,8 @@ mod support;
 #[cfg(test)]
 mod bulk;
 #[cfg(test)]
+mod bulk_faults;
+#[cfg(test)]
 mod client_config;
 #[cfg(test)]
 mod decoding;
