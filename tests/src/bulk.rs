@@ -20,11 +20,11 @@ use crate::support::builder_for;
 /// Mock and client clocks run this many times faster than real time.
 const SCALE: f64 = 1000.0;
 
-fn slug(index: u64) -> String {
+pub(crate) fn slug(index: u64) -> String {
     format!("item-{index}")
 }
 
-fn items(n: u64) -> impl Iterator<Item = NewItem> + Send {
+pub(crate) fn items(n: u64) -> impl Iterator<Item = NewItem> + Send {
     (0..n).map(|i| NewItem::new(format!("Item {i}"), slug(i)).field("position", i))
 }
 
@@ -49,7 +49,7 @@ fn scaled_client_paced(mock: &MockWebflow, pacing: Pacing) -> Client {
 }
 
 /// A request body holds the item with this slug.
-fn holds_slug(body: &Value, wanted: &str) -> bool {
+pub(crate) fn holds_slug(body: &Value, wanted: &str) -> bool {
     body["items"]
         .as_array()
         .is_some_and(|items| items.iter().any(|item| item["fieldData"]["slug"] == wanted))
@@ -59,7 +59,7 @@ fn holds_slug(body: &Value, wanted: &str) -> bool {
 /// one outcome per item pulled, sorted by input position; nothing created twice on the
 /// server; every item reported created exists on the server with that id; items reported
 /// failed or not attempted do not exist; the totals add up; every request is counted.
-fn assert_accounted(n: u64, report: &BulkReport, mock: &MockWebflow) {
+pub(crate) fn assert_accounted(n: u64, report: &BulkReport, mock: &MockWebflow) {
     let summary = &report.summary;
     assert_eq!(report.outcomes.len() as u64, n, "one outcome per item");
     assert_eq!(summary.total, n);

@@ -10,6 +10,8 @@ mod support;
 #[cfg(test)]
 mod bulk;
 #[cfg(test)]
+mod bulk_faults;
+#[cfg(test)]
 mod client_config;
 #[cfg(test)]
 mod decoding;
@@ -19,6 +21,8 @@ mod faults;
 mod listing;
 #[cfg(test)]
 mod mock_server;
+#[cfg(test)]
+mod request_path;
 #[cfg(test)]
 mod responses;
 #[cfg(test)]

@@ -49,9 +49,10 @@ impl Client {
     }
 
     /// Creates 1 to 100 items in one request (Webflow's bulk form, `{"items": [...]}`). The
-    /// created items come back in the order sent. For more than 100 items use
-    /// [`Client::bulk_create_live`], which also accounts for every item and settles lost
-    /// answers.
+    /// created items come back in the order sent; an answer that does not list every item
+    /// sent is an error whose outcome is unknown ([`Error::outcome_unknown`]). For more than
+    /// 100 items use [`Client::bulk_create_live`], which also accounts for every item and
+    /// settles lost answers.
     pub fn create_live_items(
         &self,
         collection_id: impl Into<String>,
@@ -106,18 +107,8 @@ impl<'a> IntoFuture for CreateLiveItem<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let mut items = self.request.send().await?.into_items();
-            if items.len() == 1 {
-                return Ok(items.remove(0));
-            }
-            Err(Error::UndecodableResponse(Box::new(
-                UndecodableResponse::new(
-                    None,
-                    b"",
-                    format!("one item was sent but the answer holds {}", items.len()),
-                    None,
-                ),
-            )))
+            let mut items = self.request.send().await?;
+            Ok(items.remove(0))
         })
     }
 }
@@ -127,7 +118,7 @@ impl<'a> IntoFuture for CreateLiveItems<'a> {
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move { Ok(self.request.send().await?.into_items()) })
+        Box::pin(async move { self.request.send().await })
     }
 }
 
@@ -154,9 +145,35 @@ impl<'a> CreateRequest<'a> {
         }
     }
 
-    /// Checks the input, then sends it with the client's retry policy.
-    pub(crate) async fn send(self) -> Result<CreatedLiveItems, Error> {
-        Ok(self.send_with(CallOptions::default()).await.result?)
+    /// Checks the input, then sends it with the client's retry policy. The answer must list
+    /// exactly the items sent: otherwise it does not say which were created, and the
+    /// outcome is unknown.
+    pub(crate) async fn send(self) -> Result<Vec<CollectionItem>, Error> {
+        let sent = match &self.body {
+            CreateLiveItemsBody::NewItem(_) => 1,
+            CreateLiveItemsBody::BulkNewItems(list) => list.items.len(),
+        };
+        let items = self
+            .send_with(CallOptions::default())
+            .await
+            .result?
+            .into_items();
+        if items.len() == sent {
+            return Ok(items);
+        }
+        let what = if sent == 1 {
+            "one item was sent".to_owned()
+        } else {
+            format!("{sent} items were sent")
+        };
+        Err(Error::UndecodableResponse(Box::new(
+            UndecodableResponse::new(
+                None,
+                b"",
+                format!("{what} but the answer holds {}", items.len()),
+                None,
+            ),
+        )))
     }
 
     /// Checks the input, then sends it through the one request path with `options`.

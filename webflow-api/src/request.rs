@@ -137,6 +137,8 @@ pub(crate) struct AnswerFacts {
     pub(crate) retry_after: Option<Duration>,
     /// The final URL, when the HTTP client followed a redirect (it differs from the one sent).
     pub(crate) followed_to: Option<String>,
+    /// The answer's request id header, if any.
+    pub(crate) request_id: Option<String>,
 }
 
 impl Attempt {
@@ -188,6 +190,7 @@ impl Attempt {
             rate_limit: RateLimit::from_headers(headers),
             retry_after: retry::parse_retry_after(headers, now),
             followed_to: (response.url() != sent_to).then(|| response.url().to_string()),
+            request_id: crate::error::request_id(headers),
         };
         *self.answer() = facts;
     }
@@ -437,14 +440,16 @@ impl CallOptions<'_> {
 }
 
 /// The error for a first attempt the rate limiter could not fit in the call's limits:
-/// nothing was sent.
+/// nothing was sent. It names the limit that bound: `max_wait` ([`Error::RateLimited`]),
+/// or what was left of the overall deadline ([`Error::Timeout`] with
+/// [`TimeoutKind::Deadline`]) when that was shorter.
 fn refused_wait(
     needed: Duration,
     may_wait: Duration,
     max_wait: Duration,
     overall: Duration,
 ) -> Error {
-    if needed > max_wait {
+    if may_wait >= max_wait {
         Error::RateLimited(Box::new(RateLimitedError {
             retry_after: Some(needed),
             allowed_wait: Some(may_wait),
@@ -502,6 +507,15 @@ async fn decode<T: DeserializeOwned>(
                 answer.retry_after,
             ))
         }
+        Err(G::InvalidResponsePayload(_, _))
+            if answer.status == Some(StatusCode::TOO_MANY_REQUESTS) =>
+        {
+            Err(throttled(
+                answer.rate_limit,
+                answer.request_id,
+                answer.retry_after,
+            ))
+        }
         Err(G::InvalidResponsePayload(body, error)) => Err(Error::UndecodableResponse(Box::new(
             UndecodableResponse::new(answer.status, &body, &error, answer.rate_limit)
                 .with_source(error),
@@ -551,6 +565,11 @@ fn decode_undeclared<T: DeserializeOwned>(
         Ok(parsed) if parsed.code.is_some() || parsed.message.is_some() => {
             Err(api_error(status, parsed, headers, retry_after))
         }
+        _ if status == StatusCode::TOO_MANY_REQUESTS => Err(throttled(
+            rate_limit,
+            crate::error::request_id(headers),
+            retry_after,
+        )),
         Ok(_) => Err(Error::UndecodableResponse(Box::new(undecodable(
             &"not a Webflow error body",
         )))),
@@ -577,6 +596,30 @@ fn api_error(
     } else {
         Error::Api(Box::new(error))
     }
+}
+
+/// A 429 whose body is not Webflow's error (a proxy's HTML page, an empty body) is still a
+/// 429: nothing took effect, and its `Retry-After` is the wait, for the retry decision as
+/// for the rate limiter.
+fn throttled(
+    rate_limit: Option<RateLimit>,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+) -> Error {
+    Error::RateLimited(Box::new(RateLimitedError {
+        retry_after,
+        allowed_wait: None,
+        response: Some(ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: None,
+            message: None,
+            external_reference: None,
+            details: Vec::new(),
+            retry_after,
+            rate_limit,
+            request_id,
+        }),
+    }))
 }
 
 /// A failure of the HTTP exchange. Whether the request was sent is read from the attempt:
