@@ -1,0 +1,568 @@
+//! `webflow-import`: imports an NDJSON file (one item per line) into a Webflow CMS
+//! collection as live items, with `bulk_create_live`; without `WEBFLOW_API_TOKEN`, into the
+//! embedded mock. See `docs/webflow-import.md`.
+//!
+//! ```text
+//! cargo run -p webflow-api --features cli --bin webflow-import -- [OPTIONS] <FILE|->
+//! ```
+//!
+//! Stdout carries one line, the JSON summary; everything else goes to stderr.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use clap::Parser;
+use serde::Serialize;
+use webflow_api::mock::MockWebflow;
+use webflow_api::time::ManualClock;
+use webflow_api::{ApiToken, BASE_URL_ENV, CancelToken, Client, Error, ImportEnd, TOKEN_ENV};
+
+// A binary's root is its directory's module root: the submodules live beside it, in
+// `webflow-import/`.
+#[path = "webflow-import/dry_run.rs"]
+mod dry_run;
+#[path = "webflow-import/import.rs"]
+mod import;
+#[path = "webflow-import/input.rs"]
+mod input;
+#[path = "webflow-import/report.rs"]
+mod report;
+#[path = "webflow-import/ui.rs"]
+mod ui;
+
+use input::Input;
+use report::Report;
+use ui::Ui;
+
+/// The environment variable naming the collection when `--collection` is not given.
+const COLLECTION_ENV: &str = "WEBFLOW_COLLECTION_ID";
+
+/// Exit code: a usage or configuration error (nothing was imported).
+const EXIT_USAGE: u8 = 2;
+/// Exit code: a second Ctrl-C.
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// Import NDJSON items into a Webflow CMS collection as live items.
+///
+/// Each line of the input is one item: {"fieldData": {"name": ..., "slug": ..., ...},
+/// "isDraft": ..., "isArchived": ..., "cmsLocaleId": ...}. Blank lines are ignored; a
+/// malformed line is reported with its line number and does not stop the import. Items
+/// go out in requests of up to 100, at the rate limit Webflow reports; an answer lost to a
+/// 5xx or a timeout is settled by looking the items up, never by sending them blindly again.
+///
+/// The last line on stdout is a JSON summary; everything else goes to stderr. Ctrl-C stops
+/// sending and reports what was not sent; a second Ctrl-C exits at once (code 130).
+#[derive(Parser, Debug)]
+#[command(
+    name = "webflow-import",
+    version,
+    after_help = "\
+Environment:
+  WEBFLOW_API_TOKEN      site API token or OAuth token with cms:write; unset: import into a
+                         local mock Webflow (nothing leaves the machine)
+  WEBFLOW_COLLECTION_ID  the collection, unless --collection is given
+  WEBFLOW_API_BASE_URL   another API base URL (a proxy); default https://api.webflow.com/v2
+
+Exit codes:
+  0    every item created or skipped, no malformed line (--dry-run: every line valid)
+  1    some item failed, is unknown or was not attempted, or some line is malformed
+  2    usage or configuration error (nothing was imported)
+  130  a second Ctrl-C"
+)]
+struct Args {
+    /// NDJSON input, one item per line; `-` (or /dev/stdin) reads standard input
+    #[arg(value_name = "FILE|-")]
+    input: PathBuf,
+
+    /// Collection id [default: $WEBFLOW_COLLECTION_ID; without a token, the mock's]
+    #[arg(short, long, value_name = "ID")]
+    collection: Option<String>,
+
+    /// Skip items whose slug already exists in the collection (lists it first), so an
+    /// interrupted import can be run again from the start
+    #[arg(long)]
+    resume: bool,
+
+    /// Do not look up items whose create answer was lost: report them as unknown
+    #[arg(long)]
+    no_settle: bool,
+
+    /// Split a request refused for invalid items in halves until only the bad items fail
+    #[arg(long)]
+    bisect: bool,
+
+    /// Write one JSON line per input line (line, slug, outcome, id or error) to FILE, in the
+    /// order outcomes arrive
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+
+    /// Check every line (JSON, name, slug format, duplicate slugs) and send no create; with
+    /// --resume, also count the slugs that already exist
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// The import options the run needs.
+pub struct Options {
+    pub resume: bool,
+    pub no_settle: bool,
+    pub bisect: bool,
+}
+
+/// The last stdout line.
+#[derive(Serialize, Default)]
+struct Summary {
+    created: u64,
+    settled: u64,
+    skipped: u64,
+    failed: u64,
+    unknown: u64,
+    not_attempted: u64,
+    malformed_lines: u64,
+    renamed: u64,
+    requests: u64,
+    create_requests: u64,
+    list_requests: u64,
+    throttled: u64,
+    /// `input_exhausted`, `cancelled`, `stopped`, or `not_started` (exit code 2).
+    end: &'static str,
+    elapsed_seconds: f64,
+    /// Items handed to the importer (every line that parsed).
+    total: u64,
+    /// Whether it ran against the embedded mock.
+    mock: bool,
+    dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    would_create: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    would_skip: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invalid: Option<u64>,
+    /// Reading the input failed: the rest of it was not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_error: Option<String>,
+    /// Writing the report failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report_error: Option<String>,
+    /// Why nothing was imported (`end: not_started`), or why the run stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Locks a mutex, whether or not a panic poisoned it.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            if !e.use_stderr() {
+                // --help, --version
+                return ExitCode::SUCCESS;
+            }
+            // The error's first paragraph, on one line.
+            let message = e.render().to_string();
+            let first: Vec<&str> = message
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = first.join(" ");
+            summarize_not_started(first.trim_start_matches("error: "), started);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            summarize_not_started(&format!("cannot start the runtime: {e}"), started);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let code = runtime.block_on(run(args, started));
+    // Exit without waiting for the runtime: a read of an interactive stdin cannot be
+    // cancelled and would hold the shutdown until Enter is pressed.
+    let _ = std::io::stdout().flush();
+    std::process::exit(code.into());
+}
+
+/// Prints a summary of nothing, for exit code 2.
+fn summarize_not_started(error: &str, started: Instant) {
+    not_started_summary(Summary::default(), error, started);
+}
+
+fn not_started_summary(base: Summary, error: &str, started: Instant) {
+    print_summary(&Summary {
+        end: "not_started",
+        elapsed_seconds: seconds(started),
+        error: Some(error.to_owned()),
+        ..base
+    });
+}
+
+/// Prints the error and a summary of nothing; returns exit code 2.
+fn not_started(error: &str, started: Instant) -> u8 {
+    eprintln!("error: {error}");
+    summarize_not_started(error, started);
+    EXIT_USAGE
+}
+
+/// A configuration error found once the run was set up (a bad collection id): exit code 2,
+/// with the run's flags in the summary.
+fn refused(ui: &Ui, mut base: Summary, error: &Error, started: Instant) -> u8 {
+    ui.finish();
+    eprintln!("error: {error}");
+    base.requests = 0;
+    base.list_requests = 0;
+    not_started_summary(base, &error.to_string(), started);
+    EXIT_USAGE
+}
+
+fn seconds(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+fn print_summary(summary: &Summary) {
+    let line = serde_json::to_string(summary).unwrap_or_else(|e| format!(r#"{{"error":"{e}"}}"#));
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+}
+
+/// Where items go: the token and collection, or the mock.
+enum Target {
+    Webflow { token: ApiToken, collection: String },
+    Mock { collection: String },
+}
+
+/// Reads `WEBFLOW_API_TOKEN` and the collection.
+fn target(args: &Args) -> Result<Target, String> {
+    if std::env::var_os(TOKEN_ENV).is_none() {
+        let collection = args
+            .collection
+            .clone()
+            .unwrap_or_else(|| MockWebflow::COLLECTION_ID.to_owned());
+        return Ok(Target::Mock { collection });
+    }
+    let token = ApiToken::from_env()
+        .map_err(|e| format!("{e} (unset {TOKEN_ENV} to import into the local mock instead)"))?;
+    let collection = match &args.collection {
+        Some(collection) => collection.clone(),
+        None => std::env::var(COLLECTION_ENV)
+            .ok()
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "no collection: pass --collection ID or set {COLLECTION_ENV} \
+                     (the collection id from the Webflow designer's CMS settings)"
+                )
+            })?,
+    };
+    Ok(Target::Webflow { token, collection })
+}
+
+/// The client (and the mock it talks to, kept alive while the import runs).
+struct Connected {
+    client: Client,
+    collection: String,
+    mock: Option<MockWebflow>,
+}
+
+async fn connect(target: Target) -> Result<Connected, String> {
+    match target {
+        Target::Webflow { token, collection } => {
+            let client = Client::builder()
+                .token(token)
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(Connected {
+                client,
+                collection,
+                mock: None,
+            })
+        }
+        Target::Mock { collection } => {
+            // The client and the mock share a clock that moves only when the client waits:
+            // the mock's rate limit and the settle delay take no real time.
+            let clock = ManualClock::new();
+            let mock = MockWebflow::builder()
+                .rate_limit(120)
+                .clock(clock.clone())
+                .token(MockWebflow::TOKEN)
+                .start()
+                .await;
+            let client = Client::builder()
+                .token(ApiToken::new(MockWebflow::TOKEN).map_err(|e| e.to_string())?)
+                .base_url(mock.base_url())
+                .clock(clock)
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok(Connected {
+                client,
+                collection,
+                mock: Some(mock),
+            })
+        }
+    }
+}
+
+async fn run(args: Args, started: Instant) -> u8 {
+    match prepare(&args).await {
+        Ok(prepared) => execute(&args, prepared, started).await,
+        Err(error) => not_started(&error, started),
+    }
+}
+
+/// Everything set up before the first line is read.
+struct Prepared {
+    connected: Option<Connected>,
+    collection: String,
+    mock: bool,
+    input: Input,
+    report: Option<Report>,
+    ui: Arc<Ui>,
+    cancel: CancelToken,
+}
+
+async fn prepare(args: &Args) -> Result<Prepared, String> {
+    let target = target(args)?;
+    let (mock, collection) = match &target {
+        Target::Webflow { collection, .. } => (false, collection.clone()),
+        Target::Mock { collection } => (true, collection.clone()),
+    };
+    // A dry run without --resume sends nothing: no client, no mock.
+    let connected = if args.dry_run && !args.resume {
+        None
+    } else {
+        Some(connect(target).await?)
+    };
+    let input = Input::open(&args.input).await?;
+    let report = args.report.as_deref().map(Report::create).transpose()?;
+    let ui = Arc::new(Ui::new(input.size));
+    let cancel = CancelToken::new();
+    if let Err(e) = on_interrupt(cancel.clone(), ui.clone(), report.clone()) {
+        ui.say(format_args!(
+            "warning: cannot catch Ctrl-C ({e}); it will end the import at once"
+        ));
+    }
+    Ok(Prepared {
+        connected,
+        collection,
+        mock,
+        input,
+        report,
+        ui,
+        cancel,
+    })
+}
+
+/// First Ctrl-C: cancel (stop sending, finish what is in flight, report). Second: exit now.
+fn on_interrupt(cancel: CancelToken, ui: Arc<Ui>, report: Option<Report>) -> std::io::Result<()> {
+    #[cfg(unix)]
+    let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    #[cfg(windows)]
+    let mut interrupts = tokio::signal::windows::ctrl_c()?;
+    tokio::spawn(async move {
+        if interrupts.recv().await.is_none() {
+            return;
+        }
+        cancel.cancel();
+        ui.say(
+            "interrupted: no more requests are sent; waiting for the requests in flight \
+             (Ctrl-C again to exit at once)",
+        );
+        if interrupts.recv().await.is_none() {
+            return;
+        }
+        ui.finish();
+        if let Some(report) = &report {
+            report.flush();
+        }
+        eprintln!(
+            "interrupted again: exiting without waiting for the requests in flight (their items \
+             may have been created: run again with --resume)"
+        );
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+    Ok(())
+}
+
+async fn execute(args: &Args, prepared: Prepared, started: Instant) -> u8 {
+    let Prepared {
+        connected,
+        collection,
+        mock,
+        input,
+        report,
+        ui,
+        cancel,
+    } = prepared;
+    let source = if args.input.as_os_str() == "-" {
+        "standard input".to_owned()
+    } else {
+        args.input.display().to_string()
+    };
+    if let Some(mock_server) = connected.as_ref().and_then(|c| c.mock.as_ref()) {
+        ui.say(format_args!(
+            "{TOKEN_ENV} is not set: using a local mock Webflow at {} (collection {collection}); \
+             nothing reaches Webflow",
+            mock_server.base_url()
+        ));
+        for ignored in [COLLECTION_ENV, BASE_URL_ENV] {
+            if std::env::var_os(ignored).is_some() {
+                ui.say(format_args!("{ignored} is ignored without {TOKEN_ENV}"));
+            }
+        }
+        if args.resume {
+            ui.say("--resume: the mock starts empty, so no item exists yet");
+        }
+    } else if let Some(connected) = &connected {
+        ui.say(format_args!(
+            "{} {source} into collection {collection} at {}",
+            if args.dry_run {
+                "checking"
+            } else {
+                "importing"
+            },
+            connected.client.base_url()
+        ));
+    }
+    if args.dry_run {
+        ui.say(format_args!(
+            "dry run: checking {source}; no item is created{}",
+            if connected.is_none() {
+                ", nothing is sent"
+            } else {
+                ""
+            }
+        ));
+    }
+
+    let mut summary = Summary {
+        mock,
+        dry_run: args.dry_run,
+        ..Summary::default()
+    };
+    let exit_ok;
+    if args.dry_run {
+        let lister = connected
+            .as_ref()
+            .map(|c| (&c.client, c.collection.as_str()));
+        let checked = dry_run::run(input, lister, report.as_ref(), &ui, &cancel).await;
+        summary.malformed_lines = checked.malformed;
+        summary.list_requests = checked.list_requests;
+        summary.requests = checked.list_requests;
+        summary.total = checked
+            .would_create
+            .saturating_add(checked.would_skip)
+            .saturating_add(checked.invalid);
+        summary.would_create = Some(checked.would_create);
+        summary.would_skip = Some(checked.would_skip);
+        summary.invalid = Some(checked.invalid);
+        summary.end = if checked.cancelled {
+            "cancelled"
+        } else if checked.stopped.is_some() {
+            "stopped"
+        } else {
+            "input_exhausted"
+        };
+        match checked.stopped {
+            Some(e @ (Error::InvalidInput(_) | Error::Config(_))) => {
+                return refused(&ui, summary, &e, started);
+            }
+            Some(e) => {
+                ui.say(format_args!("stopped: listing the collection failed: {e}"));
+                summary.error = Some(format!("listing the collection failed: {e}"));
+            }
+            None => {}
+        }
+        summary.input_error = checked.input_error;
+        if checked.cancelled {
+            ui.say(format_args!(
+                "cancelled: checked up to line {}; the lines after it were not read",
+                checked.lines_read
+            ));
+        }
+        exit_ok = summary.end == "input_exhausted"
+            && checked.malformed == 0
+            && checked.invalid == 0
+            && summary.input_error.is_none();
+    } else {
+        let Some(connected) = &connected else {
+            unreachable!("a real run always connects");
+        };
+        let options = Options {
+            resume: args.resume,
+            no_settle: args.no_settle,
+            bisect: args.bisect,
+        };
+        let ran = import::run(
+            &connected.client,
+            &connected.collection,
+            input,
+            &options,
+            report.as_ref(),
+            &ui,
+            &cancel,
+        )
+        .await;
+        let ran = match ran {
+            Ok(ran) => ran,
+            Err(e) => return refused(&ui, summary, &e, started),
+        };
+        let s = &ran.summary;
+        summary.created = s.created;
+        summary.settled = s.settled;
+        summary.skipped = s.skipped;
+        summary.failed = s.failed;
+        summary.unknown = s.unknown;
+        summary.not_attempted = s.not_attempted;
+        summary.malformed_lines = ran.malformed;
+        summary.renamed = s.renamed;
+        summary.requests = s.requests;
+        summary.create_requests = s.create_requests;
+        summary.list_requests = s.list_requests;
+        summary.throttled = s.throttled;
+        summary.total = s.total;
+        summary.end = match s.end {
+            ImportEnd::InputExhausted => "input_exhausted",
+            ImportEnd::Cancelled => "cancelled",
+            _ => "stopped",
+        };
+        summary.input_error = ran.input_error;
+        if s.end != ImportEnd::InputExhausted {
+            ui.say(format_args!(
+                "{}: read up to line {}; the lines after it were not read, {} items read were \
+                 not sent (run again with --resume to finish)",
+                summary.end, ran.lines_read, s.not_attempted
+            ));
+        }
+        exit_ok = s.all_done() && ran.malformed == 0 && summary.input_error.is_none();
+    }
+    if let Some(report) = &report
+        && let Err(e) = report.finish()
+    {
+        ui.say(format_args!("error: {e}"));
+        summary.report_error = Some(e);
+    }
+    ui.finish();
+    summary.elapsed_seconds = seconds(started);
+    print_summary(&summary);
+    if exit_ok && summary.report_error.is_none() {
+        0
+    } else {
+        1
+    }
+}

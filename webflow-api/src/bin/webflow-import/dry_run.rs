@@ -1,0 +1,208 @@
+//! `--dry-run`: checks every line and sends no create. With `--resume`, lists the
+//! collection (once per locale met) to count the slugs that already exist.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
+
+use futures_util::StreamExt;
+use webflow_api::list::{SortBy, SortOrder};
+use webflow_api::{CancelToken, Client, Error};
+
+use crate::input::{self, Input};
+use crate::report::{self, Report};
+use crate::ui::Ui;
+
+/// What a dry run found.
+#[derive(Default)]
+pub struct Checked {
+    pub would_create: u64,
+    pub would_skip: u64,
+    pub invalid: u64,
+    pub malformed: u64,
+    pub list_requests: u64,
+    pub cancelled: bool,
+    /// The listing failed (`--resume`): the check stopped there.
+    pub stopped: Option<Error>,
+    pub input_error: Option<String>,
+    pub lines_read: u64,
+}
+
+/// The existing slugs of one locale (`None`: Webflow's default) and their ids.
+type Existing = HashMap<String, String>;
+
+/// Checks every line of `input`; `existing_in` is the client and collection to list when
+/// `--resume` is given.
+pub async fn run(
+    mut input: Input,
+    existing_in: Option<(&Client, &str)>,
+    report: Option<&Report>,
+    ui: &Ui,
+    cancel: &CancelToken,
+) -> Checked {
+    let mut checked = Checked::default();
+    // The first line of each (locale, slug) met: memory grows with distinct slugs.
+    let mut seen: HashMap<(Option<String>, String), u64> = HashMap::new();
+    let mut existing: HashMap<Option<String>, Existing> = HashMap::new();
+    let mut lines: u64 = 0;
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = cancel.cancelled() => {
+                checked.cancelled = true;
+                break;
+            }
+            next = input.next() => next,
+        };
+        checked.lines_read = input.lines_read();
+        let raw = match next {
+            Ok(Some(raw)) => raw,
+            Ok(None) => break,
+            Err(e) => {
+                let line = input.lines_read().saturating_add(1);
+                let message = format!("reading the input failed at line {line}: {e}");
+                ui.say(format_args!("error: {message}; the rest is not read"));
+                checked.input_error = Some(message);
+                break;
+            }
+        };
+        ui.read(raw.consumed);
+        lines = lines.saturating_add(1);
+        if lines.is_multiple_of(1000) {
+            ui.status(format!("{lines} lines checked"));
+        }
+        let line = raw.number;
+        let item = match input::parse(&raw.bytes) {
+            Ok(item) => item,
+            Err(malformed) => {
+                checked.malformed = checked.malformed.saturating_add(1);
+                ui.say(format_args!("line {line}: malformed: {}", malformed.error));
+                report::write(
+                    report,
+                    &report::Entry {
+                        line: Some(line),
+                        slug: malformed.slug.as_deref(),
+                        outcome: "malformed",
+                        id: None,
+                        stored_slug: None,
+                        error: Some(&malformed.error),
+                    },
+                );
+                continue;
+            }
+        };
+        let slug = item.field_data.slug.as_str();
+        let locale = item.cms_locale_id.clone();
+        let mut problems = Vec::new();
+        if item.field_data.name.trim().is_empty() {
+            problems.push("fieldData.name is empty".to_owned());
+        }
+        if slug.trim().is_empty() {
+            problems.push("fieldData.slug is empty".to_owned());
+        } else {
+            if let Some(problem) = input::slug_problem(slug) {
+                problems.push(problem);
+            }
+            match seen.entry((locale.clone(), slug.to_owned())) {
+                MapEntry::Occupied(first) => problems.push(format!(
+                    "duplicate slug {slug:?} (first on line {})",
+                    first.get()
+                )),
+                MapEntry::Vacant(vacant) => {
+                    vacant.insert(line);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            let error = problems.join("; ");
+            checked.invalid = checked.invalid.saturating_add(1);
+            ui.say(format_args!("line {line}: invalid: {error}"));
+            report::write(
+                report,
+                &report::Entry {
+                    line: Some(line),
+                    slug: Some(slug),
+                    outcome: "invalid",
+                    id: None,
+                    stored_slug: None,
+                    error: Some(&error),
+                },
+            );
+            continue;
+        }
+        let mut existing_id = None;
+        if let Some((client, collection)) = existing_in {
+            if !existing.contains_key(&locale) {
+                let listed = tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => {
+                        checked.cancelled = true;
+                        break;
+                    }
+                    listed = list(client, collection, locale.as_deref(), &mut checked.list_requests) => listed,
+                };
+                match listed {
+                    Ok(slugs) => {
+                        ui.say(format_args!(
+                            "--resume: the collection holds {} items{}",
+                            slugs.len(),
+                            locale
+                                .as_deref()
+                                .map(|l| format!(" in locale {l}"))
+                                .unwrap_or_default()
+                        ));
+                        existing.insert(locale.clone(), slugs);
+                    }
+                    Err(e) => {
+                        checked.stopped = Some(e);
+                        break;
+                    }
+                }
+            }
+            existing_id = existing.get(&locale).and_then(|slugs| slugs.get(slug));
+        }
+        let outcome = if existing_id.is_some() {
+            checked.would_skip = checked.would_skip.saturating_add(1);
+            "would_skip"
+        } else {
+            checked.would_create = checked.would_create.saturating_add(1);
+            "would_create"
+        };
+        report::write(
+            report,
+            &report::Entry {
+                line: Some(line),
+                slug: Some(slug),
+                outcome,
+                id: existing_id.map(String::as_str),
+                stored_slug: None,
+                error: None,
+            },
+        );
+    }
+    checked
+}
+
+/// Every slug of the collection in `locale` (oldest first, as the importer's own index),
+/// counting the pages read in `requests`.
+async fn list(
+    client: &Client,
+    collection: &str,
+    locale: Option<&str>,
+    requests: &mut u64,
+) -> Result<Existing, Error> {
+    let mut listing = client
+        .list_items(collection)
+        .sort(SortBy::CreatedOn, SortOrder::Asc);
+    if let Some(locale) = locale {
+        listing = listing.locale(locale);
+    }
+    let mut pages = std::pin::pin!(listing.pages());
+    let mut slugs = Existing::new();
+    while let Some(page) = pages.next().await {
+        *requests = requests.saturating_add(1);
+        for item in page?.items {
+            slugs.entry(item.field_data.slug).or_insert(item.id);
+        }
+    }
+    Ok(slugs)
+}
