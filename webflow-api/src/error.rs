@@ -668,7 +668,10 @@ impl fmt::Display for UndecodableResponse {
         }
         write!(f, " ({})", self.reason)?;
         if self.body_len == 0 {
-            write!(f, "; the body was empty")?;
+            // Without a status the answer was read fine but did not match what was sent.
+            if self.status.is_some() {
+                write!(f, "; the body was empty")?;
+            }
         } else {
             write!(f, "; body ({} bytes): {:?}", self.body_len, self.excerpt)?;
         }

@@ -100,3 +100,9 @@ fn _assert_thread_safety(client: &Client) {
             .run_stream(futures_util::stream::empty::<NewItem>()),
     );
 }
+
+/// The repository README's examples, compiled as doctests (not part of the API; the README
+/// is outside the published package, and `cfg(doctest)` keeps it out of every other build).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct RepositoryReadmeDoctests;

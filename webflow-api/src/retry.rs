@@ -326,7 +326,8 @@ pub fn parse_retry_after_value(text: &str, now: SystemTime) -> Option<Duration> 
         return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     if let Ok(seconds) = text.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0)
+        // `1e400` is infinity: "very long", like any value past the cap; NaN is no number.
+        return (seconds >= 0.0)
             .then(|| Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64())));
     }
     let date = httpdate::parse_http_date(text).ok()?;
@@ -488,6 +489,7 @@ mod tests {
         assert_eq!(parse("18446744073709551615"), Some(MAX_RETRY_AFTER));
         assert_eq!(parse("99999999999999999999999999"), Some(MAX_RETRY_AFTER));
         assert_eq!(parse("1e300"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse("1e400"), Some(MAX_RETRY_AFTER));
         assert_eq!(
             parse(&httpdate::fmt_http_date(
                 SystemTime::UNIX_EPOCH + S(253_402_300_799)
@@ -497,7 +499,7 @@ mod tests {
         );
         assert_eq!(parse("-1"), None);
         assert_eq!(parse("NaN"), None);
-        assert_eq!(parse("inf"), None);
+        assert_eq!(parse("inf"), Some(MAX_RETRY_AFTER));
         assert_eq!(parse(""), None);
         assert_eq!(parse("soon"), None);
         let mut headers = HeaderMap::new();

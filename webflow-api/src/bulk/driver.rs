@@ -81,6 +81,8 @@ enum SideDone {
 /// What woke the loop.
 enum Step {
     Cancelled,
+    /// A pause for the rate limiter ended.
+    Resume,
     Item(Option<NewItem>),
     ChunkDone(ChunkDone),
     Side(SideDone),
@@ -108,9 +110,14 @@ where
     let mut cancelled = std::pin::pin!(import.cancel.cancelled());
     let mut in_flight: FuturesUnordered<BoxFuture<'_, ChunkDone>> = FuturesUnordered::new();
     let mut side: Option<BoxFuture<'_, SideDone>> = None;
+    let mut pause: Option<crate::time::Sleep> = None;
     let mut state = State::new(import, on_outcome);
 
     loop {
+        if let Some(wait) = state.pause_for.take() {
+            pause = Some(clock.sleep(wait));
+            state.paused = true;
+        }
         // Start what can be started.
         if state.may_send() {
             let slots = if import.client.inner.shared.limiter.is_calibrated() {
@@ -159,6 +166,11 @@ where
             if let Poll::Ready(Some(done)) = in_flight.poll_next_unpin(cx) {
                 return Poll::Ready(Step::ChunkDone(done));
             }
+            if let Some(sleep) = pause.as_mut()
+                && sleep.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(Step::Resume);
+            }
             if let Some(future) = side.as_mut()
                 && let Poll::Ready(done) = future.as_mut().poll(cx)
             {
@@ -174,6 +186,10 @@ where
             Step::Cancelled => {
                 state.cancelled = true;
                 state.summary.end = ImportEnd::Cancelled;
+            }
+            Step::Resume => {
+                pause = None;
+                state.paused = false;
             }
             Step::Item(Some(item)) => state.pulled(item),
             Step::Item(None) => state.input_done = true,
@@ -265,6 +281,10 @@ struct State<'a, F> {
     mark: Option<String>,
     /// A settle is running: no create starts until it ends.
     settling: bool,
+    /// Waiting for the rate limiter to have slots within reach again.
+    paused: bool,
+    /// A pause to start.
+    pause_for: Option<std::time::Duration>,
 }
 
 impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
@@ -285,6 +305,8 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
             parked: None,
             mark: None,
             settling: false,
+            paused: false,
+            pause_for: None,
         }
     }
 
@@ -295,7 +317,7 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
     /// New creates may start: not stopping, and nothing waits to be settled (a settle scan
     /// is cheap only while no other create adds newer items).
     fn may_send(&self) -> bool {
-        !self.stopping() && self.lost.is_empty() && !self.settling
+        !self.stopping() && self.lost.is_empty() && !self.settling && !self.paused
     }
 
     /// The next request to send: queued ones first, then a full (or the last) batch of
@@ -395,9 +417,39 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
             Err(CallError::Cancelled(Some(error))) if error.disposition().is_retryable() => {
                 return self.report_all(chunk, || ItemResult::NotAttempted);
             }
+            Err(CallError::Failed(error))
+                if outcome.requests == 0 && !self.stopping() && self.wait_for_slots(&error) =>
+            {
+                // Nothing was sent: the rate limiter's slots were further out than a call
+                // may wait (other requests queued, or a 429's hold). Send it later.
+                self.queue.push_front(chunk);
+                return;
+            }
             Err(CallError::Cancelled(Some(error)) | CallError::Failed(error)) => error,
         };
         self.failed(chunk, error);
+    }
+
+    /// For a request the rate limiter refused before sending: pauses new requests until its
+    /// slots are within reach again, unless the wait needed is longer than a call's overall
+    /// deadline (then the refusal stands: the items fail, retryable).
+    fn wait_for_slots(&mut self, error: &Error) -> bool {
+        let Error::RateLimited(limited) = error else {
+            return false;
+        };
+        let (Some(needed), Some(allowed), None) =
+            (limited.retry_after, limited.allowed_wait, &limited.response)
+        else {
+            return false;
+        };
+        if needed > self.import.client.timeouts().overall {
+            return false;
+        }
+        let wait = needed
+            .saturating_sub(allowed)
+            .max(std::time::Duration::from_millis(10));
+        self.pause_for = Some(self.pause_for.map_or(wait, |other| other.max(wait)));
+        true
     }
 
     fn created(&mut self, chunk: Chunk, created: Vec<CollectionItem>) {
