@@ -700,10 +700,16 @@ async fn two_imports_at_a_low_rate_wait_for_slots_instead_of_failing() {
         .build()
         .unwrap();
     let clone = client.clone();
+    // 429s are always safe to resend: let jitter-induced ones be ridden out.
+    let patient = RetryPolicy::default().with_max_attempts(20);
     let (a, b) = futures_util::future::join(
-        client.bulk_create_live(COLLECTION).run(items(800)),
+        client
+            .bulk_create_live(COLLECTION)
+            .retry_policy(patient.clone())
+            .run(items(800)),
         clone
             .bulk_create_live(COLLECTION)
+            .retry_policy(patient)
             .run(prefixed_items("b", 800)),
     )
     .await;

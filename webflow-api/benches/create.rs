@@ -140,6 +140,20 @@ async fn through_client(client: &Client) {
     assert_eq!(created.field_data.slug, "blue-mug");
 }
 
+/// The generated builder alone (one attempt through the thin hooks, no attempt loop): what
+/// the generated request path costs by itself.
+async fn generated_only(client: &Client) {
+    let created = client
+        .create_item_live()
+        .collection_id(COLLECTION_ID)
+        .body(webflow_api::CreateLiveItemsBody::NewItem(item()))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(matches!(created, CreatedLiveItems::CollectionItem(_)));
+}
+
 async fn hand_built(raw: &reqwest::Client, url: &str) {
     let body = serde_json::to_vec(&item()).unwrap();
     let response = raw
@@ -176,7 +190,8 @@ fn create_one(c: &mut Criterion) {
     group.finish();
 }
 
-/// Alternating rounds of 200 calls each way; prints the median of the per-round ratios.
+/// Alternating rounds of 200 calls each way (the typed client, the generated builder alone,
+/// hand-built reqwest); prints the median of the per-round ratios to hand-built.
 fn interleaved_ratio(label: &str, base_url: Option<&str>) {
     let Setup {
         runtime,
@@ -187,36 +202,50 @@ fn interleaved_ratio(label: &str, base_url: Option<&str>) {
     runtime.block_on(async {
         for _ in 0..500 {
             through_client(&client).await;
+            generated_only(&client).await;
             hand_built(&raw, &url).await;
         }
-        let mut ratios = Vec::new();
-        let (mut client_total, mut raw_total) = (Duration::ZERO, Duration::ZERO);
-        for round in 0..30 {
-            let mut times = [Duration::ZERO; 2];
-            // Alternate which side goes first, so neither always runs on a warmer cache.
-            for side in if round % 2 == 0 { [0, 1] } else { [1, 0] } {
+        let mut ratios = [Vec::new(), Vec::new()];
+        let mut totals = [Duration::ZERO; 3];
+        const ROUNDS: usize = 30;
+        const CALLS: usize = 200;
+        for round in 0..ROUNDS {
+            let mut times = [Duration::ZERO; 3];
+            // Rotate which side goes first, so none always runs on a warmer cache.
+            for step in 0..3 {
+                let side = (round + step) % 3;
                 let started = Instant::now();
-                for _ in 0..200 {
-                    if side == 0 {
-                        through_client(&client).await;
-                    } else {
-                        hand_built(&raw, &url).await;
+                for _ in 0..CALLS {
+                    match side {
+                        0 => through_client(&client).await,
+                        1 => generated_only(&client).await,
+                        _ => hand_built(&raw, &url).await,
                     }
                 }
                 times[side] = started.elapsed();
             }
-            client_total += times[0];
-            raw_total += times[1];
-            ratios.push(times[0].as_secs_f64() / times[1].as_secs_f64());
+            for side in 0..3 {
+                totals[side] += times[side];
+            }
+            ratios[0].push(times[0].as_secs_f64() / times[2].as_secs_f64());
+            ratios[1].push(times[1].as_secs_f64() / times[2].as_secs_f64());
         }
-        ratios.sort_by(f64::total_cmp);
+        let per_call = |total: Duration| total.as_secs_f64() * 1e6 / (ROUNDS * CALLS) as f64;
+        for ratios in &mut ratios {
+            ratios.sort_by(f64::total_cmp);
+        }
         println!(
-            "interleaved, {label}: client {:.1} µs/call, hand-built {:.1} µs/call, overhead ratio median {:.3} (rounds: min {:.3}, max {:.3})",
-            client_total.as_secs_f64() * 1e6 / 6000.0,
-            raw_total.as_secs_f64() * 1e6 / 6000.0,
-            ratios[ratios.len() / 2],
-            ratios[0],
-            ratios[ratios.len() - 1]
+            "interleaved, {label}: client {:.1} µs/call, generated builder alone {:.1} µs/call, hand-built {:.1} µs/call; \
+             ratio to hand-built, median (min..max of {ROUNDS} rounds): client {:.3} ({:.3}..{:.3}), generated alone {:.3} ({:.3}..{:.3})",
+            per_call(totals[0]),
+            per_call(totals[1]),
+            per_call(totals[2]),
+            ratios[0][ROUNDS / 2],
+            ratios[0][0],
+            ratios[0][ROUNDS - 1],
+            ratios[1][ROUNDS / 2],
+            ratios[1][0],
+            ratios[1][ROUNDS - 1],
         );
     });
 }
@@ -249,8 +278,11 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    // `-- --interleaved-only` skips criterion's measurements.
+    if !std::env::args().any(|a| a == "--interleaved-only") {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
     interleaved_ratio("server in this process", None);
     let mut server = std::process::Command::new(std::env::current_exe().unwrap())
         .arg("--serve")

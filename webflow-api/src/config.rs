@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::ApiToken;
-use crate::hooks::{ClientState, Shared};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+
+use crate::hooks::{ClientState, HttpClient, Shared};
 use crate::pacing::{Pacer, Pacing, RateLimiter};
 use crate::retry::RetryPolicy;
 use crate::time::{Clock, SystemClock};
@@ -219,11 +221,14 @@ impl ClientBuilder {
     /// is zero, or the HTTP client cannot be set up.
     pub fn build(mut self) -> Result<Client, Error> {
         let base_url = resolve_base_url(self.base_url.take())?;
-        let http = match self.http_client.take() {
-            Some(client) => client,
-            None => http_client(&self.timeouts)?,
+        let (http, kind) = match self.http_client.take() {
+            Some(client) => (client, HttpClient::Given),
+            None => {
+                let token = self.token.as_ref().ok_or_else(no_token)?;
+                (http_client(&self.timeouts, token)?, HttpClient::Ours)
+            }
         };
-        let state = self.build_state()?;
+        let state = self.state(kind)?;
         Ok(Client::new_with_client(&base_url, http, state))
     }
 
@@ -231,19 +236,18 @@ impl ClientBuilder {
     /// `Client::new_with_client(base_url, your_reqwest_client, builder.build_state()?)`.
     /// [`build`](Self::build) does this for you.
     pub fn build_state(self) -> Result<ClientState, Error> {
-        let token = self.token.ok_or_else(|| {
-            Error::Config(
-                "no API token: call ClientBuilder::token, or use Client::from_env with \
-                 WEBFLOW_API_TOKEN set"
-                    .into(),
-            )
-        })?;
+        self.state(HttpClient::Given)
+    }
+
+    fn state(self, http: HttpClient) -> Result<ClientState, Error> {
+        let token = self.token.ok_or_else(no_token)?;
         check_limits(&self.timeouts, &self.retry, self.pacing)?;
         let limiter = self
             .rate_limiter
             .unwrap_or_else(|| Arc::new(Pacer::new(self.pacing)));
         Ok(ClientState {
             shared: Arc::new(Shared::new(
+                http,
                 &token,
                 self.retry,
                 self.timeouts,
@@ -254,9 +258,23 @@ impl ClientBuilder {
     }
 }
 
-/// The HTTP client the builder makes: [`reqwest_builder`] with the connect timeout.
-fn http_client(timeouts: &Timeouts) -> Result<reqwest::Client, Error> {
+fn no_token() -> Error {
+    Error::Config(
+        "no API token: call ClientBuilder::token, or use Client::from_env with \
+         WEBFLOW_API_TOKEN set"
+            .into(),
+    )
+}
+
+/// The HTTP client the builder makes: [`reqwest_builder`] with the connect timeout, and the
+/// credentials and `User-Agent` as default headers (the authorization marked sensitive, so
+/// the client's `Debug` never shows it).
+fn http_client(timeouts: &Timeouts, token: &ApiToken) -> Result<reqwest::Client, Error> {
+    let mut headers = HeaderMap::new();
+    headers.insert(AUTHORIZATION, token.authorization_header());
+    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
     reqwest_builder()?
+        .default_headers(headers)
         .connect_timeout(timeouts.connect)
         .build()
         .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))

@@ -183,20 +183,30 @@ impl<'a> CreateRequest<'a> {
         {
             return CallOutcome::refused(error);
         }
-        let mut builder = self
-            .client
-            .create_item_live()
-            .collection_id(self.collection_id)
-            .body(self.body);
-        if let Some(skip) = self.skip_invalid_files {
-            builder = builder.skip_invalid_files(skip);
-        }
-        // Boxed so that the (large) request future is not moved by value into the loop.
-        Box::pin(
-            self.client
-                .call(CREATE_ITEM_LIVE, options, || builder.clone().send()),
-        )
-        .await
+        let client = self.client;
+        let (collection_id, skip) = (self.collection_id, self.skip_invalid_files);
+        let builder = |body: Result<CreateLiveItemsBody, serde_json::Error>| {
+            let mut builder = client
+                .create_item_live()
+                .collection_id(collection_id.clone());
+            // A body that cannot be rebuilt leaves the builder without one: it refuses to send.
+            if let Ok(body) = body {
+                builder = builder.body(body);
+            }
+            if let Some(skip) = skip {
+                builder = builder.skip_invalid_files(skip);
+            }
+            builder
+        };
+        // The first attempt sends the body itself; a retry rebuilds it from the bytes sent.
+        let mut first = Some(builder(Ok(self.body)));
+        let send = |sent_before: Option<&[u8]>| {
+            first
+                .take()
+                .unwrap_or_else(|| builder(serde_json::from_slice(sent_before.unwrap_or_default())))
+                .send()
+        };
+        client.call(CREATE_ITEM_LIVE, options, send).await
     }
 }
 

@@ -31,6 +31,10 @@ pub struct ClientState {
 pub(crate) struct Shared {
     /// `Authorization: Bearer …`, marked sensitive.
     pub(crate) authorization: HeaderValue,
+    /// Whether the HTTP client is the one [`ClientBuilder::build`](crate::ClientBuilder::build)
+    /// makes (credentials as default headers, redirects never followed, the client's connect
+    /// timeout), or one given by the user (nothing of that is known).
+    pub(crate) http: HttpClient,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
     pub(crate) clock: Arc<dyn Clock>,
@@ -38,8 +42,18 @@ pub(crate) struct Shared {
     pub(crate) last_rate_limit: Mutex<Option<RateLimit>>,
 }
 
+/// Where the HTTP client comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HttpClient {
+    /// Built by the crate.
+    Ours,
+    /// Given by the user.
+    Given,
+}
+
 impl Shared {
     pub(crate) fn new(
+        http: HttpClient,
         token: &ApiToken,
         retry: RetryPolicy,
         timeouts: Timeouts,
@@ -48,6 +62,7 @@ impl Shared {
     ) -> Shared {
         Shared {
             authorization: token.authorization_header(),
+            http,
             retry,
             timeouts,
             clock,
@@ -109,9 +124,13 @@ impl ClientHooks<ClientState> for Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let shared = &*self.inner.shared;
-        let headers = request.headers_mut();
-        headers.insert(AUTHORIZATION, shared.authorization.clone());
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        let given = shared.http == HttpClient::Given;
+        if given {
+            // The crate's own client carries these as default headers.
+            let headers = request.headers_mut();
+            headers.insert(AUTHORIZATION, shared.authorization.clone());
+            headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        }
         let attempt = Attempt::current();
         *request.timeout_mut() = Some(
             attempt
@@ -127,11 +146,18 @@ impl ClientHooks<ClientState> for Client {
         let Some(attempt) = attempt else {
             return self.client.execute(request).await;
         };
-        attempt.watch_body(&mut request);
-        let sent_to = request.url().clone();
+        // Whether a timeout struck before the request left matters only when the attempt's
+        // limit is shorter than the connect timeout (a stalled connect is otherwise a
+        // connect error) — or when the client's connect timeout is not known.
+        attempt.keep_body(&request);
+        if given || attempt.timeout() < shared.timeouts.connect {
+            attempt.watch_body(&mut request);
+        }
+        // The crate's own client never follows redirects; a given one may.
+        let sent_to = given.then(|| request.url().clone());
         let result = self.client.execute(request).await;
         if let Ok(response) = &result {
-            attempt.note_answer(response, &sent_to, shared.clock.system_time());
+            attempt.note_answer(response, sent_to.as_ref(), shared.clock.system_time());
         }
         result
     }

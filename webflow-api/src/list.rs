@@ -283,6 +283,7 @@ impl Client {
         if let Some((by, order)) = query.sort {
             builder = builder.sort_by(by).sort_order(order);
         }
-        Box::pin(self.call(LIST_COLLECTION_ITEMS, options, || builder.clone().send())).await
+        self.call(LIST_COLLECTION_ITEMS, options, |_| builder.clone().send())
+            .await
     }
 }

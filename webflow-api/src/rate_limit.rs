@@ -25,10 +25,12 @@ impl RateLimit {
         let read = |name: &HeaderName| -> Option<u32> {
             let text = headers.get(name)?.to_str().ok()?.trim();
             // The spec types them as `number`: accept "60" and "60.0"; saturate huge values.
-            text.parse::<f64>()
-                .ok()
-                .filter(|n| n.is_finite() && *n >= 0.0)
-                .map(|n| n.min(f64::from(u32::MAX)) as u32)
+            text.parse::<u32>().ok().or_else(|| {
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite() && *n >= 0.0)
+                    .map(|n| n.min(f64::from(u32::MAX)) as u32)
+            })
         };
         let rate_limit = RateLimit {
             limit: read(&LIMIT_HEADER),

@@ -126,6 +126,8 @@ pub(crate) struct Attempt {
     /// reached the server. A request whose body was never pulled was never sent.
     body_pulled: AtomicBool,
     had_body: AtomicBool,
+    /// The request body as sent, for a retry to rebuild from.
+    sent_body: std::sync::OnceLock<Bytes>,
     answer: Mutex<AnswerFacts>,
 }
 
@@ -147,6 +149,7 @@ impl Attempt {
             timeout,
             body_pulled: AtomicBool::new(false),
             had_body: AtomicBool::new(false),
+            sent_body: std::sync::OnceLock::new(),
             answer: Mutex::new(AnswerFacts::default()),
         }
     }
@@ -161,13 +164,23 @@ impl Attempt {
         self.timeout
     }
 
-    /// Wraps the request body so that the attempt knows when the connection pulled it.
+    /// Keeps the bytes of the request's body, so that a retry can be built from what was
+    /// sent instead of from a copy of the typed body made in advance.
+    pub(crate) fn keep_body(&self, request: &reqwest::Request) {
+        if let Some(bytes) = request.body().and_then(reqwest::Body::as_bytes) {
+            let _ = self.sent_body.set(Bytes::copy_from_slice(bytes));
+        }
+    }
+
+    /// The body the attempt sent, if it had one.
+    fn sent_body(&self) -> Option<&[u8]> {
+        self.sent_body.get().map(|bytes| &bytes[..])
+    }
+
+    /// Wraps the request body (kept by [`keep_body`](Self::keep_body)) so that the attempt
+    /// knows when the connection pulled it.
     pub(crate) fn watch_body(self: &Arc<Self>, request: &mut reqwest::Request) {
-        let Some(bytes) = request
-            .body()
-            .and_then(reqwest::Body::as_bytes)
-            .map(Bytes::copy_from_slice)
-        else {
+        let Some(bytes) = self.sent_body.get().cloned() else {
             return;
         };
         self.had_body.store(true, Ordering::Relaxed);
@@ -177,11 +190,12 @@ impl Attempt {
         }));
     }
 
-    /// Notes what the answer's head says.
+    /// Notes what the answer's head says; `sent_to` is the URL sent to, when the HTTP client
+    /// may have followed a redirect.
     pub(crate) fn note_answer(
         &self,
         response: &reqwest::Response,
-        sent_to: &reqwest::Url,
+        sent_to: Option<&reqwest::Url>,
         now: std::time::SystemTime,
     ) {
         let headers = response.headers();
@@ -189,8 +203,13 @@ impl Attempt {
             status: Some(response.status()),
             rate_limit: RateLimit::from_headers(headers),
             retry_after: retry::parse_retry_after(headers, now),
-            followed_to: (response.url() != sent_to).then(|| response.url().to_string()),
-            request_id: crate::error::request_id(headers),
+            followed_to: sent_to
+                .filter(|sent| response.url() != *sent)
+                .map(|_| response.url().to_string()),
+            // Only errors quote it.
+            request_id: (!response.status().is_success())
+                .then(|| crate::error::request_id(headers))
+                .flatten(),
         };
         *self.answer() = facts;
     }
@@ -241,7 +260,8 @@ type Generated<T> = Result<ResponseValue<T>, progenitor_client::Error<WebflowErr
 impl Client {
     /// Sends one operation until it succeeds, fails for good, or the policy says stop. See
     /// the [module documentation](self). `send` builds and sends one attempt through the
-    /// generated client.
+    /// generated client; from the second attempt on it is given the body the previous
+    /// attempt sent, to build the same request again without keeping a copy in advance.
     pub(crate) async fn call<T, F, Fut>(
         &self,
         operation: Operation,
@@ -250,7 +270,7 @@ impl Client {
     ) -> CallOutcome<T>
     where
         T: DeserializeOwned,
-        F: FnMut() -> Fut,
+        F: FnMut(Option<&[u8]>) -> Fut,
         Fut: Future<Output = Generated<T>>,
     {
         let shared = &*self.inner.shared;
@@ -265,6 +285,7 @@ impl Client {
             throttled: 0,
         };
         let mut last_error: Option<Error> = None;
+        let mut previous: Option<Arc<Attempt>> = None;
         let mut attempt_number = 0u32;
         loop {
             attempt_number += 1;
@@ -325,14 +346,17 @@ impl Client {
             );
             let attempt_started = (!span.is_disabled()).then(Instant::now);
             outcome.requests += 1;
-            let exchange = send();
-            let result = ATTEMPT
-                .scope(attempt.clone(), async {
-                    let generated = exchange.await;
-                    decode(generated, &attempt, kind, limit, timeouts.connect).await
-                })
-                .instrument(span.clone())
-                .await;
+            let sent_before = previous.as_deref().and_then(Attempt::sent_body);
+            let exchange = ATTEMPT.scope(attempt.clone(), async {
+                let generated = send(sent_before).await;
+                decode(generated, &attempt, kind, limit, timeouts.connect).await
+            });
+            // Entering a span nobody listens to on every poll is not free.
+            let result = if span.is_disabled() {
+                exchange.await
+            } else {
+                exchange.instrument(span.clone()).await
+            };
 
             // What it came to.
             let answer = attempt.answer().clone();
@@ -394,6 +418,7 @@ impl Client {
                         return outcome;
                     }
                     last_error = Some(error);
+                    previous = Some(attempt);
                 }
                 Decision::Stop(reason) => {
                     if attempt_number > 1 || reason != StopReason::Final {
