@@ -157,7 +157,7 @@ impl ClientHooks<ClientState> for Client {
         let sent_to = given.then(|| request.url().clone());
         let result = self.client.execute(request).await;
         if let Ok(response) = &result {
-            attempt.note_answer(response, sent_to.as_ref(), shared.clock.system_time());
+            attempt.note_answer(response, sent_to.as_ref(), &*shared.clock);
         }
         result
     }

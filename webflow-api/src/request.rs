@@ -196,13 +196,16 @@ impl Attempt {
         &self,
         response: &reqwest::Response,
         sent_to: Option<&reqwest::Url>,
-        now: std::time::SystemTime,
+        clock: &dyn crate::time::Clock,
     ) {
         let headers = response.headers();
         let facts = AnswerFacts {
             status: Some(response.status()),
             rate_limit: RateLimit::from_headers(headers),
-            retry_after: retry::parse_retry_after(headers, now),
+            retry_after: headers
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|text| retry::parse_retry_after_value(text, clock.system_time())),
             followed_to: sent_to
                 .filter(|sent| response.url() != *sent)
                 .map(|_| response.url().to_string()),
@@ -291,7 +294,7 @@ impl Client {
             attempt_number += 1;
 
             // A slot from the rate limiter, no later than the call may wait.
-            let now = clock.now();
+            let mut now = clock.now();
             let left = timeouts
                 .overall
                 .saturating_sub(now.saturating_duration_since(started));
@@ -308,6 +311,7 @@ impl Client {
                             outcome.result = Err(CallError::Cancelled(last_error));
                             return outcome;
                         }
+                        now = clock.now();
                     }
                 }
                 Err(needed) => {
@@ -326,7 +330,7 @@ impl Client {
             // The attempt, within the attempt timeout and what is left of the deadline.
             let left = timeouts
                 .overall
-                .saturating_sub(clock.now().saturating_duration_since(started));
+                .saturating_sub(now.saturating_duration_since(started));
             let (kind, limit) = if left < timeouts.attempt {
                 (TimeoutKind::Deadline, left.max(Duration::from_millis(1)))
             } else {
