@@ -33,6 +33,24 @@ async fn setup(
     (mock, client)
 }
 
+/// Imports 250 items (requests of 100) into a mock set up by `configure`, the second request
+/// (items 100 to 199) meeting `fault`, settled as `settle` says.
+async fn lose_the_second_request(
+    configure: impl FnOnce(MockWebflowBuilder) -> MockWebflowBuilder,
+    fault: Fault,
+    settle: Settle,
+) -> (MockWebflow, BulkReport) {
+    let (mock, client) = setup(configure).await;
+    mock.fault_when_request(create_holding("item-100"), fault);
+    let report = client
+        .bulk_create_live(MockWebflow::COLLECTION_ID)
+        .settle(settle)
+        .run(items(250))
+        .await
+        .unwrap();
+    (mock, report)
+}
+
 /// The create request that holds `wanted`.
 fn create_holding(wanted: &'static str) -> impl Fn(&webflow_api::mock::ReceivedRequest) -> bool {
     move |request| {
@@ -89,6 +107,14 @@ fn assert_exactly_once(report: &BulkReport, mock: &MockWebflow) {
     assert_eq!(report.summary.requests, mock.request_count());
 }
 
+/// A collection where a new item shows in listings only after an hour, and where a create
+/// whose slug is taken is stored under a suffixed slug.
+fn slow_and_suffixing(builder: MockWebflowBuilder) -> MockWebflowBuilder {
+    builder
+        .visibility_lag(Duration::from_secs(3600))
+        .duplicate_slugs(DuplicateSlugs::Suffix)
+}
+
 fn settled_count(report: &BulkReport) -> usize {
     report
         .outcomes
@@ -103,13 +129,7 @@ async fn a_lost_answer_to_a_created_chunk_is_settled_by_lookup() {
         ("answered 500", Fault::after_processing(internal_error())),
         ("connection dropped", Fault::drop_after_processing()),
     ] {
-        let (mock, client) = setup(|b| b).await;
-        mock.fault_when_request(create_holding("item-100"), fault);
-        let report = client
-            .bulk_create_live(MockWebflow::COLLECTION_ID)
-            .run(items(250))
-            .await
-            .unwrap();
+        let (mock, report) = lose_the_second_request(|b| b, fault, Settle::default()).await;
         assert_exactly_once(&report, &mock);
         let s = &report.summary;
         assert_eq!(
@@ -144,13 +164,8 @@ async fn a_lost_answer_to_a_created_chunk_is_settled_by_lookup() {
 
 #[tokio::test]
 async fn a_chunk_lost_before_being_created_is_resent_once() {
-    let (mock, client) = setup(|b| b).await;
-    mock.fault_when_request(create_holding("item-100"), Fault::instead(internal_error()));
-    let report = client
-        .bulk_create_live(MockWebflow::COLLECTION_ID)
-        .run(items(250))
-        .await
-        .unwrap();
+    let (mock, report) =
+        lose_the_second_request(|b| b, Fault::instead(internal_error()), Settle::default()).await;
     assert_exactly_once(&report, &mock);
     let s = &report.summary;
     assert_eq!((s.created, s.settled, s.unknown), (250, 0, 0));
@@ -175,14 +190,12 @@ async fn a_chunk_lost_before_being_created_is_resent_once() {
 
 #[tokio::test]
 async fn visibility_lag_shorter_than_the_settle_delay_makes_no_duplicate() {
-    let (mock, client) = setup(|b| b.visibility_lag(Duration::from_secs(5))).await;
-    mock.fault_when_request(create_holding("item-100"), Fault::drop_after_processing());
-    let report = client
-        .bulk_create_live(MockWebflow::COLLECTION_ID)
-        .settle(Settle::after(Duration::from_secs(10)))
-        .run(items(250))
-        .await
-        .unwrap();
+    let (mock, report) = lose_the_second_request(
+        |b| b.visibility_lag(Duration::from_secs(5)),
+        Fault::drop_after_processing(),
+        Settle::after(Duration::from_secs(10)),
+    )
+    .await;
     assert_exactly_once(&report, &mock);
     assert_eq!((report.summary.created, report.summary.settled), (250, 100));
     assert_eq!(requests_by_kind(&mock), (3, 2));
@@ -193,13 +206,12 @@ async fn visibility_lag_longer_than_the_settle_delay_is_caught_by_the_refused_re
     // The lost items become visible 15 s after their create: the first settle (10 s) finds
     // them absent and sends them again; Webflow refuses the resend (slugs taken), so they
     // are looked up again — and found.
-    let (mock, client) = setup(|b| b.visibility_lag(Duration::from_secs(15))).await;
-    mock.fault_when_request(create_holding("item-100"), Fault::drop_after_processing());
-    let report = client
-        .bulk_create_live(MockWebflow::COLLECTION_ID)
-        .run(items(250))
-        .await
-        .unwrap();
+    let (mock, report) = lose_the_second_request(
+        |b| b.visibility_lag(Duration::from_secs(15)),
+        Fault::drop_after_processing(),
+        Settle::default(),
+    )
+    .await;
     assert_exactly_once(&report, &mock);
     let s = &report.summary;
     assert_eq!(
@@ -213,13 +225,12 @@ async fn visibility_lag_longer_than_the_settle_delay_is_caught_by_the_refused_re
 
 #[tokio::test]
 async fn visibility_lag_far_longer_leaves_items_unknown_never_created_twice() {
-    let (mock, client) = setup(|b| b.visibility_lag(Duration::from_secs(3600))).await;
-    mock.fault_when_request(create_holding("item-100"), Fault::drop_after_processing());
-    let report = client
-        .bulk_create_live(MockWebflow::COLLECTION_ID)
-        .run(items(250))
-        .await
-        .unwrap();
+    let (mock, report) = lose_the_second_request(
+        |b| b.visibility_lag(Duration::from_secs(3600)),
+        Fault::drop_after_processing(),
+        Settle::default(),
+    )
+    .await;
     assert_exactly_once(&report, &mock);
     let s = &report.summary;
     assert_eq!((s.created, s.settled, s.unknown), (150, 0, 100));
@@ -234,17 +245,12 @@ async fn visibility_lag_far_longer_leaves_items_unknown_never_created_twice() {
 async fn where_webflow_suffixes_a_taken_slug_a_late_item_shows_as_a_reported_duplicate() {
     // The documented risk of resending: visibility far slower than the settle delay, and a
     // collection that stores a taken slug under a suffix instead of refusing it.
-    let (mock, client) = setup(|b| {
-        b.visibility_lag(Duration::from_secs(3600))
-            .duplicate_slugs(DuplicateSlugs::Suffix)
-    })
+    let (mock, report) = lose_the_second_request(
+        slow_and_suffixing,
+        Fault::drop_after_processing(),
+        Settle::default(),
+    )
     .await;
-    mock.fault_when_request(create_holding("item-100"), Fault::drop_after_processing());
-    let report = client
-        .bulk_create_live(MockWebflow::COLLECTION_ID)
-        .run(items(250))
-        .await
-        .unwrap();
     let s = &report.summary;
     assert_eq!((s.created, s.renamed, s.unknown), (250, 100, 0));
     assert_eq!(mock.duplicates().len(), 100);
@@ -264,18 +270,12 @@ async fn where_webflow_suffixes_a_taken_slug_a_late_item_shows_as_a_reported_dup
 
 #[tokio::test]
 async fn with_lookup_only_a_slow_collection_never_gets_a_duplicate() {
-    let (mock, client) = setup(|b| {
-        b.visibility_lag(Duration::from_secs(3600))
-            .duplicate_slugs(DuplicateSlugs::Suffix)
-    })
+    let (mock, report) = lose_the_second_request(
+        slow_and_suffixing,
+        Fault::drop_after_processing(),
+        Settle::default().lookup_only(),
+    )
     .await;
-    mock.fault_when_request(create_holding("item-100"), Fault::drop_after_processing());
-    let report = client
-        .bulk_create_live(MockWebflow::COLLECTION_ID)
-        .settle(Settle::default().lookup_only())
-        .run(items(250))
-        .await
-        .unwrap();
     assert_exactly_once(&report, &mock);
     let s = &report.summary;
     assert_eq!((s.created, s.unknown), (150, 100));
@@ -356,14 +356,8 @@ async fn when_the_lookup_itself_fails_the_items_stay_unknown() {
 
 #[tokio::test]
 async fn without_settling_lost_items_stay_unknown() {
-    let (mock, client) = setup(|b| b).await;
-    mock.fault_when_request(create_holding("item-100"), Fault::drop_after_processing());
-    let report = client
-        .bulk_create_live(MockWebflow::COLLECTION_ID)
-        .settle(Settle::off())
-        .run(items(250))
-        .await
-        .unwrap();
+    let (mock, report) =
+        lose_the_second_request(|b| b, Fault::drop_after_processing(), Settle::off()).await;
     assert_exactly_once(&report, &mock);
     assert_eq!((report.summary.created, report.summary.unknown), (150, 100));
     assert_eq!(requests_by_kind(&mock), (3, 0));

@@ -75,18 +75,7 @@ pub async fn run(
             Ok(item) => item,
             Err(malformed) => {
                 checked.malformed = checked.malformed.saturating_add(1);
-                ui.say(format_args!("line {line}: malformed: {}", malformed.error));
-                report::write(
-                    report,
-                    &report::Entry {
-                        line: Some(line),
-                        slug: malformed.slug.as_deref(),
-                        outcome: "malformed",
-                        id: None,
-                        stored_slug: None,
-                        error: Some(&malformed.error),
-                    },
-                );
+                report::malformed(report, ui, line, &malformed);
                 continue;
             }
         };

@@ -46,18 +46,7 @@ impl Tracker<'_> {
 
     fn malformed(&mut self, line: u64, malformed: &input::Malformed, ui: &Ui) {
         self.malformed = self.malformed.saturating_add(1);
-        ui.say(format_args!("line {line}: malformed: {}", malformed.error));
-        report::write(
-            self.report,
-            &report::Entry {
-                line: Some(line),
-                slug: malformed.slug.as_deref(),
-                outcome: "malformed",
-                id: None,
-                stored_slug: None,
-                error: Some(&malformed.error),
-            },
-        );
+        report::malformed(self.report, ui, line, malformed);
     }
 
     fn outcome(&mut self, outcome: ItemOutcome, ui: &Ui) {

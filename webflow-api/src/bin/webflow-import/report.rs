@@ -93,3 +93,24 @@ pub fn write(report: Option<&Report>, entry: &Entry<'_>) {
         report.write(entry);
     }
 }
+
+/// A malformed input line, told on stderr and in the report (shared by a run and a dry run).
+pub fn malformed(
+    report: Option<&Report>,
+    ui: &crate::ui::Ui,
+    line: u64,
+    malformed: &crate::input::Malformed,
+) {
+    ui.say(format_args!("line {line}: malformed: {}", malformed.error));
+    write(
+        report,
+        &Entry {
+            line: Some(line),
+            slug: malformed.slug.as_deref(),
+            outcome: "malformed",
+            id: None,
+            stored_slug: None,
+            error: Some(&malformed.error),
+        },
+    );
+}
