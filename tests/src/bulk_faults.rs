@@ -559,18 +559,8 @@ async fn a_429_without_retry_after_in_an_import_backs_off_with_jitter() {
             .unwrap();
         assert_accounted(100, &report, &mock);
         assert_eq!((report.summary.requests, report.summary.throttled), (2, 1));
-        // The backoff (a retry decision), then the pacer's slot if the backoff was shorter.
         let sleeps = clock.sleeps();
-        assert!(!sleeps.is_empty() && sleeps.len() <= 2, "{sleeps:?}");
-        assert!(
-            sleeps[0] < initial,
-            "full jitter below the step: {sleeps:?}"
-        );
-        let total: Duration = sleeps.iter().sum();
-        assert!(
-            total >= interval - MS(1),
-            "never sooner than the pacer: {sleeps:?}"
-        );
+        crate::support::assert_backoff_then_pacing_slot(&sleeps, initial, interval);
         first_waits.push(sleeps[0]);
     }
     assert!(

@@ -54,3 +54,23 @@ pub fn with_snapshot_filters<R>(body: impl FnOnce() -> R) -> R {
     settings.set_sort_maps(true);
     settings.bind(body)
 }
+
+/// After a 429 without `Retry-After` on a paced client: the waits recorded are the retry's
+/// full-jitter backoff (below the first step, `initial`), then the rate limiter's slot if
+/// the backoff was shorter — never sooner than the pacing `interval` in all.
+pub fn assert_backoff_then_pacing_slot(
+    sleeps: &[std::time::Duration],
+    initial: std::time::Duration,
+    interval: std::time::Duration,
+) {
+    assert!(!sleeps.is_empty() && sleeps.len() <= 2, "{sleeps:?}");
+    assert!(
+        sleeps[0] < initial,
+        "full jitter below the step: {sleeps:?}"
+    );
+    let total: std::time::Duration = sleeps.iter().sum();
+    assert!(
+        total >= interval - std::time::Duration::from_millis(1),
+        "never sooner than the pacer: {sleeps:?}"
+    );
+}

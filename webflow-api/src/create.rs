@@ -161,19 +161,7 @@ impl<'a> CreateRequest<'a> {
         if items.len() == sent {
             return Ok(items);
         }
-        let what = if sent == 1 {
-            "one item was sent".to_owned()
-        } else {
-            format!("{sent} items were sent")
-        };
-        Err(Error::UndecodableResponse(Box::new(
-            UndecodableResponse::new(
-                None,
-                b"",
-                format!("{what} but the answer holds {}", items.len()),
-                None,
-            ),
-        )))
+        Err(answer_count_mismatch(sent, items.len()))
     }
 
     /// Checks the input, then sends it through the one request path with `options`.
@@ -208,6 +196,22 @@ impl<'a> CreateRequest<'a> {
         };
         client.call(CREATE_ITEM_LIVE, options, send).await
     }
+}
+
+/// The error for a create answered with another number of items than were sent: the
+/// answer does not say which item is which, so the outcome is unknown.
+pub(crate) fn answer_count_mismatch(sent: usize, listed: usize) -> Error {
+    let what = if sent == 1 {
+        "one item was sent".to_owned()
+    } else {
+        format!("{sent} items were sent")
+    };
+    Error::UndecodableResponse(Box::new(UndecodableResponse::new(
+        None,
+        b"",
+        format!("{what} but the answer holds {listed}"),
+        None,
+    )))
 }
 
 /// Refuses collection ids that would change the URL path. Any other non-empty id is sent

@@ -353,17 +353,20 @@ impl Client {
             let sent_before = previous.as_deref().and_then(Attempt::sent_body);
             let exchange = ATTEMPT.scope(attempt.clone(), async {
                 let generated = send(sent_before).await;
-                decode(generated, &attempt, kind, limit, timeouts.connect).await
+                // What the answer's head said, noted by the hooks: read once.
+                let answer = std::mem::take(&mut *attempt.answer());
+                let result =
+                    decode(generated, &attempt, &answer, kind, limit, timeouts.connect).await;
+                (result, answer)
             });
             // Entering a span nobody listens to on every poll is not free.
-            let result = if span.is_disabled() {
+            let (result, answer) = if span.is_disabled() {
                 exchange.await
             } else {
                 exchange.instrument(span.clone()).await
             };
 
             // What it came to.
-            let answer = attempt.answer().clone();
             if let Some(started) = attempt_started {
                 span.record("duration_ms", started.elapsed().as_millis() as u64);
             }
@@ -510,13 +513,13 @@ fn final_error(error: Error, reason: StopReason, policy: &RetryPolicy) -> Error 
 async fn decode<T: DeserializeOwned>(
     generated: Generated<T>,
     attempt: &Attempt,
+    answer: &AnswerFacts,
     kind: TimeoutKind,
     limit: Duration,
     connect_timeout: Duration,
 ) -> Result<T, Error> {
     use progenitor_client::Error as G;
-    let answer = attempt.answer().clone();
-    if let Some(location) = answer.followed_to {
+    if let Some(location) = answer.followed_to.clone() {
         return Err(Error::Redirect(Box::new(RedirectError {
             status: answer.status.unwrap_or(StatusCode::OK),
             location: Some(location),
@@ -541,7 +544,7 @@ async fn decode<T: DeserializeOwned>(
         {
             Err(throttled(
                 answer.rate_limit,
-                answer.request_id,
+                answer.request_id.clone(),
                 answer.retry_after,
             ))
         }

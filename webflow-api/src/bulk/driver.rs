@@ -14,7 +14,7 @@ use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
 use super::settle::{self, Existing, Lost, SettleResult};
 use super::{BulkEvent, BulkImport, BulkProgress, BulkSummary, ImportEnd, ItemOutcome, ItemResult};
 use crate::Error;
-use crate::create::{CreateRequest, validate_item};
+use crate::create::{CreateRequest, answer_count_mismatch, validate_item};
 use crate::request::{CallError, CallEvent, CallOptions, CallOutcome};
 use crate::retry::Disposition;
 use crate::types::{BulkNewItems, CollectionItem, CreateLiveItemsBody, CreatedLiveItems, NewItem};
@@ -455,17 +455,7 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
     fn created(&mut self, chunk: Chunk, created: Vec<CollectionItem>) {
         if created.len() != chunk.entries.len() {
             // The answer does not say which item is which: settle them like a lost answer.
-            let error =
-                Error::UndecodableResponse(Box::new(crate::error::UndecodableResponse::new(
-                    None,
-                    b"",
-                    format!(
-                        "{} items were sent but the answer lists {}",
-                        chunk.entries.len(),
-                        created.len()
-                    ),
-                    None,
-                )));
+            let error = answer_count_mismatch(chunk.entries.len(), created.len());
             return self.failed(chunk, error);
         }
         for (entry, item) in chunk.entries.into_iter().zip(created) {
