@@ -315,9 +315,17 @@ impl Client {
                     }
                 }
                 Err(needed) => {
-                    let error = last_error.unwrap_or_else(|| {
-                        refused_wait(needed, may_wait, policy.max_wait, timeouts.overall)
-                    });
+                    let error = match last_error {
+                        // A retry after a 429: the 429 stands, with the wait the limiter
+                        // would have needed and what the call could wait.
+                        Some(Error::RateLimited(mut limited)) => {
+                            limited.retry_after = Some(needed);
+                            limited.allowed_wait = Some(may_wait);
+                            Error::RateLimited(limited)
+                        }
+                        Some(error) => error,
+                        None => refused_wait(needed, may_wait, policy.max_wait, timeouts.overall),
+                    };
                     outcome.result = Err(CallError::Failed(error));
                     return outcome;
                 }

@@ -418,10 +418,13 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
                 return self.report_all(chunk, || ItemResult::NotAttempted);
             }
             Err(CallError::Failed(error))
-                if outcome.requests == 0 && !self.stopping() && self.wait_for_slots(&error) =>
+                if outcome.requests == outcome.throttled
+                    && !self.stopping()
+                    && self.wait_for_slots(&error) =>
             {
-                // Nothing was sent: the rate limiter's slots were further out than a call
-                // may wait (other requests queued, or a 429's hold). Send it later.
+                // Nothing took effect (nothing was sent, or only 429s came back) and the rate
+                // limiter's slots were further out than a call may wait (other requests
+                // queued, or a 429's hold). Send it later.
                 self.queue.push_front(chunk);
                 return;
             }
@@ -430,16 +433,14 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
         self.failed(chunk, error);
     }
 
-    /// For a request the rate limiter refused before sending: pauses new requests until its
-    /// slots are within reach again, unless the wait needed is longer than a call's overall
-    /// deadline (then the refusal stands: the items fail, retryable).
+    /// For a request refused by the rate limiter (or a 429) with nothing taken effect: pauses
+    /// new requests until slots are within reach again, unless the wait needed is longer
+    /// than a call's overall deadline (then the refusal stands: the items fail, retryable).
     fn wait_for_slots(&mut self, error: &Error) -> bool {
         let Error::RateLimited(limited) = error else {
             return false;
         };
-        let (Some(needed), Some(allowed), None) =
-            (limited.retry_after, limited.allowed_wait, &limited.response)
-        else {
+        let (Some(needed), Some(allowed)) = (limited.retry_after, limited.allowed_wait) else {
             return false;
         };
         if needed > self.import.client.timeouts().overall {
