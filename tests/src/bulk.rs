@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use webflow_api::mock::{Fault, MockResponse, MockWebflow};
 use webflow_api::time::ScaledClock;
 use webflow_api::{
-    BulkEvent, BulkReport, CancelToken, Client, Error, ImportEnd, ItemResult, NewItem, Pacing,
-    RetryPolicy, Settle, Timeouts,
+    BulkEvent, BulkReport, CancellationToken, Client, Error, ImportEnd, ItemResult, NewItem,
+    Pacing, RetryPolicy, Settle, Timeouts,
 };
 
 use crate::support::builder_for;
@@ -181,7 +181,7 @@ async fn pacing_follows_the_rate_limit_without_429s() {
     let report = client
         .bulk_create_live(MockWebflow::COLLECTION_ID)
         .on_progress(move |event| {
-            if let BulkEvent::WaitingForRateLimit { .. } = event {
+            if let BulkEvent::Waiting { .. } = event {
                 counter.fetch_add(1, Ordering::Relaxed);
             }
         })
@@ -404,7 +404,7 @@ async fn a_400_with_details_is_bisected_down_to_the_bad_items() {
 async fn cancelling_half_way_stops_reading_the_input() {
     let mock = rate_limited_mock(60).await;
     let client = scaled_client(&mock);
-    let token = CancelToken::new();
+    let token = CancellationToken::new();
     let canceller = token.clone();
     let report = client
         .bulk_create_live(MockWebflow::COLLECTION_ID)

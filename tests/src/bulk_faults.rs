@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use webflow_api::mock::{Fault, MockResponse, MockWebflow, MockWebflowBuilder};
 use webflow_api::time::{Clock, ManualClock, ScaledClock};
 use webflow_api::{
-    ApiToken, BulkEvent, CancelToken, Client, Error, ImportEnd, ItemResult, NewItem, Pacing,
+    ApiToken, BulkEvent, CancellationToken, Client, Error, ImportEnd, ItemResult, NewItem, Pacing,
     RetryPolicy, Settle,
 };
 
@@ -326,7 +326,7 @@ async fn a_stalled_input_never_delays_the_answers_in_flight() {
 #[tokio::test]
 async fn cancelling_an_endless_input_returns() {
     let (mock, client, _clock) = on_manual_clock().await;
-    let token = CancelToken::new();
+    let token = CancellationToken::new();
     let canceller = token.clone();
     let mut next = 0u64;
     let endless = stream::repeat_with(move || {

@@ -21,7 +21,6 @@ pub use generated::{Client, ClientInfo, ResponseValue, builder, types};
 
 mod auth;
 pub mod bulk;
-mod cancel;
 mod config;
 mod create;
 mod error;
@@ -42,7 +41,6 @@ pub use bulk::{
     BulkEvent, BulkImport, BulkProgress, BulkReport, BulkSummary, ImportEnd, ItemOutcome,
     ItemResult, Settle,
 };
-pub use cancel::CancelToken;
 pub use config::{
     BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, Timeouts, USER_AGENT_VALUE, reqwest_builder,
 };
@@ -55,7 +53,10 @@ pub use hooks::ClientState;
 pub use list::{FindItemBySlug, ListItems};
 pub use pacing::{Pacing, RateLimiter};
 pub use rate_limit::RateLimit;
-pub use retry::{Disposition, RetryPolicy};
+pub use retry::{Disposition, RetryPolicy, WaitReason};
+/// Cancels a bulk import (or a call): no request is started after `cancel()`, waits end at
+/// once, requests already sent complete. tokio-util's token, re-exported.
+pub use tokio_util::sync::CancellationToken;
 pub use types::{
     BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData, CollectionItemList,
     CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData, Pagination, WebflowError,

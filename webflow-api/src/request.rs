@@ -23,16 +23,16 @@ use reqwest::header::{HeaderMap, LOCATION};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::cancel::CancelToken;
 use crate::error::{
     ApiError, RateLimitedError, RedirectError, TimeoutError, TimeoutKind, TransportError,
     UndecodableResponse,
 };
 use crate::pacing::Observation;
 use crate::rate_limit::RateLimit;
-use crate::retry::{self, Decision, RetryInput, RetryPolicy, StopReason};
+use crate::retry::{self, Decision, RetryInput, RetryPolicy, StopReason, WaitReason};
 use crate::types::WebflowError;
 use crate::{Client, Error};
+use tokio_util::sync::CancellationToken;
 
 /// An operation of the API, as far as the request path is concerned.
 #[derive(Clone, Copy, Debug)]
@@ -58,8 +58,12 @@ pub(crate) const LIST_COLLECTION_ITEMS: Operation = Operation {
 /// What a call reports while it waits, for progress displays.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum CallEvent {
-    /// Waiting this long (for the rate limiter, or before a retry).
-    Waiting { wait: Duration, until: Instant },
+    /// Waiting this long, and why.
+    Waiting {
+        wait: Duration,
+        until: Instant,
+        reason: WaitReason,
+    },
     /// Webflow answered 429.
     Throttled { retry_after: Option<Duration> },
 }
@@ -68,7 +72,7 @@ pub(crate) enum CallEvent {
 #[derive(Clone, Copy, Default)]
 pub(crate) struct CallOptions<'a> {
     pub(crate) retry: Option<&'a RetryPolicy>,
-    pub(crate) cancel: Option<&'a CancelToken>,
+    pub(crate) cancel: Option<&'a CancellationToken>,
     pub(crate) events: Option<&'a (dyn Fn(CallEvent) + Send + Sync)>,
 }
 
@@ -307,7 +311,7 @@ impl Client {
                             wait_ms = wait.as_millis() as u64,
                             "waiting for a rate-limit slot"
                         );
-                        if !self.pause(wait, &options).await {
+                        if !self.pause(wait, WaitReason::RateLimit, &options).await {
                             outcome.result = Err(CallError::Cancelled(last_error));
                             return outcome;
                         }
@@ -330,7 +334,7 @@ impl Client {
                     return outcome;
                 }
             }
-            if options.cancel.is_some_and(CancelToken::is_cancelled) {
+            if options.cancel.is_some_and(CancellationToken::is_cancelled) {
                 outcome.result = Err(CallError::Cancelled(last_error));
                 return outcome;
             }
@@ -428,7 +432,12 @@ impl Client {
                             "retrying"
                         )
                     });
-                    if !wait.is_zero() && !self.pause(wait, &options).await {
+                    let reason = if input.retry_after.is_some() {
+                        WaitReason::RetryAfter
+                    } else {
+                        WaitReason::Backoff
+                    };
+                    if !wait.is_zero() && !self.pause(wait, reason, &options).await {
                         outcome.result = Err(CallError::Cancelled(Some(error)));
                         return outcome;
                     }
@@ -449,10 +458,19 @@ impl Client {
     }
 
     /// Waits `wait` on the client's clock, reporting it; `false` when cancelled meanwhile.
-    pub(crate) async fn pause(&self, wait: Duration, options: &CallOptions<'_>) -> bool {
+    pub(crate) async fn pause(
+        &self,
+        wait: Duration,
+        reason: WaitReason,
+        options: &CallOptions<'_>,
+    ) -> bool {
         let clock = &*self.inner.shared.clock;
         if let Some(until) = clock.now().checked_add(wait) {
-            options.emit(CallEvent::Waiting { wait, until });
+            options.emit(CallEvent::Waiting {
+                wait,
+                until,
+                reason,
+            });
         }
         let sleep = clock.sleep(wait);
         match options.cancel {

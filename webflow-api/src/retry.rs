@@ -33,6 +33,32 @@ pub const MIN_ATTEMPT_BUDGET: Duration = Duration::from_secs(1);
 /// [`Error::RateLimited`](crate::Error::RateLimited) and the wait Webflow asked for.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// Why a call (or an import) waits, as told to progress displays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitReason {
+    /// For a slot of the client's rate limiter (pacing, or a hold after a 429).
+    RateLimit,
+    /// Webflow answered 429 and asked for this wait (`Retry-After`).
+    RetryAfter,
+    /// Backing off before sending again after a transient failure.
+    Backoff,
+    /// The settle delay, before looking up items whose create answer was lost.
+    Settle,
+}
+
+impl WaitReason {
+    /// What the wait is for, in a few words: `rate limit`, `Webflow asked to wait (429)`, ...
+    pub fn describe(self) -> &'static str {
+        match self {
+            WaitReason::RateLimit => "rate limit",
+            WaitReason::RetryAfter => "Webflow asked to wait (429)",
+            WaitReason::Backoff => "backing off before a retry",
+            WaitReason::Settle => "settle delay before looking up lost items",
+        }
+    }
+}
+
 /// How the client retries. See the [module documentation](self) for what is retried.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

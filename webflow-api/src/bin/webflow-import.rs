@@ -18,7 +18,7 @@ use clap::Parser;
 use serde::Serialize;
 use webflow_api::mock::MockWebflow;
 use webflow_api::time::ManualClock;
-use webflow_api::{ApiToken, BASE_URL_ENV, CancelToken, Client, Error, ImportEnd, TOKEN_ENV};
+use webflow_api::{ApiToken, BASE_URL_ENV, CancellationToken, Client, Error, ImportEnd, TOKEN_ENV};
 
 // A binary's root is its directory's module root: the submodules live beside it, in
 // `webflow-import/`.
@@ -333,7 +333,7 @@ struct Prepared {
     input: Input,
     report: Option<Report>,
     ui: Arc<Ui>,
-    cancel: CancelToken,
+    cancel: CancellationToken,
 }
 
 async fn prepare(args: &Args) -> Result<Prepared, String> {
@@ -351,7 +351,7 @@ async fn prepare(args: &Args) -> Result<Prepared, String> {
     let input = Input::open(&args.input).await?;
     let report = args.report.as_deref().map(Report::create).transpose()?;
     let ui = Arc::new(Ui::new(input.size));
-    let cancel = CancelToken::new();
+    let cancel = CancellationToken::new();
     if let Err(e) = on_interrupt(cancel.clone(), ui.clone(), report.clone()) {
         ui.say(format_args!(
             "warning: cannot catch Ctrl-C ({e}); it will end the import at once"
@@ -369,7 +369,11 @@ async fn prepare(args: &Args) -> Result<Prepared, String> {
 }
 
 /// First Ctrl-C: cancel (stop sending, finish what is in flight, report). Second: exit now.
-fn on_interrupt(cancel: CancelToken, ui: Arc<Ui>, report: Option<Report>) -> std::io::Result<()> {
+fn on_interrupt(
+    cancel: CancellationToken,
+    ui: Arc<Ui>,
+    report: Option<Report>,
+) -> std::io::Result<()> {
     #[cfg(unix)]
     let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     #[cfg(windows)]

@@ -100,9 +100,15 @@ where
     let clock = import.client.inner.shared.clock.clone();
     let started = clock.now();
     let events = |event: CallEvent| match event {
-        CallEvent::Waiting { wait, until } => {
-            import.emit(BulkEvent::WaitingForRateLimit { wait, until })
-        }
+        CallEvent::Waiting {
+            wait,
+            until,
+            reason,
+        } => import.emit(BulkEvent::Waiting {
+            wait,
+            until,
+            reason,
+        }),
         CallEvent::Throttled { retry_after } => import.emit(BulkEvent::Throttled { retry_after }),
     };
     let events: &(dyn Fn(CallEvent) + Send + Sync) = &events;

@@ -49,7 +49,7 @@
 //! - Each item's outcome is reported once, as soon as it is known (items refused before
 //!   sending — an empty name or slug — and skipped items at once), with its input
 //!   position; [`run`](BulkImport::run) returns them sorted by position.
-//! - Cancelling ([`CancelToken`]) stops sending and reading the input: waits end at once,
+//! - Cancelling ([`CancellationToken`]) stops sending and reading the input: waits end at once,
 //!   requests in flight complete, items pulled and not sent are
 //!   [`NotAttempted`](ItemResult::NotAttempted), items never pulled are not reported
 //!   ([`BulkSummary::end`] says why the import ended; `total` counts the items pulled).
@@ -63,11 +63,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::Stream;
 
-use crate::cancel::CancelToken;
 use crate::create::MAX_ITEMS_PER_REQUEST;
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryPolicy, WaitReason};
 use crate::types::NewItem;
 use crate::{Client, Error};
+use tokio_util::sync::CancellationToken;
 
 impl Client {
     /// Starts a bulk import into a collection: configure it, then
@@ -86,7 +86,7 @@ impl Client {
             settle: Settle::default(),
             skip_existing: false,
             total: None,
-            cancel: CancelToken::new(),
+            cancel: CancellationToken::new(),
             on_progress: None,
         }
     }
@@ -107,7 +107,7 @@ pub struct BulkImport<'a> {
     settle: Settle,
     skip_existing: bool,
     total: Option<u64>,
-    cancel: CancelToken,
+    cancel: CancellationToken,
     on_progress: Option<ProgressCallback<'a>>,
 }
 
@@ -256,8 +256,8 @@ impl<'a> BulkImport<'a> {
         self
     }
 
-    /// Uses `token` to cancel the import from elsewhere (see [`CancelToken`]).
-    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+    /// Uses `token` to cancel the import from elsewhere (see [`CancellationToken`]).
+    pub fn cancel_token(mut self, token: CancellationToken) -> Self {
         self.cancel = token;
         self
     }
@@ -505,13 +505,15 @@ pub struct BulkReport {
 pub enum BulkEvent {
     /// Items finished (any outcome); carries the running totals.
     Progress(BulkProgress),
-    /// Waiting until `until` (on the client's clock): for the rate limit, before a retry,
-    /// or before settling.
-    WaitingForRateLimit {
+    /// Waiting until `until` (on the client's clock), and why: for the rate limit, as
+    /// Webflow asked, backing off before a retry, or before settling.
+    Waiting {
         /// How long.
         wait: Duration,
         /// Until when.
         until: Instant,
+        /// What for.
+        reason: WaitReason,
     },
     /// Webflow answered 429 to a request; its items will be sent again.
     Throttled {

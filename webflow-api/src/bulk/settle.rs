@@ -86,7 +86,11 @@ pub(super) async fn settle(
     }
     let client = import.client;
     if !client
-        .pause(import.settle.delay, &options(import, events))
+        .pause(
+            import.settle.delay,
+            crate::retry::WaitReason::Settle,
+            &options(import, events),
+        )
         .await
     {
         for pending in groups.into_values().flatten() {

@@ -6,7 +6,7 @@ use std::collections::hash_map::Entry as MapEntry;
 
 use futures_util::StreamExt;
 use webflow_api::list::{SortBy, SortOrder};
-use webflow_api::{CancelToken, Client, Error};
+use webflow_api::{CancellationToken, Client, Error};
 
 use crate::input::{self, Input};
 use crate::report::{self, Report};
@@ -37,7 +37,7 @@ pub async fn run(
     existing_in: Option<(&Client, &str)>,
     report: Option<&Report>,
     ui: &Ui,
-    cancel: &CancelToken,
+    cancel: &CancellationToken,
 ) -> Checked {
     let mut checked = Checked::default();
     // The first line of each (locale, slug) met: memory grows with distinct slugs.

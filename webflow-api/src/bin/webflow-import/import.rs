@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use futures_util::stream;
-use webflow_api::{BulkSummary, CancelToken, Client, Error, ItemOutcome, ItemResult, Settle};
+use webflow_api::{BulkSummary, CancellationToken, Client, Error, ItemOutcome, ItemResult, Settle};
 
 use crate::input::{self, Input};
 use crate::report::{self, Report};
@@ -123,7 +123,7 @@ pub async fn run(
     options: &Options,
     report: Option<&Report>,
     ui: &Ui,
-    cancel: &CancelToken,
+    cancel: &CancellationToken,
 ) -> Result<Ran, Error> {
     let tracker = Mutex::new(Tracker {
         lines: HashMap::new(),

@@ -78,10 +78,11 @@ impl Ui {
     pub fn event(&self, event: &BulkEvent) {
         match event {
             BulkEvent::Progress(progress) => self.progress(progress),
-            BulkEvent::WaitingForRateLimit { wait, .. } if *wait >= LONG_WAIT => {
+            BulkEvent::Waiting { wait, reason, .. } if *wait >= LONG_WAIT => {
                 self.say(format!(
-                    "waiting {:.0}s (rate limit, retry or settle delay)",
-                    wait.as_secs_f64()
+                    "waiting {:.0}s ({})",
+                    wait.as_secs_f64(),
+                    reason.describe()
                 ));
             }
             BulkEvent::Settling { items } => self.say(format!(
