@@ -9,16 +9,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use webflow_api::mock::{Fault, MockResponse, MockWebflow};
-use webflow_api::time::ScaledClock;
+use webflow_api::time::ManualClock;
 use webflow_api::{
     BulkEvent, BulkReport, CancellationToken, Client, Error, ImportEnd, ItemResult, NewItem,
     Pacing, RetryPolicy, Settle, Timeouts,
 };
 
 use crate::support::builder_for;
-
-/// Mock and client clocks run this many times faster than real time.
-const SCALE: f64 = 1000.0;
 
 pub(crate) fn slug(index: u64) -> String {
     format!("item-{index}")
@@ -28,21 +25,25 @@ pub(crate) fn items(n: u64) -> impl Iterator<Item = NewItem> + Send {
     (0..n).map(|i| NewItem::new(format!("Item {i}"), slug(i)).field("position", i))
 }
 
-async fn rate_limited_mock(per_minute: u32) -> MockWebflow {
-    MockWebflow::builder()
+/// A mock enforcing `per_minute`, on a manual clock the client shares: waits take no real
+/// time, and no assertion depends on the machine's speed.
+async fn rate_limited_mock(per_minute: u32) -> (MockWebflow, ManualClock) {
+    let clock = ManualClock::new();
+    let mock = MockWebflow::builder()
         .rate_limit(per_minute)
-        .time_scale(SCALE)
+        .clock(clock.clone())
         .start()
-        .await
+        .await;
+    (mock, clock)
 }
 
-fn scaled_client(mock: &MockWebflow) -> Client {
-    scaled_client_paced(mock, Pacing::adaptive())
+fn manual_client(mock: &MockWebflow, clock: &ManualClock) -> Client {
+    manual_client_paced(mock, clock, Pacing::adaptive())
 }
 
-fn scaled_client_paced(mock: &MockWebflow, pacing: Pacing) -> Client {
+fn manual_client_paced(mock: &MockWebflow, clock: &ManualClock, pacing: Pacing) -> Client {
     builder_for(&mock.base_url())
-        .clock(ScaledClock::new(SCALE))
+        .clock(clock.clone())
         .pacing(pacing)
         .build()
         .unwrap()
@@ -140,8 +141,8 @@ pub(crate) fn assert_accounted(n: u64, report: &BulkReport, mock: &MockWebflow) 
 #[tokio::test]
 async fn sizes_0_1_100_101_250_take_the_minimum_number_of_requests() {
     for n in [0u64, 1, 100, 101, 250] {
-        let mock = rate_limited_mock(60).await;
-        let client = scaled_client(&mock);
+        let (mock, clock) = rate_limited_mock(60).await;
+        let client = manual_client(&mock, &clock);
         let report = client
             .bulk_create_live(MockWebflow::COLLECTION_ID)
             .run(items(n))
@@ -160,17 +161,17 @@ async fn sizes_0_1_100_101_250_take_the_minimum_number_of_requests() {
 
 #[tokio::test]
 async fn pacing_follows_the_rate_limit_without_429s() {
-    // 1200 items = 12 requests at 6 per mock minute: the paced import needs 11 intervals of
-    // about 10 mock seconds, and never meets a 429. A slower scale (one mock second = 10 ms)
-    // keeps real latency small next to the interval, even on a loaded machine.
-    let scale = 100.0;
+    // 1200 items = 12 requests against a bucket of 6 a mock minute: 6 at once (once the
+    // first answer has reported the limit), then one per refill, never a 429. Mock and
+    // client share a manual clock, so nothing depends on the machine's speed.
+    let clock = ManualClock::new();
     let mock = MockWebflow::builder()
         .rate_limit(6)
-        .time_scale(scale)
+        .clock(clock.clone())
         .start()
         .await;
     let client = builder_for(&mock.base_url())
-        .clock(ScaledClock::new(scale))
+        .clock(clock.clone())
         .pacing(Pacing::Adaptive {
             initial_per_minute: 6,
         })
@@ -190,27 +191,30 @@ async fn pacing_follows_the_rate_limit_without_429s() {
         .unwrap();
     assert_accounted(1200, &report, &mock);
     assert_eq!(report.summary.throttled, 0);
+    assert_eq!(mock.throttled(), 0);
     assert_eq!(report.summary.requests, 12);
+    // Concurrent waits each move the manual clock: fewer waits than refills may be needed.
     assert!(
-        waits.load(Ordering::Relaxed) >= 11,
+        waits.load(Ordering::Relaxed) >= 1,
         "paced waits were reported: {}",
         waits.load(Ordering::Relaxed)
     );
     let elapsed = report.summary.elapsed.as_secs_f64();
     assert!(
-        elapsed >= 110.0,
-        "never faster than the limit: {elapsed} mock seconds"
+        elapsed >= 60.0,
+        "never faster than the bucket refills: {elapsed} mock seconds"
     );
 }
 
 #[tokio::test]
 async fn random_429s_are_waited_out_and_resent_without_duplicates() {
+    let clock = ManualClock::new();
     let mock = MockWebflow::builder()
         .random_throttle(0.3, 7)
-        .time_scale(SCALE)
+        .clock(clock.clone())
         .start()
         .await;
-    let client = scaled_client_paced(&mock, Pacing::Off);
+    let client = manual_client_paced(&mock, &clock, Pacing::Off);
     let throttled_events = Arc::new(AtomicU64::new(0));
     let counter = throttled_events.clone();
     let report = client
@@ -236,8 +240,8 @@ async fn random_429s_are_waited_out_and_resent_without_duplicates() {
 
 #[tokio::test]
 async fn a_real_rate_limit_without_pacing_is_ridden_out() {
-    let mock = rate_limited_mock(3).await;
-    let client = scaled_client_paced(&mock, Pacing::Off);
+    let (mock, clock) = rate_limited_mock(3).await;
+    let client = manual_client_paced(&mock, &clock, Pacing::Off);
     let report = client
         .bulk_create_live(MockWebflow::COLLECTION_ID)
         .retry_policy(RetryPolicy::default().with_max_attempts(20))
@@ -272,9 +276,9 @@ async fn without_settling_a_500_on_one_chunk_leaves_its_items_unknown_and_unsent
             )),
         ),
     ] {
-        let mock = rate_limited_mock(60).await;
+        let (mock, clock) = rate_limited_mock(60).await;
         mock.fault_when(|body| holds_slug(body, "item-150"), fault);
-        let client = scaled_client(&mock);
+        let client = manual_client(&mock, &clock);
         let report = client
             .bulk_create_live(MockWebflow::COLLECTION_ID)
             .settle(Settle::off())
@@ -302,13 +306,13 @@ async fn without_settling_a_500_on_one_chunk_leaves_its_items_unknown_and_unsent
 
 #[tokio::test]
 async fn without_settling_a_timeout_on_one_chunk_leaves_its_items_unknown_and_unsent_again() {
-    let mock = rate_limited_mock(60).await;
+    let (mock, clock) = rate_limited_mock(60).await;
     mock.fault_when(
         |body| holds_slug(body, "item-0"),
         Fault::slow(Duration::from_secs(5)),
     );
     let client = builder_for(&mock.base_url())
-        .clock(ScaledClock::new(SCALE))
+        .clock(clock.clone())
         .timeouts(Timeouts::default().with_attempt(Duration::from_millis(300)))
         .build()
         .unwrap();
@@ -327,10 +331,10 @@ async fn without_settling_a_timeout_on_one_chunk_leaves_its_items_unknown_and_un
 }
 
 /// A mock whose validation refuses items that carry `"bad": true`.
-async fn mock_refusing_bad_items() -> MockWebflow {
+async fn mock_refusing_bad_items(clock: &ManualClock) -> MockWebflow {
     MockWebflow::builder()
         .rate_limit(60)
-        .time_scale(SCALE)
+        .clock(clock.clone())
         .validator(|item| {
             (item["fieldData"]["bad"] == true).then(|| {
                 json!({"param": format!("{}.bad", item["fieldData"]["slug"].as_str().unwrap()), "description": "Field not described in schema: undefined"})
@@ -352,8 +356,9 @@ fn items_with_two_bad_ones(n: u64) -> impl Iterator<Item = NewItem> + Send {
 
 #[tokio::test]
 async fn a_400_with_details_fails_the_chunk_without_bisection() {
-    let mock = mock_refusing_bad_items().await;
-    let client = scaled_client(&mock);
+    let clock = ManualClock::new();
+    let mock = mock_refusing_bad_items(&clock).await;
+    let client = manual_client(&mock, &clock);
     let report = client
         .bulk_create_live(MockWebflow::COLLECTION_ID)
         .run(items_with_two_bad_ones(250))
@@ -375,8 +380,9 @@ async fn a_400_with_details_fails_the_chunk_without_bisection() {
 
 #[tokio::test]
 async fn a_400_with_details_is_bisected_down_to_the_bad_items() {
-    let mock = mock_refusing_bad_items().await;
-    let client = scaled_client(&mock);
+    let clock = ManualClock::new();
+    let mock = mock_refusing_bad_items(&clock).await;
+    let client = manual_client(&mock, &clock);
     let report = client
         .bulk_create_live(MockWebflow::COLLECTION_ID)
         .bisect_invalid(true)
@@ -402,8 +408,8 @@ async fn a_400_with_details_is_bisected_down_to_the_bad_items() {
 
 #[tokio::test]
 async fn cancelling_half_way_stops_reading_the_input() {
-    let mock = rate_limited_mock(60).await;
-    let client = scaled_client(&mock);
+    let (mock, clock) = rate_limited_mock(60).await;
+    let client = manual_client(&mock, &clock);
     let token = CancellationToken::new();
     let canceller = token.clone();
     let report = client
@@ -439,8 +445,8 @@ async fn cancelling_half_way_stops_reading_the_input() {
 
 #[tokio::test]
 async fn bad_options_fail_before_any_request() {
-    let mock = rate_limited_mock(60).await;
-    let client = scaled_client(&mock);
+    let (mock, clock) = rate_limited_mock(60).await;
+    let client = manual_client(&mock, &clock);
     let message = |result: Result<BulkReport, Error>| match result {
         Err(Error::InvalidInput(message)) => message,
         other => panic!("expected invalid input, got {other:?}"),
@@ -475,8 +481,8 @@ async fn bad_options_fail_before_any_request() {
 
 #[tokio::test]
 async fn items_without_name_or_slug_fail_alone_without_a_request() {
-    let mock = rate_limited_mock(60).await;
-    let client = scaled_client(&mock);
+    let (mock, clock) = rate_limited_mock(60).await;
+    let client = manual_client(&mock, &clock);
     let input = items(5).enumerate().map(|(i, item)| match i {
         1 => item.field("name", ""),
         3 => item.field("slug", " "),
@@ -504,8 +510,8 @@ async fn items_without_name_or_slug_fail_alone_without_a_request() {
 
 #[tokio::test]
 async fn a_stream_of_items_with_progress_events() {
-    let mock = rate_limited_mock(60).await;
-    let client = scaled_client(&mock);
+    let (mock, clock) = rate_limited_mock(60).await;
+    let client = manual_client(&mock, &clock);
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let stream = futures_util::stream::iter(items(150));
@@ -531,8 +537,8 @@ async fn a_stream_of_items_with_progress_events() {
 
 #[tokio::test]
 async fn run_with_streams_outcomes_without_keeping_them() {
-    let mock = rate_limited_mock(60).await;
-    let client = scaled_client(&mock);
+    let (mock, clock) = rate_limited_mock(60).await;
+    let client = manual_client(&mock, &clock);
     let mut seen = HashSet::new();
     let summary = client
         .bulk_create_live(MockWebflow::COLLECTION_ID)

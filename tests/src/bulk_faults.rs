@@ -4,8 +4,8 @@
 //! pacer shared by concurrent imports and calls. Every test counts requests and outcomes and
 //! checks that nothing exists twice on the server.
 //!
-//! Waits run on a `ManualClock` shared by client and mock, except where real concurrency
-//! against a rate limit is the point (a `ScaledClock`). Each test's doc comment says how the
+//! Waits run on a `ManualClock` shared by client and mock, so no assertion depends on the
+//! machine's speed. Each test's doc comment says how the
 //! design before the one request path failed it.
 
 use std::future::IntoFuture;
@@ -18,7 +18,7 @@ use futures_util::stream;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 use webflow_api::mock::{Fault, MockResponse, MockWebflow, MockWebflowBuilder};
-use webflow_api::time::{Clock, ManualClock, ScaledClock};
+use webflow_api::time::{Clock, ManualClock};
 use webflow_api::{
     ApiToken, BulkEvent, CancellationToken, Client, Error, ImportEnd, ItemResult, NewItem, Pacing,
     RetryPolicy, Settle,
@@ -174,19 +174,14 @@ async fn a_429_with_an_html_body_is_waited_out_and_counted() {
 // 7. One pacer per client
 // ---------------------------------------------------------------------------------------
 
-/// Mock and client clocks run this many times faster than real time (a mock minute is
-/// 0.6 s): slow enough that request latency stays small next to the pacing interval.
-const SCALE: f64 = 100.0;
-/// The mock's limit: 6.12 mock seconds (61 ms) between paced requests.
+/// The mock's limit: a bucket of 10 requests, refilled 10 a mock minute.
 const PER_MINUTE: u32 = 10;
 
-async fn scaled() -> (MockWebflow, Client, ScaledClock) {
-    let mock = MockWebflow::builder()
-        .rate_limit(PER_MINUTE)
-        .time_scale(SCALE)
-        .start()
-        .await;
-    let clock = ScaledClock::new(SCALE);
+/// A mock enforcing [`PER_MINUTE`] and a client pacing for it, on one manual clock: the
+/// client's waits move the mock's time, so no assertion depends on the machine's speed.
+async fn paced_on_manual_clock() -> (MockWebflow, Client, ManualClock) {
+    let clock = ManualClock::new();
+    let mock = manual_mock(&clock, |builder| builder.rate_limit(PER_MINUTE)).await;
     let client = builder_for(&mock.base_url())
         .clock(clock.clone())
         .pacing(Pacing::Adaptive {
@@ -201,10 +196,17 @@ fn prefixed_items(prefix: &'static str, n: u64) -> impl Iterator<Item = NewItem>
     (0..n).map(move |i| NewItem::new(format!("{prefix} {i}"), format!("{prefix}-{i}")))
 }
 
+/// The least time `requests` take against a bucket of `per_minute`: a full bucket, then
+/// one request per refill.
+fn bucket_floor(requests: u64, per_minute: u32) -> Duration {
+    let refilled = requests.saturating_sub(u64::from(per_minute));
+    Duration::from_secs_f64(refilled as f64 * 60.0 / f64::from(per_minute))
+}
+
 /// Old design: each import had a pacer of its own: two imports sent twice the rate and met 429s.
 #[tokio::test]
 async fn two_concurrent_imports_share_the_clients_pacer() {
-    let (mock, client, clock) = scaled().await;
+    let (mock, client, clock) = paced_on_manual_clock().await;
     let clone = client.clone();
     let started = clock.now();
     let (a, b) = futures_util::future::join(
@@ -221,19 +223,22 @@ async fn two_concurrent_imports_share_the_clients_pacer() {
         assert_eq!(report.summary.requests, 8);
         assert_eq!(report.summary.throttled, 0);
     }
-    assert_eq!(mock.throttled(), 0, "one pace for both imports");
+    assert_eq!(mock.throttled(), 0, "one budget for both imports");
     assert_eq!(mock.request_count(), 16);
     assert_eq!(mock.created_count(), 1600);
     assert!(mock.duplicates().is_empty());
-    // 16 requests at 10 per minute: at least 15 intervals of 6 s.
-    assert!(elapsed >= S(90), "faster than the limit: {elapsed:?}");
+    assert!(
+        elapsed >= bucket_floor(16, PER_MINUTE),
+        "faster than the limit: {elapsed:?}"
+    );
     assert_eq!(client.rate_limit().and_then(|r| r.limit), Some(PER_MINUTE));
 }
 
-/// Old design: the import's pacer did not see the client's single calls: 12 requests met 429s.
+/// Old design: the import's pacer did not see the client's single calls: 12 requests met
+/// 429s. (Was timing-sensitive on a real-time scaled clock; now on the manual clock.)
 #[tokio::test]
 async fn an_import_and_single_creates_share_the_clients_pacer() {
-    let (mock, client, clock) = scaled().await;
+    let (mock, client, clock) = paced_on_manual_clock().await;
     let clone = client.clone();
     let started = clock.now();
     let singles = futures_util::future::join_all((0..4).map(|i| {
@@ -241,19 +246,24 @@ async fn an_import_and_single_creates_share_the_clients_pacer() {
             .create_live_item(COLLECTION, NewItem::new("Single", format!("single-{i}")))
             .into_future()
     }));
-    let (report, singles) =
-        futures_util::future::join(client.bulk_create_live(COLLECTION).run(items(800)), singles)
-            .await;
+    let (report, singles) = futures_util::future::join(
+        client.bulk_create_live(COLLECTION).run(items(1200)),
+        singles,
+    )
+    .await;
     let elapsed = clock.now().saturating_duration_since(started);
     let report = report.unwrap();
     assert!(report.summary.all_done(), "{:?}", report.summary);
-    assert_eq!(report.summary.requests, 8);
+    assert_eq!(report.summary.requests, 12);
     assert!(singles.iter().all(Result::is_ok), "{singles:?}");
     assert_eq!(mock.throttled(), 0);
-    assert_eq!(mock.request_count(), 12);
-    assert_eq!(mock.created_count(), 804);
+    assert_eq!(mock.request_count(), 16);
+    assert_eq!(mock.created_count(), 1204);
     assert!(mock.duplicates().is_empty());
-    assert!(elapsed >= S(66), "faster than the limit: {elapsed:?}");
+    assert!(
+        elapsed >= bucket_floor(16, PER_MINUTE),
+        "faster than the limit: {elapsed:?}"
+    );
 }
 
 /// Regression guard (the old design passed too): one rate-limit record for clones and imports.
@@ -647,21 +657,13 @@ async fn an_answer_listing_fewer_items_than_sent_is_never_created() {
 /// instead of failing unsent: every item created.
 #[tokio::test]
 async fn a_usual_429_mid_import_delays_the_queued_requests_instead_of_failing_them() {
-    // A scaled clock (one mock minute = 60 ms), so that requests in flight reserve their
-    // slots at the same time, as they do in production.
-    let mock = MockWebflow::builder()
-        .rate_limit(120)
-        .time_scale(1000.0)
-        .start()
-        .await;
+    let clock = ManualClock::new();
+    let mock = manual_mock(&clock, |builder| builder.rate_limit(120)).await;
     mock.fault_on_request(
         2,
         Fault::instead(too_many_requests().header("retry-after", "60")),
     );
-    let client = builder_for(&mock.base_url())
-        .clock(ScaledClock::new(1000.0))
-        .build()
-        .unwrap();
+    let client = manual_client(&mock, &clock);
     let report = client
         .bulk_create_live(COLLECTION)
         .run(items(1000))
@@ -679,13 +681,10 @@ async fn a_usual_429_mid_import_delays_the_queued_requests_instead_of_failing_th
 /// instead of failing those chunks.
 #[tokio::test]
 async fn two_imports_at_a_low_rate_wait_for_slots_instead_of_failing() {
-    let mock = MockWebflow::builder()
-        .rate_limit(4)
-        .time_scale(1000.0)
-        .start()
-        .await;
+    let clock = ManualClock::new();
+    let mock = manual_mock(&clock, |builder| builder.rate_limit(4)).await;
     let client = builder_for(&mock.base_url())
-        .clock(ScaledClock::new(1000.0))
+        .clock(clock.clone())
         .pacing(Pacing::Fixed { per_minute: 4 })
         .build()
         .unwrap();
@@ -724,14 +723,26 @@ async fn two_imports_at_a_low_rate_wait_for_slots_instead_of_failing() {
 struct RefusesTheSecondSlot(std::sync::atomic::AtomicU32);
 
 impl webflow_api::RateLimiter for RefusesTheSecondSlot {
-    fn reserve(&self, _now: std::time::Instant, _max_wait: Duration) -> Result<Duration, Duration> {
-        match self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
-            1 => Err(S(90)),
-            _ => Ok(Duration::ZERO),
-        }
+    fn acquire(
+        &self,
+        _now: std::time::SystemTime,
+        _max_wait: Duration,
+    ) -> webflow_api::pacing::LimiterFuture<'_, webflow_api::pacing::Acquire> {
+        use webflow_api::pacing::{Acquire, Slot};
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(std::future::ready(match n {
+            1 => Acquire::Refused(S(90)),
+            _ => Acquire::Granted(Slot(u64::from(n))),
+        }))
     }
 
-    fn observe(&self, _now: std::time::Instant, _observation: &webflow_api::pacing::Observation) {}
+    fn observe(
+        &self,
+        _now: std::time::SystemTime,
+        _observation: webflow_api::pacing::Observation,
+    ) -> webflow_api::pacing::LimiterFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Found by a flaky run: a chunk answered 429 whose retry the shared rate limiter could not

@@ -588,7 +588,7 @@ async fn fault_on_request_counts_gets_too() {
 }
 
 #[tokio::test]
-async fn rate_limit_counts_gets_and_posts_in_mock_minutes() {
+async fn rate_limit_is_a_bucket_refilled_in_mock_time_for_gets_and_posts() {
     let clock = ManualClock::new();
     let mock = MockWebflow::builder()
         .clock(clock.clone())
@@ -600,21 +600,27 @@ async fn rate_limit_counts_gets_and_posts_in_mock_minutes() {
     assert_eq!(api.create(&item("Mug", "mug")).await.remaining, Some(1));
     assert_eq!(api.list("").await.remaining, Some(0));
 
+    // 3 a minute: one request back every 20 mock seconds.
     let refused = api.create(&item("Plate", "plate")).await;
     assert_eq!(refused.status, 429);
     assert_eq!(refused.body["code"], "too_many_requests");
-    assert_eq!(refused.retry_after.as_deref(), Some("60"));
-    clock.advance(Duration::from_secs(30));
+    assert_eq!(refused.retry_after.as_deref(), Some("20"));
+    clock.advance(Duration::from_secs(10));
     let refused = api.list("").await;
     assert_eq!(refused.status, 429);
-    assert_eq!(refused.retry_after.as_deref(), Some("30"));
+    assert_eq!(refused.retry_after.as_deref(), Some("10"));
     assert_eq!(mock.throttled(), 2);
     assert_eq!(mock.created_count(), 1);
 
-    clock.advance(Duration::from_secs(30));
+    clock.advance(Duration::from_secs(10));
     let allowed = api.create(&item("Plate", "plate")).await;
-    assert_eq!((allowed.status, allowed.remaining), (202, Some(2)));
-    assert_eq!(api.list("").await.status, 200);
+    assert_eq!((allowed.status, allowed.remaining), (202, Some(0)));
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(
+        api.list("").await.remaining,
+        Some(2),
+        "refilled to the brim, no more"
+    );
     assert_eq!(mock.request_count(), 7);
 }
 

@@ -3,15 +3,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::auth::ApiToken;
+use std::sync::Mutex;
+
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 
-use crate::hooks::{ClientState, HttpClient, Shared};
+use crate::auth::ApiToken;
+use crate::client::{ClientInner, HttpClientKind, LastAnswer, Timeouts};
 use crate::pacing::{Pacer, Pacing, RateLimiter};
 use crate::retry::RetryPolicy;
 use crate::time::{Clock, SystemClock};
+use crate::transport::USER_AGENT_VALUE;
 use crate::{Client, Error};
 
 /// Webflow's Data API v2.
@@ -19,8 +21,6 @@ pub const DEFAULT_BASE_URL: &str = "https://api.webflow.com/v2";
 /// The environment variable that overrides the base URL (for proxies and mock servers)
 /// when the code does not set one.
 pub const BASE_URL_ENV: &str = "WEBFLOW_API_BASE_URL";
-/// The `User-Agent` every request carries: `webflow-api-rs/<crate version>`.
-pub const USER_AGENT_VALUE: &str = concat!("webflow-api-rs/", env!("CARGO_PKG_VERSION"));
 
 impl Client {
     /// A client for `https://api.webflow.com/v2` (or `WEBFLOW_API_BASE_URL`) authenticated
@@ -41,60 +41,9 @@ impl Client {
         Client::builder().token(ApiToken::from_env()?).build()
     }
 
-    /// The base URL requests go to, e.g. `https://api.webflow.com/v2`.
-    pub fn base_url(&self) -> &str {
-        &self.baseurl
-    }
-
-    /// A [`ClientBuilder`] to set timeouts, retries, pacing or the base URL.
+    /// A [`ClientBuilder`] to set timeouts, retries, pacing, the base URL or the HTTP client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
-    }
-}
-
-/// The client's time limits. Connect and per-attempt timeouts run in real time; the
-/// overall deadline is measured on the client's [`Clock`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Timeouts {
-    /// Opening a connection (TCP and TLS). Default 10 s. Running out means nothing was
-    /// sent, so it is retried.
-    pub connect: Duration,
-    /// One attempt: sending the request and reading the whole answer. Default 60 s (as
-    /// Webflow's own SDKs). Running out leaves the outcome unknown: not retried by default.
-    pub attempt: Duration,
-    /// Everything one call may take, all attempts and waits included. Default 5 minutes,
-    /// room for a 60 s `Retry-After` and a few retries.
-    pub overall: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(10),
-            attempt: Duration::from_secs(60),
-            overall: Duration::from_secs(300),
-        }
-    }
-}
-
-impl Timeouts {
-    /// Sets the connect timeout.
-    pub fn with_connect(mut self, connect: Duration) -> Self {
-        self.connect = connect;
-        self
-    }
-
-    /// Sets the per-attempt timeout.
-    pub fn with_attempt(mut self, attempt: Duration) -> Self {
-        self.attempt = attempt;
-        self
-    }
-
-    /// Sets the overall deadline.
-    pub fn with_overall(mut self, overall: Duration) -> Self {
-        self.overall = overall;
-        self
     }
 }
 
@@ -104,12 +53,15 @@ impl Timeouts {
 /// # fn main() -> Result<(), webflow_api::Error> {
 /// use std::time::Duration;
 /// use webflow_api::{ApiToken, Client, Pacing, RetryPolicy, Timeouts};
+///
+/// // Leave half of a 120-a-minute budget to the site's other integrations.
 /// let client = Client::builder()
 ///     .token(ApiToken::from_env()?)
 ///     .base_url("http://127.0.0.1:8080/v2")
 ///     .timeouts(Timeouts::default().with_attempt(Duration::from_secs(20)))
 ///     .retry_policy(RetryPolicy::default().with_max_attempts(6))
-///     .pacing(Pacing::Fixed { per_minute: 100 })
+///     .pacing(Pacing::adaptive())
+///     .max_requests_per_minute(60)
 ///     .build()?;
 /// # Ok(()) }
 /// ```
@@ -121,6 +73,7 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     retry: RetryPolicy,
     pacing: Pacing,
+    max_per_minute: Option<u32>,
     rate_limiter: Option<Arc<dyn RateLimiter>>,
     clock: Option<Arc<dyn Clock>>,
     http_client: Option<reqwest::Client>,
@@ -134,6 +87,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeouts", &self.timeouts)
             .field("retry", &self.retry)
             .field("pacing", &self.pacing)
+            .field("max_requests_per_minute", &self.max_per_minute)
             .field("rate_limiter", &self.rate_limiter)
             .field("clock", &self.clock)
             .field("http_client", &self.http_client.as_ref().map(|_| "<given>"))
@@ -173,6 +127,13 @@ impl ClientBuilder {
     /// imports.
     pub fn pacing(mut self, pacing: Pacing) -> Self {
         self.pacing = pacing;
+        self
+    }
+
+    /// Leaves part of the token's budget to the site's other integrations: the built-in rate
+    /// limiter sends at most `per_minute` requests a minute, whatever Webflow reports.
+    pub fn max_requests_per_minute(mut self, per_minute: u32) -> Self {
+        self.max_per_minute = Some(per_minute);
         self
     }
 
@@ -221,39 +182,33 @@ impl ClientBuilder {
     /// is zero, or the HTTP client cannot be set up.
     pub fn build(mut self) -> Result<Client, Error> {
         let base_url = resolve_base_url(self.base_url.take())?;
-        let (http, kind) = match self.http_client.take() {
-            Some(client) => (client, HttpClient::Given),
-            None => {
-                let token = self.token.as_ref().ok_or_else(no_token)?;
-                (http_client(&self.timeouts, token)?, HttpClient::Ours)
-            }
-        };
-        let state = self.state(kind)?;
-        Ok(Client::new_with_client(&base_url, http, state))
-    }
-
-    /// The state the generated constructors take, for building the client yourself:
-    /// `Client::new_with_client(base_url, your_reqwest_client, builder.build_state()?)`.
-    /// [`build`](Self::build) does this for you.
-    pub fn build_state(self) -> Result<ClientState, Error> {
-        self.state(HttpClient::Given)
-    }
-
-    fn state(self, http: HttpClient) -> Result<ClientState, Error> {
-        let token = self.token.ok_or_else(no_token)?;
+        let token = self.token.take().ok_or_else(no_token)?;
         check_limits(&self.timeouts, &self.retry, self.pacing)?;
+        if self.max_per_minute == Some(0) {
+            return Err(Error::Config(
+                "max_requests_per_minute is 0: no request could ever be sent; use a positive rate"
+                    .into(),
+            ));
+        }
+        let (http, http_kind) = match self.http_client.take() {
+            Some(client) => (client, HttpClientKind::Given),
+            None => (http_client(&self.timeouts, &token)?, HttpClientKind::Ours),
+        };
         let limiter = self
             .rate_limiter
-            .unwrap_or_else(|| Arc::new(Pacer::new(self.pacing)));
-        Ok(ClientState {
-            shared: Arc::new(Shared::new(
+            .unwrap_or_else(|| Arc::new(Pacer::new(self.pacing, self.max_per_minute)));
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                base_url,
                 http,
-                &token,
-                self.retry,
-                self.timeouts,
-                self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                http_kind,
+                authorization: token.authorization_header(),
+                retry: self.retry,
+                timeouts: self.timeouts,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 limiter,
-            )),
+                last_answer: Mutex::new(LastAnswer::default()),
+            }),
         })
     }
 }

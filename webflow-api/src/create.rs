@@ -1,22 +1,18 @@
-//! Creating live items — `Client::create_live_item` and `Client::create_live_items` — with
-//! input checks before sending; the request goes through the one request path
-//! (`request.rs`) as the non-idempotent `create-item-live`.
+//! Creating live items: `Client::create_live_item` and `Client::create_live_items`
+//! (`create-item-live`, not idempotent), with input checks before sending.
 //!
 //! A create is not idempotent: when its outcome is unknown ([`Error::outcome_unknown`]),
 //! the item may exist. Look it up ([`Client::find_item_by_slug`]) before sending it again.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
-
 use crate::error::UndecodableResponse;
-use crate::request::{CREATE_ITEM_LIVE, CallOptions, CallOutcome};
+use crate::generated::builder::CreateItemLive;
+use crate::operation::{Operation, call_future};
+use crate::transport::Transport;
 use crate::types::{BulkNewItems, CollectionItem, CreateLiveItemsBody, CreatedLiveItems, NewItem};
 use crate::{Client, Error};
 
 /// The most items one request may carry (documented by Webflow for its bulk CMS endpoints).
 pub const MAX_ITEMS_PER_REQUEST: usize = 100;
-
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl Client {
     /// Creates one item, published live at once. Await it directly, or set options first.
@@ -40,28 +36,25 @@ impl Client {
         item: NewItem,
     ) -> CreateLiveItem<'_> {
         CreateLiveItem {
-            request: CreateRequest::new(
-                self,
-                collection_id.into(),
-                CreateLiveItemsBody::NewItem(item),
-            ),
+            client: self,
+            request: CreateRequest::new(collection_id.into(), CreateLiveItemsBody::NewItem(item)),
         }
     }
 
     /// Creates 1 to 100 items in one request (Webflow's bulk form, `{"items": [...]}`). The
-    /// created items come back in the order sent; an answer that does not list every item
-    /// sent is an error whose outcome is unknown ([`Error::outcome_unknown`]). For more than
-    /// 100 items use [`Client::bulk_create_live`], which also accounts for every item and
-    /// settles lost answers.
+    /// created items come back in the order sent (matched by slug); an answer that does not
+    /// list every item sent is an error whose outcome is unknown ([`Error::outcome_unknown`]).
+    /// For more than 100 items use [`Client::bulk_create_live`], which also accounts for every
+    /// item and settles lost answers.
     pub fn create_live_items(
         &self,
         collection_id: impl Into<String>,
         items: impl IntoIterator<Item = NewItem>,
     ) -> CreateLiveItems<'_> {
-        let items: Vec<NewItem> = items.into_iter().collect();
+        let items = items.into_iter().collect();
         CreateLiveItems {
+            client: self,
             request: CreateRequest::new(
-                self,
                 collection_id.into(),
                 CreateLiveItemsBody::BulkNewItems(BulkNewItems { items }),
             ),
@@ -73,14 +66,16 @@ impl Client {
 #[must_use = "a create does nothing until awaited"]
 #[derive(Debug)]
 pub struct CreateLiveItem<'a> {
-    request: CreateRequest<'a>,
+    client: &'a Client,
+    request: CreateRequest,
 }
 
 /// A pending [`Client::create_live_items`]: `.await` it.
 #[must_use = "a create does nothing until awaited"]
 #[derive(Debug)]
 pub struct CreateLiveItems<'a> {
-    request: CreateRequest<'a>,
+    client: &'a Client,
+    pub(crate) request: CreateRequest,
 }
 
 impl CreateLiveItem<'_> {
@@ -101,106 +96,160 @@ impl CreateLiveItems<'_> {
     }
 }
 
-impl<'a> IntoFuture for CreateLiveItem<'a> {
-    type Output = Result<CollectionItem, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
+call_future!(CreateLiveItem => CollectionItem);
+call_future!(CreateLiveItems => Vec<CollectionItem>);
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            let mut items = self.request.send().await?;
-            Ok(items.remove(0))
-        })
-    }
-}
-
-impl<'a> IntoFuture for CreateLiveItems<'a> {
-    type Output = Result<Vec<CollectionItem>, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move { self.request.send().await })
-    }
-}
-
-/// One create request, shared by the single and bulk forms (and the bulk importer).
+/// One create request, single or bulk.
 #[derive(Debug)]
-pub(crate) struct CreateRequest<'a> {
-    client: &'a Client,
+pub(crate) struct CreateRequest {
     collection_id: String,
     body: CreateLiveItemsBody,
     pub(crate) skip_invalid_files: Option<bool>,
 }
 
-impl<'a> CreateRequest<'a> {
-    pub(crate) fn new(
-        client: &'a Client,
-        collection_id: String,
-        body: CreateLiveItemsBody,
-    ) -> Self {
+impl CreateRequest {
+    pub(crate) fn new(collection_id: String, body: CreateLiveItemsBody) -> Self {
         CreateRequest {
-            client,
             collection_id,
             body,
             skip_invalid_files: None,
         }
     }
 
-    /// Checks the input, then sends it with the client's retry policy. The answer must list
-    /// exactly the items sent: otherwise it does not say which were created, and the
-    /// outcome is unknown.
-    pub(crate) async fn send(self) -> Result<Vec<CollectionItem>, Error> {
-        let sent = match &self.body {
-            CreateLiveItemsBody::NewItem(_) => 1,
-            CreateLiveItemsBody::BulkNewItems(list) => list.items.len(),
-        };
-        let items = self
-            .send_with(CallOptions::default())
-            .await
-            .result?
-            .into_items();
-        if items.len() == sent {
-            return Ok(items);
+    fn items(&self) -> &[NewItem] {
+        match &self.body {
+            CreateLiveItemsBody::NewItem(item) => std::slice::from_ref(item),
+            CreateLiveItemsBody::BulkNewItems(list) => &list.items,
         }
-        Err(answer_count_mismatch(sent, items.len()))
     }
 
-    /// Checks the input, then sends it through the one request path with `options`.
-    pub(crate) async fn send_with(self, options: CallOptions<'_>) -> CallOutcome<CreatedLiveItems> {
-        if let Err(error) =
-            validate_collection_id(&self.collection_id).and_then(|()| validate_body(&self.body))
+    fn check(&self) -> Result<(), Error> {
+        validate_collection_id(&self.collection_id)?;
+        let items = self.items();
+        if matches!(self.body, CreateLiveItemsBody::BulkNewItems(_))
+            && (items.is_empty() || items.len() > MAX_ITEMS_PER_REQUEST)
         {
-            return CallOutcome::refused(error);
+            return Err(Error::InvalidInput(format!(
+                "a bulk create takes 1 to {MAX_ITEMS_PER_REQUEST} items, got {}; to create any \
+                 number of items use Client::bulk_create_live, which splits them into requests of \
+                 at most {MAX_ITEMS_PER_REQUEST}",
+                items.len()
+            )));
         }
-        let client = self.client;
-        let (collection_id, skip) = (self.collection_id, self.skip_invalid_files);
-        let builder = |body: Result<CreateLiveItemsBody, serde_json::Error>| {
-            let mut builder = client
-                .create_item_live()
-                .collection_id(collection_id.clone());
-            // A body that cannot be rebuilt leaves the builder without one: it refuses to send.
-            if let Ok(body) = body {
-                builder = builder.body(body);
-            }
-            if let Some(skip) = skip {
-                builder = builder.skip_invalid_files(skip);
-            }
-            builder
-        };
-        // The first attempt sends the body itself; a retry rebuilds it from the bytes sent.
-        let mut first = Some(builder(Ok(self.body)));
-        let send = |sent_before: Option<&[u8]>| {
-            first
-                .take()
-                .unwrap_or_else(|| builder(serde_json::from_slice(sent_before.unwrap_or_default())))
-                .send()
-        };
-        client.call(CREATE_ITEM_LIVE, options, send).await
+        for (position, item) in items.iter().enumerate() {
+            validate_item(item).map_err(|e| match e {
+                Error::InvalidInput(message) if items.len() > 1 => {
+                    Error::InvalidInput(format!("item {position}: {message}"))
+                }
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn builder<'c>(&self, transport: &'c Transport) -> CreateItemLive<'c> {
+        let builder = transport
+            .create_item_live()
+            .collection_id(self.collection_id.as_str())
+            .body(self.body.clone());
+        match self.skip_invalid_files {
+            Some(skip) => builder.skip_invalid_files(skip),
+            None => builder,
+        }
+    }
+
+    /// The created items in the order sent, matched by slug: an answer that does not
+    /// account for every item sent does not say which were created.
+    fn in_order_sent(&self, answer: CreatedLiveItems) -> Result<Vec<CollectionItem>, Error> {
+        let sent = self.items();
+        let created = answer.into_items();
+        let listed = created.len();
+        let mut matched = crate::item::match_created(sent, created);
+        if matched.iter().all(Option::is_some) && listed == sent.len() {
+            return Ok(matched.iter_mut().filter_map(Option::take).collect());
+        }
+        Err(answer_mismatch(sent.len(), listed))
     }
 }
 
-/// The error for a create answered with another number of items than were sent: the
-/// answer does not say which item is which, so the outcome is unknown.
-pub(crate) fn answer_count_mismatch(sent: usize, listed: usize) -> Error {
+impl Operation for CreateLiveItem<'_> {
+    type Response = CreatedLiveItems;
+    type Builder<'c> = CreateItemLive<'c>;
+    type Output = CollectionItem;
+
+    fn check(&self) -> Result<(), Error> {
+        self.request.check()
+    }
+
+    fn builder<'c>(&self, transport: &'c Transport) -> CreateItemLive<'c> {
+        self.request.builder(transport)
+    }
+
+    fn output(&self, answer: CreatedLiveItems) -> Result<CollectionItem, Error> {
+        let mut items = self.request.in_order_sent(answer)?;
+        Ok(items.remove(0))
+    }
+}
+
+impl Operation for CreateLiveItems<'_> {
+    type Response = CreatedLiveItems;
+    type Builder<'c> = CreateItemLive<'c>;
+    type Output = Vec<CollectionItem>;
+
+    fn check(&self) -> Result<(), Error> {
+        self.request.check()
+    }
+
+    fn builder<'c>(&self, transport: &'c Transport) -> CreateItemLive<'c> {
+        self.request.builder(transport)
+    }
+
+    fn output(&self, answer: CreatedLiveItems) -> Result<Vec<CollectionItem>, Error> {
+        self.request.in_order_sent(answer)
+    }
+}
+
+/// A bulk import's create request: its answer as Webflow sent it (the import pairs the
+/// created items with its lines itself).
+#[derive(Debug)]
+pub(crate) struct CreateChunk(pub(crate) CreateRequest);
+
+impl CreateChunk {
+    pub(crate) fn new(
+        collection_id: String,
+        items: Vec<NewItem>,
+        skip_invalid_files: Option<bool>,
+    ) -> Self {
+        let mut request = CreateRequest::new(
+            collection_id,
+            CreateLiveItemsBody::BulkNewItems(BulkNewItems { items }),
+        );
+        request.skip_invalid_files = skip_invalid_files;
+        CreateChunk(request)
+    }
+}
+
+impl Operation for CreateChunk {
+    type Response = CreatedLiveItems;
+    type Builder<'c> = CreateItemLive<'c>;
+    type Output = Vec<CollectionItem>;
+
+    fn check(&self) -> Result<(), Error> {
+        self.0.check()
+    }
+
+    fn builder<'c>(&self, transport: &'c Transport) -> CreateItemLive<'c> {
+        self.0.builder(transport)
+    }
+
+    fn output(&self, answer: CreatedLiveItems) -> Result<Vec<CollectionItem>, Error> {
+        Ok(answer.into_items())
+    }
+}
+
+/// The error for a create whose answer does not account for every item sent: it does not
+/// say which were created, so the outcome is unknown.
+pub(crate) fn answer_mismatch(sent: usize, listed: usize) -> Error {
     let what = if sent == 1 {
         "one item was sent".to_owned()
     } else {
@@ -209,7 +258,7 @@ pub(crate) fn answer_count_mismatch(sent: usize, listed: usize) -> Error {
     Error::UndecodableResponse(Box::new(UndecodableResponse::new(
         None,
         b"",
-        format!("{what} but the answer holds {listed}"),
+        format!("{what} but the answer lists {listed} that do not match them one to one"),
         None,
     )))
 }
@@ -246,31 +295,6 @@ pub(crate) fn validate_collection_id(id: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
-}
-
-fn validate_body(body: &CreateLiveItemsBody) -> Result<(), Error> {
-    match body {
-        CreateLiveItemsBody::NewItem(item) => validate_item(item),
-        CreateLiveItemsBody::BulkNewItems(list) => {
-            let n = list.items.len();
-            if n == 0 || n > MAX_ITEMS_PER_REQUEST {
-                return Err(Error::InvalidInput(format!(
-                    "a bulk create takes 1 to {MAX_ITEMS_PER_REQUEST} items, got {n}; to create any \
-                     number of items use Client::bulk_create_live, which splits them into requests of \
-                     at most {MAX_ITEMS_PER_REQUEST}"
-                )));
-            }
-            for (position, item) in list.items.iter().enumerate() {
-                validate_item(item).map_err(|e| match e {
-                    Error::InvalidInput(message) => {
-                        Error::InvalidInput(format!("item {position}: {message}"))
-                    }
-                    other => other,
-                })?;
-            }
-            Ok(())
-        }
-    }
 }
 
 /// Webflow requires a name and a slug on every item.

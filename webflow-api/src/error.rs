@@ -64,6 +64,14 @@ pub enum Error {
     /// a proxy, an empty body, truncated JSON).
     #[error(transparent)]
     UndecodableResponse(Box<UndecodableResponse>),
+
+    /// A listing of the collection could not be read to its end in a way that can be
+    /// trusted (it kept changing, or the server does not page by offset). Nothing was
+    /// changed by it.
+    #[error(
+        "the collection's listing cannot be trusted: {0}. Nothing was changed; read it again later"
+    )]
+    ListingUnreliable(String),
 }
 
 impl Error {
@@ -112,6 +120,7 @@ impl Error {
     pub fn disposition(&self) -> Disposition {
         match self {
             Error::Config(_) | Error::InvalidInput(_) => Disposition::Refused,
+            Error::ListingUnreliable(_) => Disposition::NotProcessed,
             Error::Api(e) => status_disposition(e.status),
             Error::RateLimited(_) => Disposition::NotProcessed,
             Error::Timeout(e) => sent_disposition(e.request_sent),
@@ -138,6 +147,79 @@ impl Error {
     /// look the item up by slug).
     pub fn outcome_unknown(&self) -> bool {
         self.disposition().may_have_taken_effect()
+    }
+}
+
+/// What a status means beyond "may it be sent again": the one place where the crate
+/// reads status numbers (and Webflow's error details) to decide what an import does.
+impl Error {
+    /// `true` when Webflow refused the request for what it holds (400 or 422): nothing was
+    /// created, and the same request will fail again; another request without the items
+    /// at fault may succeed.
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self.api_error(), Some(api) if matches!(api.status.as_u16(), 400 | 422))
+    }
+
+    /// `true` when every request with the same token and collection would fail the same way
+    /// (401 bad token, 403 missing scope, 404 unknown collection): an import stops.
+    pub fn affects_every_request(&self) -> bool {
+        matches!(self.status().map(|s| s.as_u16()), Some(401 | 403 | 404))
+    }
+
+    /// For a refused bulk request: the positions its error details name
+    /// (`items[48].fieldData.slug`), each with the detail as it applies to that item alone
+    /// (its `param` without the `items[48].` prefix). Empty when no detail names an item.
+    pub fn item_details(&self) -> Vec<(usize, Value)> {
+        let Some(api) = self.api_error().filter(|_| self.is_invalid_request()) else {
+            return Vec::new();
+        };
+        api.details
+            .iter()
+            .filter_map(|detail| {
+                let param = detail.get("param").and_then(Value::as_str)?;
+                let rest = param.strip_prefix("items[")?;
+                let (position, rest) = rest.split_once(']')?;
+                let position = position.parse().ok()?;
+                let mut own = detail.clone();
+                own["param"] = Value::String(rest.trim_start_matches('.').to_owned());
+                Some((position, own))
+            })
+            .collect()
+    }
+
+    /// For a refused create: the slugs Webflow says are already taken, as its details word
+    /// it (`{"param": "fieldData.slug", "description": "Unique value is already in
+    /// database: 'x'"}`, seen in NangoHQ/nango#5210), with the position when the detail
+    /// names one.
+    pub fn taken_slugs(&self) -> Vec<(Option<usize>, String)> {
+        let Some(api) = self.api_error().filter(|_| self.is_invalid_request()) else {
+            return Vec::new();
+        };
+        api.details
+            .iter()
+            .filter_map(|detail| {
+                let text = |key: &str| detail.get(key).and_then(Value::as_str).unwrap_or("");
+                let param = text("param");
+                let description = text("description");
+                if !param.ends_with("slug")
+                    || !description
+                        .to_ascii_lowercase()
+                        .contains("already in database")
+                {
+                    return None;
+                }
+                let slug = description
+                    .split_once('\'')
+                    .and_then(|(_, rest)| rest.rsplit_once('\''))
+                    .map(|(slug, _)| slug.to_owned())
+                    .unwrap_or_default();
+                let position = param
+                    .strip_prefix("items[")
+                    .and_then(|rest| rest.split_once(']'))
+                    .and_then(|(n, _)| n.parse().ok());
+                Some((position, slug))
+            })
+            .collect()
     }
 }
 
@@ -472,23 +554,19 @@ pub struct TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // reqwest's message names the URL (never the token); its source says why.
-        let cause = std::error::Error::source(&self.source)
-            .map(|s| format!(" ({s})"))
-            .unwrap_or_default();
+        // What went wrong (reqwest's error: the URL, never the token) is `source()`; the
+        // message does not repeat it, so error reporters that print the chain print it once.
         if self.request_sent {
             write!(
                 f,
-                "the connection to Webflow failed after the request was sent: {}{cause}. It may \
-                 have taken effect; check before sending it again",
-                self.source
+                "the connection to Webflow failed after the request was sent; it may have taken \
+                 effect: check before sending it again"
             )
         } else {
             write!(
                 f,
-                "could not reach Webflow, nothing was sent: {}{cause}. Check the network, proxy \
-                 and base URL, then retry",
-                self.source
+                "could not reach Webflow, nothing was sent; check the network, proxy and base \
+                 URL, then retry"
             )
         }
     }
@@ -666,7 +744,10 @@ impl fmt::Display for UndecodableResponse {
             )?,
             None => write!(f, "Webflow's answer could not be decoded")?,
         }
-        write!(f, " ({})", self.reason)?;
+        // The decoder's error, when there is one, is `source()`: not repeated here.
+        if self.source.is_none() {
+            write!(f, " ({})", self.reason)?;
+        }
         if self.body_len == 0 {
             // Without a status the answer was read fine but did not match what was sent.
             if self.status.is_some() {

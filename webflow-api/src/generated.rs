@@ -18,7 +18,7 @@ pub mod types {
         pub items: ::std::vec::Vec<CollectionItem>,
     }
     impl BulkCollectionItems {
-        pub fn builder() -> builder::BulkCollectionItems {
+        pub(crate) fn builder() -> builder::BulkCollectionItems {
             Default::default()
         }
     }
@@ -31,7 +31,7 @@ pub mod types {
         pub items: ::std::vec::Vec<NewItem>,
     }
     impl BulkNewItems {
-        pub fn builder() -> builder::BulkNewItems {
+        pub(crate) fn builder() -> builder::BulkNewItems {
             Default::default()
         }
     }
@@ -76,7 +76,7 @@ pub mod types {
         pub last_updated: ::std::string::String,
     }
     impl CollectionItem {
-        pub fn builder() -> builder::CollectionItem {
+        pub(crate) fn builder() -> builder::CollectionItem {
             Default::default()
         }
     }
@@ -93,7 +93,7 @@ pub mod types {
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CollectionItemFieldData {
-        pub fn builder() -> builder::CollectionItemFieldData {
+        pub(crate) fn builder() -> builder::CollectionItemFieldData {
             Default::default()
         }
     }
@@ -107,7 +107,7 @@ pub mod types {
         pub pagination: Pagination,
     }
     impl CollectionItemList {
-        pub fn builder() -> builder::CollectionItemList {
+        pub(crate) fn builder() -> builder::CollectionItemList {
             Default::default()
         }
     }
@@ -187,37 +187,6 @@ pub mod types {
             }
         }
     }
-    impl ::std::str::FromStr for ListCollectionItemsSortBy {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "createdOn" => Ok(Self::CreatedOn),
-                "lastPublished" => Ok(Self::LastPublished),
-                "lastUpdated" => Ok(Self::LastUpdated),
-                "name" => Ok(Self::Name),
-                "slug" => Ok(Self::Slug),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCollectionItemsSortBy {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListCollectionItemsSortBy {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`ListCollectionItemsSortOrder`
     #[derive(
         ::serde::Deserialize,
@@ -247,35 +216,6 @@ pub mod types {
             }
         }
     }
-    impl ::std::str::FromStr for ListCollectionItemsSortOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "asc" => Ok(Self::Asc),
-                "desc" => Ok(Self::Desc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCollectionItemsSortOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListCollectionItemsSortOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///A new item for a collection. `fieldData` needs a `name` and a `slug`, and may hold any other field of the collection's schema.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -297,7 +237,7 @@ pub mod types {
         pub is_draft: bool,
     }
     impl NewItem {
-        pub fn builder() -> builder::NewItem {
+        pub(crate) fn builder() -> builder::NewItem {
             Default::default()
         }
     }
@@ -314,7 +254,7 @@ pub mod types {
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NewItemFieldData {
-        pub fn builder() -> builder::NewItemFieldData {
+        pub(crate) fn builder() -> builder::NewItemFieldData {
             Default::default()
         }
     }
@@ -334,7 +274,7 @@ pub mod types {
         pub total: ::std::option::Option<i64>,
     }
     impl Pagination {
-        pub fn builder() -> builder::Pagination {
+        pub(crate) fn builder() -> builder::Pagination {
             Default::default()
         }
     }
@@ -360,7 +300,7 @@ pub mod types {
         pub message: ::std::option::Option<::std::string::String>,
     }
     impl WebflowError {
-        pub fn builder() -> builder::WebflowError {
+        pub(crate) fn builder() -> builder::WebflowError {
             Default::default()
         }
     }
@@ -1173,7 +1113,7 @@ Version: 2.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::ClientState,
+    pub(crate) inner: crate::transport::Attempt,
 }
 impl Client {
     /// Create a new client.
@@ -1181,7 +1121,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub(crate) fn new(baseurl: &str, inner: crate::ClientState) -> Self {
+    pub(crate) fn new(baseurl: &str, inner: crate::transport::Attempt) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -1200,7 +1140,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::ClientState,
+        inner: crate::transport::Attempt,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -1209,7 +1149,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::ClientState> for Client {
+impl ClientInfo<crate::transport::Attempt> for Client {
     fn api_version() -> &'static str {
         "2.0.0"
     }
@@ -1219,7 +1159,7 @@ impl ClientInfo<crate::ClientState> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::ClientState {
+    fn inner(&self) -> &crate::transport::Attempt {
         &self.inner
     }
 }
@@ -1227,7 +1167,7 @@ const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
     where
-        Client: ClientHooks<crate::ClientState>,
+        Client: ClientHooks<crate::transport::Attempt>,
     {}
 };
 impl Client {
@@ -1700,4 +1640,20 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+impl<'a> crate::operation::GeneratedCall<'a> for builder::ListCollectionItems<'a> {
+    const OPERATION_ID: &'static str = "list-collection-items";
+    const IDEMPOTENT: bool = true;
+    type Response = types::CollectionItemList;
+    fn send_attempt(self) -> crate::operation::AttemptFuture<'a, Self::Response> {
+        ::std::boxed::Box::pin(builder::ListCollectionItems::send(self))
+    }
+}
+impl<'a> crate::operation::GeneratedCall<'a> for builder::CreateItemLive<'a> {
+    const OPERATION_ID: &'static str = "create-item-live";
+    const IDEMPOTENT: bool = false;
+    type Response = types::CreatedLiveItems;
+    fn send_attempt(self) -> crate::operation::AttemptFuture<'a, Self::Response> {
+        ::std::boxed::Box::pin(builder::CreateItemLive::send(self))
+    }
 }

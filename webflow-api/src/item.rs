@@ -69,6 +69,26 @@ impl NewItem {
 }
 
 impl CollectionItem {
+    /// The item's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The item's slug.
+    pub fn slug(&self) -> &str {
+        &self.field_data.slug
+    }
+
+    /// The item's `cmsLocaleId`, if it has one.
+    pub fn locale_id(&self) -> Option<&str> {
+        self.cms_locale_id.as_deref()
+    }
+
+    /// When the item was created (`createdOn`, the server's clock), if readable.
+    pub fn created_at(&self) -> Option<std::time::SystemTime> {
+        crate::time::parse_timestamp(&self.created_on)
+    }
+
     /// A field of the item by its slug (`name` and `slug` included).
     pub fn field(&self, slug: &str) -> Option<Value> {
         match slug {
@@ -77,6 +97,77 @@ impl CollectionItem {
             _ => self.field_data.extra.get(slug).cloned(),
         }
     }
+}
+
+impl NewItem {
+    /// The item's slug.
+    pub fn slug(&self) -> &str {
+        &self.field_data.slug
+    }
+
+    /// The item's `cmsLocaleId`, if it has one.
+    pub fn locale_id(&self) -> Option<&str> {
+        self.cms_locale_id.as_deref()
+    }
+}
+
+/// Pairs the items a create answered with the items sent, by slug and locale rather than
+/// by position: `result[i]` is the created item for `sent[i]`, if the answer has it. An
+/// answered slug that Webflow suffixed (`slug-1a2b3`, when `slug` was taken) is paired with
+/// the sent item of the base slug, unless the suffixed form is itself a slug that was sent.
+/// Answered items that pair with nothing are left out.
+pub(crate) fn match_created(
+    sent: &[NewItem],
+    created: Vec<CollectionItem>,
+) -> Vec<Option<CollectionItem>> {
+    use std::collections::{HashMap, HashSet};
+    type Key = (Option<String>, String);
+    let key =
+        |locale: Option<&str>, slug: &str| -> Key { (locale.map(str::to_owned), slug.to_owned()) };
+    let mut result: Vec<Option<CollectionItem>> = sent.iter().map(|_| None).collect();
+    let mut open: HashMap<Key, Vec<usize>> = HashMap::new();
+    for (position, item) in sent.iter().enumerate().rev() {
+        open.entry(key(item.locale_id(), item.slug()))
+            .or_default()
+            .push(position);
+    }
+    let sent_slugs: HashSet<&str> = sent.iter().map(NewItem::slug).collect();
+    let mut take = |locale: Option<&str>, slug: &str| {
+        // An item sent without a locale is answered in the site's primary one.
+        [key(locale, slug), key(None, slug)]
+            .iter()
+            .find_map(|k| open.get_mut(k).and_then(Vec::pop))
+    };
+    let mut unmatched = Vec::new();
+    for item in created {
+        match take(item.locale_id(), item.slug()) {
+            Some(position) => result[position] = Some(item),
+            None => unmatched.push(item),
+        }
+    }
+    for item in unmatched {
+        let Some(base) = suffixed_base(item.slug()) else {
+            continue;
+        };
+        if sent_slugs.contains(item.slug()) {
+            continue;
+        }
+        if let Some(position) = take(item.locale_id(), base) {
+            result[position] = Some(item);
+        }
+    }
+    result
+}
+
+/// `slug` without a Webflow duplicate suffix (`-` and 5 lowercase hex digits), if it has one.
+pub(crate) fn suffixed_base(slug: &str) -> Option<&str> {
+    let (base, suffix) = slug.rsplit_once('-')?;
+    (suffix.len() == 5
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && !base.is_empty())
+    .then_some(base)
 }
 
 impl CreatedLiveItems {

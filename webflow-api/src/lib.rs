@@ -3,60 +3,73 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The client generated from `spec/webflow-cms-items.yaml` by `cargo xtask codegen`.
-// Never edit it by hand: change the spec or `xtask/src/codegen.rs` and regenerate.
+// Never edit it by hand: change the spec or `xtask/src/codegen.rs` and regenerate. Nothing
+// of it is public but the types re-exported in `types` below: its request builders are
+// reached only through the entry points (`create.rs`, `list.rs`, ...), which send them
+// through the one request path.
 #[allow(
     missing_docs,
     clippy::all,
     dead_code,
     unused_imports,
     unreachable_pub,
+    private_interfaces,
     rustdoc::all
 )]
 #[rustfmt::skip]
 mod generated;
 
-// The generated client and types. Its `Error` is not re-exported: this crate's own
-// `Error` is the one users see (the generated one is `GeneratedError`).
-pub use generated::{Client, ClientInfo, ResponseValue, builder, types};
-
 mod auth;
 pub mod bulk;
+mod client;
 mod config;
 mod create;
+mod decode;
 mod error;
-mod hooks;
 mod item;
 pub mod list;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
+mod operation;
 pub mod pacing;
 mod rate_limit;
 mod request;
 pub mod retry;
 pub mod time;
+mod transport;
+
+/// The API's request and response types, generated from the spec (`#[non_exhaustive]`:
+/// build new items with [`NewItem::new`], read answers through their fields).
+pub mod types {
+    pub use crate::generated::types::{
+        BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData,
+        CollectionItemList, CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData,
+        Pagination, WebflowError,
+    };
+}
 
 pub use auth::{ApiToken, TOKEN_ENV};
 pub use bulk::{
     BulkEvent, BulkImport, BulkProgress, BulkReport, BulkSummary, ImportEnd, ItemOutcome,
     ItemResult, Settle,
 };
-pub use config::{
-    BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, Timeouts, USER_AGENT_VALUE, reqwest_builder,
-};
+pub use client::{Client, Timeouts};
+pub use config::{BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, reqwest_builder};
 pub use create::{CreateLiveItem, CreateLiveItems, MAX_ITEMS_PER_REQUEST};
 pub use error::{
     ApiError, BODY_EXCERPT_LIMIT, Error, ErrorCode, RateLimitedError, RedirectError, TimeoutError,
     TimeoutKind, TransportError, UndecodableResponse,
 };
-pub use hooks::ClientState;
 pub use list::{FindItemBySlug, ListItems};
+pub use operation::CallFuture;
 pub use pacing::{Pacing, RateLimiter};
 pub use rate_limit::RateLimit;
 pub use retry::{Disposition, RetryPolicy, WaitReason};
 /// Cancels a bulk import (or a call): no request is started after `cancel()`, waits end at
 /// once, requests already sent complete. tokio-util's token, re-exported.
 pub use tokio_util::sync::CancellationToken;
+pub use transport::USER_AGENT_VALUE;
 pub use types::{
     BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData, CollectionItemList,
     CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData, Pagination, WebflowError,
@@ -67,10 +80,6 @@ pub use types::{
 pub use reqwest;
 /// The JSON crate whose `Value` carries custom item fields and error details.
 pub use serde_json;
-
-/// The raw generated error type, for callers of the generated builder
-/// (`client.create_item_live()...send()`).
-pub type GeneratedError = progenitor_client::Error<WebflowError>;
 
 /// Compile-time guarantees: the client can be shared across threads and tasks, and every
 /// future and stream it returns can be spawned on a multi-threaded runtime.
@@ -101,6 +110,59 @@ fn _assert_thread_safety(client: &Client) {
             .run_stream(futures_util::stream::empty::<NewItem>()),
     );
 }
+
+/// What is not part of the public API, proven by examples that must not compile: the
+/// generated client's own calls (one attempt, no pacing, another error type) are not
+/// callable on [`Client`], and no type of the generator's runtime is re-exported.
+///
+/// ```compile_fail
+/// # async fn f(client: webflow_api::Client) {
+/// let _ = client.create_item_live(); // the generated call: use create_live_item
+/// # }
+/// ```
+/// ```compile_fail
+/// # async fn f(client: webflow_api::Client) {
+/// let _ = client.list_collection_items(); // the generated call: use list_items
+/// # }
+/// ```
+/// ```compile_fail
+/// use webflow_api::ResponseValue;
+/// ```
+/// ```compile_fail
+/// use webflow_api::GeneratedError;
+/// ```
+/// ```compile_fail
+/// use webflow_api::ClientInfo;
+/// ```
+/// ```compile_fail
+/// use webflow_api::builder::CreateItemLive;
+/// ```
+/// ```compile_fail
+/// use webflow_api::types::builder::NewItem;
+/// ```
+/// ```compile_fail
+/// use webflow_api::types::error::ConversionError;
+/// ```
+/// ```compile_fail
+/// let _ = webflow_api::NewItem::builder();
+/// ```
+/// ```compile_fail
+/// let _: webflow_api::list::SortBy = "createdOn".parse().unwrap();
+/// ```
+/// ```compile_fail
+/// let _ = webflow_api::ClientState::default;
+/// ```
+/// The same items are reachable when spelled right (so the examples above fail for the
+/// reason they name):
+/// ```
+/// # async fn f(client: webflow_api::Client) {
+/// let _ = client.create_live_item("c", webflow_api::NewItem::new("A", "a"));
+/// let _ = client.list_items("c");
+/// let _ = webflow_api::list::SortBy::CreatedOn;
+/// # }
+/// ```
+#[cfg(doctest)]
+pub struct PrivateApiDoctests;
 
 /// The repository README's examples, compiled as doctests (not part of the API; the README
 /// is outside the published package, and `cfg(doctest)` keeps it out of every other build).

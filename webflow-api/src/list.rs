@@ -1,31 +1,33 @@
 //! Finding items: `Client::find_item_by_slug` and paged listings of a collection
-//! (`Client::list_items`), through the one request path as the idempotent
-//! `list-collection-items` — so they are paced with every other request of the client, and
-//! a transient failure (a 5xx, a timeout) is retried.
+//! (`Client::list_items`), as the idempotent `list-collection-items` — paced with every other
+//! request of the client, and retried after a transient failure — and the one paging loop
+//! ([`Pager`]) every listing of the crate uses.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
+use std::collections::HashSet;
 
 use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::create::validate_collection_id;
-use crate::request::{CallOptions, CallOutcome, LIST_COLLECTION_ITEMS};
+use crate::generated::builder::ListCollectionItems;
+use crate::operation::{Operation, call_future};
+use crate::request::{CallOptions, CallOutcome};
+use crate::transport::Transport;
 use crate::types::{CollectionItem, CollectionItemList};
 use crate::{Client, Error};
 
 /// The most items one page holds (Webflow's maximum `limit`).
 pub const MAX_PAGE_SIZE: u32 = 100;
 
-pub use crate::types::{
+pub use crate::generated::types::{
     ListCollectionItemsSortBy as SortBy, ListCollectionItemsSortOrder as SortOrder,
 };
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 impl Client {
-    /// Finds the item of a collection whose slug is exactly `slug` (in the locale set with
-    /// [`FindItemBySlug::locale`], else Webflow's default): `Ok(None)` when there is none.
-    /// One request (retried on a 429, 5xx or timeout: a lookup changes nothing).
+    /// Finds the item of a collection whose slug is exactly `slug`, in the locale set with
+    /// [`FindItemBySlug::locale`]: `Ok(None)` when there is none. Without a locale, an item
+    /// of any locale counts, and a slug held by items of several locales is an error that
+    /// names them (a slug is unique per locale only). One request (retried on a 429, 5xx or
+    /// timeout: a lookup changes nothing).
     ///
     /// ```no_run
     /// # async fn run(client: webflow_api::Client) -> Result<(), webflow_api::Error> {
@@ -40,11 +42,13 @@ impl Client {
         collection_id: impl Into<String>,
         slug: impl Into<String>,
     ) -> FindItemBySlug<'_> {
+        let query = ListQuery {
+            slug: Some(slug.into()),
+            ..ListQuery::default()
+        };
         FindItemBySlug {
             client: self,
-            collection_id: collection_id.into(),
-            slug: slug.into(),
-            locale: None,
+            page: ListPage::new(collection_id.into(), query, 0),
         }
     }
 
@@ -78,40 +82,55 @@ impl Client {
 #[derive(Debug)]
 pub struct FindItemBySlug<'a> {
     client: &'a Client,
-    collection_id: String,
-    slug: String,
-    locale: Option<String>,
+    page: ListPage,
 }
 
 impl FindItemBySlug<'_> {
     /// Looks in this locale (`cmsLocaleId`): a slug is unique per locale.
     pub fn locale(mut self, cms_locale_id: impl Into<String>) -> Self {
-        self.locale = Some(cms_locale_id.into());
+        self.page.query.locale = Some(cms_locale_id.into());
         self
     }
 }
 
-impl<'a> IntoFuture for FindItemBySlug<'a> {
-    type Output = Result<Option<CollectionItem>, Error>;
-    type IntoFuture = BoxFuture<'a, Self::Output>;
+call_future!(FindItemBySlug => Option<CollectionItem>);
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            let query = ListQuery {
-                slug: Some(self.slug.clone()),
-                locale: self.locale,
-                ..ListQuery::default()
-            };
-            let page = self
-                .client
-                .list_page(&self.collection_id, &query, 0, CallOptions::default())
-                .await
-                .result?;
-            Ok(page
-                .items
-                .into_iter()
-                .find(|item| item.field_data.slug == self.slug))
-        })
+impl Operation for FindItemBySlug<'_> {
+    type Response = CollectionItemList;
+    type Builder<'c> = ListCollectionItems<'c>;
+    type Output = Option<CollectionItem>;
+
+    fn check(&self) -> Result<(), Error> {
+        self.page.check()
+    }
+
+    fn builder<'c>(&self, transport: &'c Transport) -> ListCollectionItems<'c> {
+        self.page.builder(transport)
+    }
+
+    fn output(&self, page: CollectionItemList) -> Result<Option<CollectionItem>, Error> {
+        let query = &self.page.query;
+        let slug = query.slug.as_deref().unwrap_or_default();
+        let mut found: Vec<CollectionItem> = page
+            .items
+            .into_iter()
+            .filter(|item| item.slug() == slug && query.holds_locale(item))
+            .collect();
+        let mut locales: Vec<String> = found
+            .iter()
+            .map(|item| item.locale_id().unwrap_or("(none)").to_owned())
+            .collect();
+        locales.sort();
+        locales.dedup();
+        if locales.len() > 1 {
+            return Err(Error::InvalidInput(format!(
+                "the slug {slug:?} is held by items of {} locales ({}); a slug is unique per \
+                 locale only: pass the locale to look in (FindItemBySlug::locale)",
+                locales.len(),
+                locales.join(", ")
+            )));
+        }
+        Ok((!found.is_empty()).then(|| found.remove(0)))
     }
 }
 
@@ -125,13 +144,103 @@ pub(crate) struct ListQuery {
     pub(crate) page_size: Option<u32>,
 }
 
+impl ListQuery {
+    /// Whether `item` is of the locale asked for (any, when none was asked).
+    fn holds_locale(&self, item: &CollectionItem) -> bool {
+        self.locale
+            .as_deref()
+            .is_none_or(|locale| item.locale_id() == Some(locale))
+    }
+
+    fn page_size(&self) -> u32 {
+        self.page_size.unwrap_or(MAX_PAGE_SIZE)
+    }
+}
+
+/// One page of a listing: the operation behind every listing.
+#[derive(Clone, Debug)]
+pub(crate) struct ListPage {
+    collection_id: String,
+    pub(crate) query: ListQuery,
+    offset: u64,
+}
+
+impl ListPage {
+    pub(crate) fn new(collection_id: String, query: ListQuery, offset: u64) -> ListPage {
+        ListPage {
+            collection_id,
+            query,
+            offset,
+        }
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        validate_collection_id(&self.collection_id)?;
+        let page_size = self.query.page_size();
+        if page_size == 0 || page_size > MAX_PAGE_SIZE {
+            return Err(Error::InvalidInput(format!(
+                "a page holds 1 to {MAX_PAGE_SIZE} items, got {page_size}"
+            )));
+        }
+        if i64::try_from(self.offset).is_err() {
+            return Err(Error::InvalidInput(format!(
+                "the offset {} is too large",
+                self.offset
+            )));
+        }
+        Ok(())
+    }
+
+    fn builder<'c>(&self, transport: &'c Transport) -> ListCollectionItems<'c> {
+        let query = &self.query;
+        let mut builder = transport
+            .list_collection_items()
+            .collection_id(self.collection_id.as_str())
+            .offset(i64::try_from(self.offset).unwrap_or(i64::MAX))
+            .limit(i64::from(query.page_size()));
+        if let Some(slug) = &query.slug {
+            builder = builder.slug(slug.as_str());
+        }
+        if let Some(name) = &query.name {
+            builder = builder.name(name.as_str());
+        }
+        if let Some(locale) = &query.locale {
+            builder = builder.cms_locale_id(locale.as_str());
+        }
+        if let Some((by, order)) = query.sort {
+            builder = builder.sort_by(by).sort_order(order);
+        }
+        builder
+    }
+}
+
+impl Operation for ListPage {
+    type Response = CollectionItemList;
+    type Builder<'c> = ListCollectionItems<'c>;
+    type Output = CollectionItemList;
+
+    fn check(&self) -> Result<(), Error> {
+        ListPage::check(self)
+    }
+
+    fn builder<'c>(&self, transport: &'c Transport) -> ListCollectionItems<'c> {
+        ListPage::builder(self, transport)
+    }
+
+    fn output(&self, page: CollectionItemList) -> Result<CollectionItemList, Error> {
+        Ok(page)
+    }
+}
+
 /// A listing of a collection's items: set filters and order, then read it page by page
 /// ([`pages`](Self::pages)), item by item ([`items`](Self::items)), or one page
 /// ([`page`](Self::page)). Every page is one request through the client's pacing.
 ///
-/// Pages are read by `offset`, as Webflow pages them: items created or deleted while the
-/// listing runs can shift an item into the next page (seen twice) or the previous one
-/// (missed). Sort by `createdOn` to keep older items in place while new ones arrive.
+/// Items created or deleted while a listing runs shift the pages Webflow reads by offset;
+/// [`pages`](Self::pages) and [`items`](Self::items) detect the shift (each page overlaps
+/// the previous one by an item) and read again what a shift could have hidden, so no item
+/// that stayed in the collection is missed and none is yielded twice. A full page is never
+/// taken as the end, whatever `pagination.total` says.
 #[must_use = "a listing does nothing until read"]
 #[derive(Clone, Debug)]
 pub struct ListItems<'a> {
@@ -178,68 +287,39 @@ impl<'a> ListItems<'a> {
         self
     }
 
-    /// The page at `offset`.
+    /// The page at `offset`, as Webflow answers it.
     pub async fn page(self, offset: u64) -> Result<CollectionItemList, Error> {
-        Ok(self
-            .client
-            .list_page(
-                &self.collection_id,
-                &self.query,
-                offset,
-                CallOptions::default(),
-            )
+        let page = ListPage::new(self.collection_id, self.query, offset);
+        self.client
+            .call(&page, CallOptions::default())
             .await
-            .result?)
+            .result
+            .map_err(Error::from)
     }
 
-    /// Every page, in order, until the listing's `total` is reached or a page comes back
-    /// empty. Ends after the first error.
-    pub fn pages(self) -> impl Stream<Item = Result<CollectionItemList, Error>> + Send + 'a {
-        let start = Some(self.first_offset);
-        stream::unfold((self, start), |(listing, offset)| async move {
-            let offset = offset?;
-            let outcome = listing
-                .client
-                .list_page(
-                    &listing.collection_id,
-                    &listing.query,
-                    offset,
-                    CallOptions::default(),
-                )
-                .await;
-            match outcome.result {
-                Ok(page) => {
-                    let next = next_offset(&page, offset);
-                    Some((Ok(page), (listing, next)))
-                }
-                Err(error) => Some((Err(error.into()), (listing, None))),
+    /// The items of every page, in order, each once (see the type's documentation); a
+    /// page's items are those not yielded before. Ends after the first error.
+    pub fn pages(self) -> impl Stream<Item = Result<Vec<CollectionItem>, Error>> + Send + 'a {
+        let pager = Pager::new(self.collection_id, self.query, self.first_offset);
+        stream::unfold((self.client, Some(pager)), |(client, pager)| async move {
+            let mut pager = pager?;
+            match pager.next_page(client, CallOptions::default()).await {
+                PageRead::Items(items) => Some((Ok(items), (client, Some(pager)))),
+                PageRead::End => None,
+                PageRead::Failed(error) => Some((Err(error), (client, None))),
             }
         })
     }
 
-    /// Every item of every page, in order. Ends after the first error.
+    /// Every item of every page, in order, each once. Ends after the first error.
     pub fn items(self) -> impl Stream<Item = Result<CollectionItem, Error>> + Send + 'a {
         self.pages().flat_map(|page| {
             let items: Vec<Result<CollectionItem, Error>> = match page {
-                Ok(page) => page.items.into_iter().map(Ok).collect(),
+                Ok(items) => items.into_iter().map(Ok).collect(),
                 Err(error) => vec![Err(error)],
             };
             stream::iter(items)
         })
-    }
-}
-
-/// The offset of the page after `page` (read at `offset`), if there is one: none after an
-/// empty page or once `total` is reached.
-pub(crate) fn next_offset(page: &CollectionItemList, offset: u64) -> Option<u64> {
-    let read = page.items.len() as u64;
-    if read == 0 {
-        return None;
-    }
-    let next = offset.checked_add(read)?;
-    match page.pagination.total {
-        Some(total) if next >= u64::try_from(total).unwrap_or(0) => None,
-        _ => Some(next),
     }
 }
 
@@ -252,38 +332,176 @@ impl Client {
         offset: u64,
         options: CallOptions<'_>,
     ) -> CallOutcome<CollectionItemList> {
-        if let Err(error) = validate_collection_id(collection_id) {
-            return CallOutcome::refused(error);
+        let page = ListPage::new(collection_id.to_owned(), query.clone(), offset);
+        self.call(&page, options).await
+    }
+}
+
+/// What one step of a [`Pager`] read.
+#[derive(Debug)]
+pub(crate) enum PageRead {
+    /// Items not read before (possibly none, after a re-read).
+    Items(Vec<CollectionItem>),
+    /// The listing is read to its end.
+    End,
+    /// A page failed, or the listing cannot be trusted (it says why).
+    Failed(Error),
+}
+
+/// Pages allowed beyond what the largest reported `total` needs, for re-reads after shifts.
+const EXTRA_PAGES: u64 = 10;
+/// A listing that reports no `total` may read at most this many pages.
+const PAGES_WITHOUT_TOTAL: u64 = 100_000;
+
+/// Anchors kept from the previous page.
+const ANCHORS: usize = 3;
+
+/// The one paging loop: reads a listing by offset, each page overlapping the previous one
+/// by its last item. The previous page's last items are the anchors: when none of them is
+/// in the next page (items before them were removed, shifting later items back), the pager
+/// steps back a page at a time until it finds one, so an item that stayed in the collection
+/// is never skipped; items already returned are not returned again (ids are remembered).
+/// It ends only on a page shorter than asked for — a full page is never the end, whatever
+/// `total` says — and stops with [`Error::ListingUnreliable`] when pages stop bringing new
+/// items (a server that ignores `offset`) or the listing needs more pages than twice the
+/// largest `total` reported (plus a few re-reads).
+#[derive(Debug)]
+pub(crate) struct Pager {
+    collection_id: String,
+    query: ListQuery,
+    /// Where the next page starts.
+    offset: u64,
+    /// The last ids of the previous full page (latest last).
+    anchors: Vec<String>,
+    /// Ids of every item returned so far.
+    seen: HashSet<String>,
+    /// The largest `pagination.total` reported, for the cap.
+    largest_total: Option<u64>,
+    pages_read: u64,
+    /// Full pages in a row that brought nothing new.
+    stalled: u32,
+    done: bool,
+}
+
+impl Pager {
+    pub(crate) fn new(collection_id: String, query: ListQuery, offset: u64) -> Pager {
+        Pager {
+            collection_id,
+            query,
+            offset,
+            anchors: Vec::new(),
+            seen: HashSet::new(),
+            largest_total: None,
+            pages_read: 0,
+            stalled: 0,
+            done: false,
         }
-        let page_size = query.page_size.unwrap_or(MAX_PAGE_SIZE);
-        if page_size == 0 || page_size > MAX_PAGE_SIZE {
-            return CallOutcome::refused(Error::InvalidInput(format!(
-                "a page holds 1 to {MAX_PAGE_SIZE} items, got {page_size}"
-            )));
+    }
+
+    /// The most pages the listing may take, from the largest `total` reported.
+    fn page_cap(&self) -> u64 {
+        let step = u64::from(self.query.page_size().max(2) - 1);
+        match self.largest_total {
+            Some(total) => total.div_ceil(step).saturating_mul(2) + EXTRA_PAGES,
+            None => PAGES_WITHOUT_TOTAL,
         }
-        let Ok(offset) = i64::try_from(offset) else {
-            return CallOutcome::refused(Error::InvalidInput(format!(
-                "the offset {offset} is too large"
-            )));
+    }
+
+    /// Reads the next page through `client` (with `options`); see the type's documentation.
+    pub(crate) async fn next_page(
+        &mut self,
+        client: &Client,
+        options: CallOptions<'_>,
+    ) -> PageRead {
+        self.next_page_counted(client, options).await.0
+    }
+
+    /// [`next_page`](Self::next_page), with the requests and 429s it took.
+    pub(crate) async fn next_page_counted(
+        &mut self,
+        client: &Client,
+        options: CallOptions<'_>,
+    ) -> (PageRead, CallOutcome<()>) {
+        let mut counts = CallOutcome {
+            result: Ok(()),
+            requests: 0,
+            throttled: 0,
         };
-        let mut builder = self
-            .list_collection_items()
-            .collection_id(collection_id)
-            .offset(offset)
-            .limit(i64::from(page_size));
-        if let Some(slug) = &query.slug {
-            builder = builder.slug(slug.clone());
+        if self.done {
+            return (PageRead::End, counts);
         }
-        if let Some(name) = &query.name {
-            builder = builder.name(name.clone());
+        if self.pages_read >= self.page_cap() {
+            self.done = true;
+            let error = Error::ListingUnreliable(format!(
+                "stopped after {} pages: the listing reported at most {} items, which take \
+                 fewer; items are added or removed faster than they can be read, or its \
+                 `total` is wrong",
+                self.pages_read,
+                self.largest_total.unwrap_or_default()
+            ));
+            return (PageRead::Failed(error), counts);
         }
-        if let Some(locale) = &query.locale {
-            builder = builder.cms_locale_id(locale.clone());
+        let page = ListPage::new(self.collection_id.clone(), self.query.clone(), self.offset);
+        let outcome = client.call(&page, options).await;
+        counts.requests = outcome.requests;
+        counts.throttled = outcome.throttled;
+        self.pages_read += 1;
+        let page = match outcome.result {
+            Ok(page) => page,
+            Err(error) => {
+                self.done = true;
+                return (PageRead::Failed(error.into()), counts);
+            }
+        };
+        if let Some(total) = page.pagination.total.and_then(|t| u64::try_from(t).ok()) {
+            self.largest_total = Some(self.largest_total.map_or(total, |t| t.max(total)));
         }
-        if let Some((by, order)) = query.sort {
-            builder = builder.sort_by(by).sort_order(order);
+        (self.take(page.items), counts)
+    }
+
+    /// Takes the page read at `self.offset`.
+    fn take(&mut self, items: Vec<CollectionItem>) -> PageRead {
+        let asked = u64::from(self.query.page_size());
+        let read_at = self.offset;
+        let anchored =
+            self.anchors.is_empty() || items.iter().any(|item| self.anchors.contains(&item.id));
+        if !anchored && read_at > 0 {
+            // Items before the anchors were removed (or the anchors were): what shifted back
+            // is in an earlier page. Step back and read again.
+            self.offset = read_at.saturating_sub(asked.saturating_sub(1).max(1));
+            return PageRead::Items(self.fresh(items));
         }
-        self.call(LIST_COLLECTION_ITEMS, options, |_| builder.clone().send())
-            .await
+        let full = items.len() as u64 >= asked;
+        let last = items.len().saturating_sub(ANCHORS);
+        let anchors: Vec<String> = items[last..].iter().map(|item| item.id.clone()).collect();
+        let read = items.len() as u64;
+        let fresh = self.fresh(items);
+        if !full {
+            self.done = true;
+            return PageRead::Items(fresh);
+        }
+        if fresh.is_empty() {
+            self.stalled += 1;
+            if self.stalled >= 3 {
+                self.done = true;
+                return PageRead::Failed(Error::ListingUnreliable(format!(
+                    "three full pages in a row, up to offset {read_at}, held only items already \
+                     read: the server does not page by offset"
+                )));
+            }
+        } else {
+            self.stalled = 0;
+        }
+        self.anchors = anchors;
+        self.offset = read_at + read - 1;
+        PageRead::Items(fresh)
+    }
+
+    /// The items of `items` not returned before (and marks them returned).
+    fn fresh(&mut self, items: Vec<CollectionItem>) -> Vec<CollectionItem> {
+        items
+            .into_iter()
+            .filter(|item| self.seen.insert(item.id.clone()))
+            .collect()
     }
 }

@@ -1,39 +1,58 @@
 //! Client-side pacing: one budget of requests per client, shared by its clones, single
 //! calls and bulk imports, so that every request made with one token respects one rate.
 //!
-//! The client asks its [`RateLimiter`] for a slot before every attempt, and tells it what
-//! each answer said. The built-in limiter ([`Pacer`], configured by [`Pacing`]) spaces
-//! requests evenly at the rate Webflow reports in `X-RateLimit-Limit`, and after a 429
-//! holds every request until its `Retry-After` has passed. A limiter shared across
-//! processes (a Redis token bucket, say) can replace it through
-//! [`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter).
+//! Before every attempt the client asks its [`RateLimiter`] for a slot, and after every
+//! answer it tells the limiter what the answer said. The built-in limiter ([`Pacer`],
+//! configured by [`Pacing`]) keeps a **budget, not a metronome**: a token bucket holding
+//! the `X-RateLimit-Remaining` Webflow reports, refilled at the `X-RateLimit-Limit` rate
+//! (users report that `X-RateLimit-Remaining` is replenished a little at a time, not reset
+//! each minute: <https://discourse.webflow.com/t/rate-limit-issues-with-api/85781>). A burst within the remaining budget goes out
+//! at once; spacing starts only as the budget runs low; after a 429 every request is held
+//! until its `Retry-After` has passed. A cap ([`ClientBuilder::max_requests_per_minute`](crate::ClientBuilder::max_requests_per_minute))
+//! leaves part of the budget to the site's other integrations.
 //!
-//! A limiter never makes a call wait longer than the call may: [`RateLimiter::reserve`]
-//! takes the caller's limit and refuses (reserving nothing) when the slot would start
-//! later, so the call ends at once instead of sleeping past its deadline or `max_wait`.
+//! # A limiter shared by several processes
+//!
+//! The trait is asynchronous and works in wall time (the client clock's `system_time()`),
+//! so a limiter backed by a shared store fits behind it: [`acquire`](RateLimiter::acquire)
+//! is one round trip that takes a token or says how long until one is free,
+//! [`observe`](RateLimiter::observe) writes what an answer reported. With Redis, for
+//! example, `acquire` runs a short Lua script on a hash `{tokens, updated_at}` (refill by
+//! elapsed time, take one if there is one, else return the wait), atomically for every
+//! process sharing the key; `observe` lowers `tokens` to the `remaining` Webflow reported.
+//! Install it with [`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter) in
+//! every process. Nothing about the waiting is the limiter's concern: the client sleeps
+//! (on its own clock, within its deadline and `max_wait`) and asks again.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use crate::rate_limit::RateLimit;
 
-/// How the built-in [`Pacer`] spaces requests.
+/// A boxed `Send` future, as [`RateLimiter`]'s methods return.
+pub type LimiterFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How the built-in [`Pacer`] paces requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Pacing {
-    /// No spacing: requests go out at once. A 429's `Retry-After` still holds the client's
+    /// No pacing: requests go out at once. A 429's `Retry-After` still holds the client's
     /// later requests (they would be refused anyway), and the call that met it waits as
     /// its [`RetryPolicy`](crate::RetryPolicy) allows.
     Off,
-    /// Start at `initial_per_minute`, then follow the `X-RateLimit-Limit` Webflow reports;
-    /// after a 429, hold every request until its `Retry-After` has passed. The default,
-    /// starting at 60 (the lowest plan's limit).
+    /// A budget of `initial_per_minute` until Webflow reports its limit, then the
+    /// `X-RateLimit-Limit` and `X-RateLimit-Remaining` Webflow reports; after a 429, every
+    /// request held until its `Retry-After` has passed. The default, starting at 60 (the
+    /// lowest plan's limit).
     Adaptive {
         /// The rate to assume until Webflow reports its limit.
         initial_per_minute: u32,
     },
-    /// Exactly `per_minute`, whatever the headers say (still honouring 429 waits).
+    /// A budget of `per_minute`, whatever `X-RateLimit-Limit` says (the `remaining` Webflow
+    /// reports and 429 waits still count).
     Fixed {
         /// Requests per minute.
         per_minute: u32,
@@ -67,10 +86,31 @@ impl Pacing {
     }
 }
 
+/// A slot a [`RateLimiter`] granted: an opaque sequence number the limiter chose, handed
+/// back with what the answer to that request said (or when it was not used).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Slot(pub u64);
+
+/// What [`RateLimiter::acquire`] decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Acquire {
+    /// Send now: the slot is taken.
+    Granted(Slot),
+    /// Nothing is taken; ask again after this long (or sooner, when
+    /// [`changed`](RateLimiter::changed) completes).
+    Wait(Duration),
+    /// The next slot is further away than the caller may wait (it says how far): nothing is
+    /// taken, and the call ends at once without sending.
+    Refused(Duration),
+}
+
 /// What an answer told the limiter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Observation {
+    /// The slot the request was sent in.
+    pub slot: Slot,
     /// The answer's `X-RateLimit-*` headers.
     pub rate_limit: Option<RateLimit>,
     /// `true` for a 429.
@@ -81,13 +121,15 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// What an answer with these headers said; `retry_after` counts only for a 429.
+    /// What the answer to the request sent in `slot` said; `retry_after` counts only for a 429.
     pub fn new(
+        slot: Slot,
         rate_limit: Option<RateLimit>,
         throttled: bool,
         retry_after: Option<Duration>,
     ) -> Self {
         Observation {
+            slot,
             rate_limit,
             throttled,
             retry_after: retry_after.filter(|_| throttled),
@@ -95,16 +137,27 @@ impl Observation {
     }
 }
 
-/// Hands out request slots for one client (all its clones and imports). See the [module
-/// documentation](self).
+/// Hands out request slots for one client (all its clones and imports), possibly shared
+/// with other clients and processes. See the [module documentation](self).
 pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
-    /// Takes the next free slot if it starts within `max_wait` of `now`, and returns how
-    /// long to wait for it (zero: send now). When the slot would start later, reserves
-    /// nothing and returns `Err` with the wait that would have been needed.
-    fn reserve(&self, now: Instant, max_wait: Duration) -> Result<Duration, Duration>;
+    /// Asks for a slot to send one request at `now` (wall time). `max_wait` is the longest
+    /// the caller may still wait: a slot further away is [`Acquire::Refused`].
+    fn acquire(&self, now: SystemTime, max_wait: Duration) -> LimiterFuture<'_, Acquire>;
 
     /// Learns from an answer (its rate-limit headers, a 429's `Retry-After`).
-    fn observe(&self, now: Instant, observation: &Observation);
+    fn observe(&self, now: SystemTime, observation: Observation) -> LimiterFuture<'_, ()>;
+
+    /// Takes back a granted slot whose request was never sent (the call was cancelled or
+    /// dropped in between). The default does nothing.
+    fn release(&self, _slot: Slot) -> LimiterFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
+
+    /// Completes when callers told to [`Wait`](Acquire::Wait) should ask again early (the
+    /// limiter learned a higher rate, or slots were given back). The default never does.
+    fn changed(&self) -> LimiterFuture<'_, ()> {
+        Box::pin(std::future::pending())
+    }
 
     /// `false` while the rate is still a guess (before any answer reported it): a bulk
     /// import keeps a single request in flight until then.
@@ -113,109 +166,188 @@ pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
     }
 }
 
-/// The built-in [`RateLimiter`]: evenly spaced slots at the paced rate (2 % wider than
-/// `60 s / limit`, so that network jitter does not push two requests into one window
-/// slot), and a hold until a 429's `Retry-After` has passed.
+/// The built-in [`RateLimiter`]: a token bucket holding the budget Webflow reports. See
+/// the [module documentation](self).
+///
+/// - Its size is the limit per minute (`X-RateLimit-Limit`, the starting guess, or the
+///   fixed rate; at most the cap), and it refills at that rate, spread 2 % thinner so that
+///   network jitter never makes it run ahead of Webflow's own bucket.
+/// - Each answer's `X-RateLimit-Remaining` resets the tokens to what Webflow says is left,
+///   less the requests this limiter granted after the one answered — up or down: other
+///   integrations spending the same token's budget slow it down, and a budget larger than
+///   guessed is spent at once (with [`Pacing::Fixed`] or a cap, only down: they bound this
+///   client's own rate).
+/// - A 429 empties it and holds every request until its `Retry-After` has passed.
+/// - A wall clock that steps back refills nothing until it has caught up.
 #[derive(Debug)]
 pub struct Pacer {
     pacing: Pacing,
+    cap: Option<u32>,
     state: Mutex<PacerState>,
+    changed: tokio::sync::Notify,
 }
 
 #[derive(Debug)]
 struct PacerState {
+    /// Requests per minute the bucket is sized and refilled for.
     per_minute: u32,
-    /// The latest slot handed out.
-    last_slot: Option<Instant>,
-    /// The earliest start of the next slot, by spacing.
-    next_slot: Option<Instant>,
-    /// No slot starts before this (a 429's `Retry-After`).
-    hold_until: Option<Instant>,
+    tokens: f64,
+    /// When `tokens` was last brought up to date.
+    updated: Option<SystemTime>,
+    /// No slot before this (a 429's `Retry-After`).
+    hold_until: Option<SystemTime>,
     /// Whether an answer has reported the limit (adaptive pacing).
     calibrated: bool,
+    /// Slots granted so far (the sequence of the latest).
+    granted: u64,
 }
 
-/// Slots are spaced this much wider than `60 s / limit`.
+/// The refill is spread this much thinner than `limit / 60 s`.
 const SAFETY_MARGIN: f64 = 1.02;
 
 impl Pacer {
-    /// A pacer for `pacing` (a zero rate is read as 1 per minute).
-    pub fn new(pacing: Pacing) -> Pacer {
-        let (per_minute, calibrated) = match pacing {
-            Pacing::Off => (0, true),
-            Pacing::Adaptive { initial_per_minute } => (initial_per_minute.max(1), false),
-            Pacing::Fixed { per_minute } => (per_minute.max(1), true),
+    /// A pacer for `pacing`, at most `cap` requests per minute (a zero rate is read as 1).
+    pub fn new(pacing: Pacing, cap: Option<u32>) -> Pacer {
+        let (rate, calibrated) = match pacing {
+            Pacing::Off => (u32::MAX, true),
+            Pacing::Adaptive { initial_per_minute } => (initial_per_minute, false),
+            Pacing::Fixed { per_minute } => (per_minute, true),
         };
+        let per_minute = cap.map_or(rate, |cap| cap.min(rate)).max(1);
         Pacer {
             pacing,
+            cap,
             state: Mutex::new(PacerState {
                 per_minute,
-                last_slot: None,
-                next_slot: None,
+                tokens: f64::from(per_minute),
+                updated: None,
                 hold_until: None,
                 calibrated,
+                granted: 0,
             }),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
-    /// The rate slots are spaced at, per minute (`None` with [`Pacing::Off`]).
+    /// The rate the bucket refills at, per minute (`None` with [`Pacing::Off`] and no cap).
     pub fn per_minute(&self) -> Option<u32> {
-        (self.pacing != Pacing::Off).then(|| self.state().per_minute)
+        (self.pacing != Pacing::Off || self.cap.is_some()).then(|| self.state().per_minute)
     }
 
-    fn interval(per_minute: u32) -> Duration {
-        Duration::from_secs(60).mul_f64(SAFETY_MARGIN / f64::from(per_minute.max(1)))
+    fn paced(&self) -> bool {
+        self.pacing != Pacing::Off || self.cap.is_some()
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, PacerState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
 
-impl RateLimiter for Pacer {
-    fn reserve(&self, now: Instant, max_wait: Duration) -> Result<Duration, Duration> {
-        let spaced = self.pacing != Pacing::Off;
+    /// Takes a slot, or says how long until one is free.
+    fn take(&self, now: SystemTime, max_wait: Duration) -> Acquire {
+        let paced = self.paced();
         let mut state = self.state();
-        let mut slot = now;
-        if spaced && let Some(next) = state.next_slot {
-            slot = slot.max(next);
+        state.refill(now);
+        let mut wait = state
+            .hold_until
+            .and_then(|hold| hold.duration_since(now).ok())
+            .unwrap_or_default();
+        if paced && state.tokens < 1.0 {
+            let per_second = f64::from(state.per_minute) / 60.0 / SAFETY_MARGIN;
+            let refill = Duration::from_secs_f64(((1.0 - state.tokens) / per_second).min(1e9));
+            wait = wait.max(refill);
         }
-        if let Some(hold) = state.hold_until {
-            slot = slot.max(hold);
-        }
-        let wait = slot.saturating_duration_since(now);
         if wait > max_wait {
-            return Err(wait);
+            return Acquire::Refused(wait);
         }
-        state.last_slot = Some(slot);
-        if spaced {
-            state.next_slot = slot.checked_add(Self::interval(state.per_minute));
+        if !wait.is_zero() {
+            return Acquire::Wait(wait);
         }
-        Ok(wait)
+        if paced {
+            state.tokens -= 1.0;
+        }
+        state.granted += 1;
+        Acquire::Granted(Slot(state.granted))
     }
 
-    fn observe(&self, now: Instant, observation: &Observation) {
+    fn learn(&self, now: SystemTime, observation: &Observation) {
+        let paced = self.paced();
         let mut state = self.state();
+        state.refill(now);
+        let mut more = false;
+        let reported = observation.rate_limit.unwrap_or_default();
         if matches!(self.pacing, Pacing::Adaptive { .. })
-            && let Some(limit) = observation
-                .rate_limit
-                .and_then(|r| r.limit)
-                .filter(|l| *l > 0)
+            && let Some(limit) = reported.limit.filter(|l| *l > 0)
         {
+            let limit = self.cap.map_or(limit, |cap| cap.min(limit));
             state.calibrated = true;
-            if limit != state.per_minute {
-                // Re-space from the latest slot handed out, at the new rate. A hold is kept.
-                state.per_minute = limit;
-                state.next_slot = state
-                    .last_slot
-                    .and_then(|last| last.checked_add(Self::interval(limit)));
+            more |= limit > state.per_minute;
+            state.per_minute = limit;
+        }
+        if paced && let Some(remaining) = reported.remaining {
+            // What Webflow says is left, less what was granted after this request.
+            let later = state.granted.saturating_sub(observation.slot.0);
+            let tokens = (f64::from(remaining) - later as f64).min(f64::from(state.per_minute));
+            // Up or down when adaptive; with a fixed rate or a cap only down: those bound
+            // this client's own rate.
+            let may_raise = matches!(self.pacing, Pacing::Adaptive { .. }) && self.cap.is_none();
+            if may_raise || tokens < state.tokens {
+                more |= tokens > state.tokens;
+                state.tokens = tokens.max(-f64::from(state.per_minute));
             }
         }
+        state.tokens = state.tokens.min(f64::from(state.per_minute));
         if let Some(wait) = observation.retry_after.filter(|_| observation.throttled)
             && let Some(resume) = now.checked_add(wait)
         {
             state.hold_until = Some(state.hold_until.map_or(resume, |hold| hold.max(resume)));
+            state.tokens = state.tokens.min(0.0);
         }
+        drop(state);
+        if more {
+            self.changed.notify_waiters();
+        }
+    }
+}
+
+impl PacerState {
+    /// Adds the tokens earned since the last update (none while the clock is behind it).
+    fn refill(&mut self, now: SystemTime) {
+        let Some(updated) = self.updated else {
+            self.updated = Some(now);
+            return;
+        };
+        let Ok(elapsed) = now.duration_since(updated) else {
+            return;
+        };
+        let per_second = f64::from(self.per_minute) / 60.0 / SAFETY_MARGIN;
+        let capacity = f64::from(self.per_minute);
+        self.tokens = (self.tokens + elapsed.as_secs_f64() * per_second).min(capacity);
+        self.updated = Some(now);
+    }
+}
+
+impl RateLimiter for Pacer {
+    fn acquire(&self, now: SystemTime, max_wait: Duration) -> LimiterFuture<'_, Acquire> {
+        Box::pin(std::future::ready(self.take(now, max_wait)))
+    }
+
+    fn observe(&self, now: SystemTime, observation: Observation) -> LimiterFuture<'_, ()> {
+        self.learn(now, &observation);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn release(&self, _slot: Slot) -> LimiterFuture<'_, ()> {
+        if self.paced() {
+            let mut state = self.state();
+            state.tokens = (state.tokens + 1.0).min(f64::from(state.per_minute));
+            drop(state);
+            self.changed.notify_waiters();
+        }
+        Box::pin(std::future::ready(()))
+    }
+
+    fn changed(&self) -> LimiterFuture<'_, ()> {
+        Box::pin(self.changed.notified())
     }
 
     fn is_calibrated(&self) -> bool {
@@ -230,130 +362,143 @@ mod tests {
     const S: fn(u64) -> Duration = Duration::from_secs;
     const FOREVER: Duration = Duration::MAX;
 
-    fn reported(limit: u32) -> Observation {
+    fn take(pacer: &Pacer, now: SystemTime) -> Acquire {
+        pacer.take(now, FOREVER)
+    }
+
+    fn reported(slot: u64, limit: u32, remaining: u32) -> Observation {
         Observation::new(
+            Slot(slot),
             Some(RateLimit {
                 limit: Some(limit),
-                remaining: Some(1),
+                remaining: Some(remaining),
             }),
             false,
             None,
         )
     }
 
-    fn throttled(wait: Duration) -> Observation {
-        Observation::new(None, true, Some(wait))
+    fn granted(acquire: Acquire) -> bool {
+        matches!(acquire, Acquire::Granted(_))
     }
 
     #[test]
-    fn slots_are_evenly_spaced_at_the_rate() {
-        let pacer = Pacer::new(Pacing::Fixed { per_minute: 60 });
-        let now = Instant::now();
-        let waits: Vec<Duration> = (0..4)
-            .map(|_| pacer.reserve(now, FOREVER).unwrap())
-            .collect();
+    fn a_burst_within_the_budget_goes_out_at_once() {
+        let pacer = Pacer::new(Pacing::adaptive(), None);
+        let now = SystemTime::now();
+        assert!((0..60).all(|_| granted(take(&pacer, now))));
+        match take(&pacer, now) {
+            Acquire::Wait(wait) => assert_eq!(wait, Duration::from_secs_f64(1.02)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn spacing_starts_as_the_budget_runs_out_at_the_refill_rate() {
+        let pacer = Pacer::new(Pacing::Fixed { per_minute: 60 }, None);
+        let start = SystemTime::now();
+        (0..60).for_each(|_| assert!(granted(take(&pacer, start))));
         let step = Duration::from_secs_f64(1.02);
-        assert_eq!(waits, [Duration::ZERO, step, step * 2, step * 3]);
+        let mut now = start;
+        for _ in 0..5 {
+            assert_eq!(take(&pacer, now), Acquire::Wait(step));
+            now += step;
+            assert!(granted(take(&pacer, now)));
+        }
     }
 
     #[test]
-    fn a_late_request_does_not_bank_slots() {
-        let pacer = Pacer::new(Pacing::Fixed { per_minute: 60 });
-        let start = Instant::now();
-        assert_eq!(pacer.reserve(start, FOREVER), Ok(Duration::ZERO));
-        let later = start + S(10);
-        assert_eq!(pacer.reserve(later, FOREVER), Ok(Duration::ZERO));
-        assert_eq!(
-            pacer.reserve(later, FOREVER),
-            Ok(Duration::from_secs_f64(1.02))
-        );
+    fn the_reported_remaining_budget_counts_requests_granted_after_the_answered_one() {
+        let pacer = Pacer::new(Pacing::adaptive(), None);
+        let now = SystemTime::now();
+        (0..10).for_each(|_| assert!(granted(take(&pacer, now))));
+        // The first request's answer: 120 a minute, 119 left; 9 more were granted since.
+        pacer.learn(now, &reported(1, 120, 119));
+        assert_eq!(pacer.per_minute(), Some(120));
+        assert!((0..110).all(|_| granted(take(&pacer, now))));
+        assert!(matches!(take(&pacer, now), Acquire::Wait(_)));
+    }
+
+    #[test]
+    fn other_integrations_spending_the_budget_slow_it_down() {
+        let pacer = Pacer::new(Pacing::Fixed { per_minute: 120 }, None);
+        let now = SystemTime::now();
+        assert!(granted(take(&pacer, now)));
+        pacer.learn(now, &reported(1, 120, 0));
+        assert!(matches!(take(&pacer, now), Acquire::Wait(_)));
+    }
+
+    #[test]
+    fn a_cap_bounds_the_reported_rate() {
+        let pacer = Pacer::new(Pacing::adaptive(), Some(30));
+        let now = SystemTime::now();
+        assert!((0..30).all(|_| granted(take(&pacer, now))));
+        pacer.learn(now, &reported(1, 120, 119));
+        assert_eq!(pacer.per_minute(), Some(30));
+        assert!(matches!(take(&pacer, now), Acquire::Wait(_)));
     }
 
     #[test]
     fn a_slot_beyond_the_callers_limit_is_refused_and_not_taken() {
-        let pacer = Pacer::new(Pacing::Fixed { per_minute: 60 });
-        let now = Instant::now();
-        assert_eq!(pacer.reserve(now, Duration::ZERO), Ok(Duration::ZERO));
-        let step = Duration::from_secs_f64(1.02);
-        assert_eq!(pacer.reserve(now, S(1)), Err(step), "1.02 s > 1 s");
-        assert_eq!(
-            pacer.reserve(now, S(2)),
-            Ok(step),
-            "the refused slot is still free"
-        );
+        let pacer = Pacer::new(Pacing::Fixed { per_minute: 1 }, None);
+        let now = SystemTime::now();
+        assert!(granted(take(&pacer, now)));
+        assert!(matches!(pacer.take(now, S(1)), Acquire::Refused(_)));
+        assert!(granted(take(&pacer, now + S(62))));
     }
 
     #[test]
-    fn adaptive_pacing_follows_the_reported_limit_and_fixed_does_not() {
-        let adaptive = Pacer::new(Pacing::adaptive());
-        assert!(!adaptive.is_calibrated());
-        adaptive.observe(Instant::now(), &reported(120));
-        assert_eq!(adaptive.per_minute(), Some(120));
-        assert!(adaptive.is_calibrated());
-        let fixed = Pacer::new(Pacing::Fixed { per_minute: 30 });
-        fixed.observe(Instant::now(), &reported(120));
-        assert_eq!(fixed.per_minute(), Some(30));
-        assert!(fixed.is_calibrated());
-        assert_eq!(Pacer::new(Pacing::Off).per_minute(), None);
-    }
-
-    #[test]
-    fn a_learned_rate_re_spaces_from_the_last_slot() {
-        let pacer = Pacer::new(Pacing::adaptive());
-        let now = Instant::now();
-        assert_eq!(pacer.reserve(now, FOREVER), Ok(Duration::ZERO));
-        pacer.observe(now, &reported(120));
-        assert_eq!(
-            pacer.reserve(now, FOREVER),
-            Ok(Duration::from_secs_f64(0.51)),
-            "half a 60/min interval"
-        );
+    fn a_released_slot_is_given_back() {
+        let pacer = Pacer::new(Pacing::Fixed { per_minute: 1 }, None);
+        let now = SystemTime::now();
+        let Acquire::Granted(slot) = take(&pacer, now) else {
+            panic!()
+        };
+        drop(pacer.release(slot));
+        assert!(granted(take(&pacer, now)));
     }
 
     #[test]
     fn retry_after_holds_every_later_request_even_unpaced() {
         for pacing in [Pacing::Fixed { per_minute: 600 }, Pacing::Off] {
-            let pacer = Pacer::new(pacing);
-            let now = Instant::now();
-            pacer.observe(now, &throttled(S(60)));
-            assert_eq!(pacer.reserve(now, FOREVER), Ok(S(60)), "{pacing:?}");
+            let pacer = Pacer::new(pacing, None);
+            let now = SystemTime::now();
+            pacer.learn(now, &Observation::new(Slot(0), None, true, Some(S(60))));
+            assert_eq!(take(&pacer, now), Acquire::Wait(S(60)), "{pacing:?}");
+            assert!(matches!(pacer.take(now, S(59)), Acquire::Refused(w) if w == S(60)));
         }
     }
 
     #[test]
     fn a_retry_after_on_a_non_429_is_ignored() {
-        let pacer = Pacer::new(Pacing::Off);
-        let now = Instant::now();
-        pacer.observe(now, &Observation::new(None, false, Some(S(60))));
-        assert_eq!(pacer.reserve(now, FOREVER), Ok(Duration::ZERO));
+        let pacer = Pacer::new(Pacing::Off, None);
+        let now = SystemTime::now();
+        pacer.learn(now, &Observation::new(Slot(0), None, false, Some(S(60))));
+        assert!(granted(take(&pacer, now)));
     }
 
     #[test]
-    fn a_new_limit_keeps_an_active_hold() {
-        let pacer = Pacer::new(Pacing::adaptive());
-        let now = Instant::now();
-        pacer.reserve(now, FOREVER).unwrap();
-        pacer.observe(now, &throttled(S(30)));
-        pacer.observe(now, &reported(120));
-        assert_eq!(pacer.reserve(now, FOREVER), Ok(S(30)));
+    fn a_wall_clock_stepping_back_refills_nothing() {
+        let pacer = Pacer::new(Pacing::Fixed { per_minute: 60 }, None);
+        let now = SystemTime::now();
+        (0..60).for_each(|_| assert!(granted(take(&pacer, now))));
+        let earlier = now - S(3600);
+        assert!(matches!(take(&pacer, earlier), Acquire::Wait(_)));
+        assert!(granted(take(&pacer, now + S(2))));
     }
 
     #[test]
-    fn a_long_hold_refuses_callers_with_shorter_limits_at_once() {
-        let pacer = Pacer::new(Pacing::adaptive());
-        let now = Instant::now();
-        pacer.observe(now, &throttled(S(600)));
-        assert_eq!(pacer.reserve(now, S(60)), Err(S(600)));
-        assert_eq!(pacer.reserve(now + S(599), S(60)), Ok(S(1)));
-    }
-
-    #[test]
-    fn huge_waits_never_panic() {
-        let pacer = Pacer::new(Pacing::Fixed { per_minute: 1 });
-        let now = Instant::now();
-        pacer.observe(now, &throttled(Duration::MAX));
-        pacer.observe(now, &reported(u32::MAX));
-        assert_eq!(pacer.reserve(now, FOREVER), Ok(Duration::ZERO));
-        assert!(pacer.reserve(now, FOREVER).is_ok());
+    fn huge_values_never_panic() {
+        let pacer = Pacer::new(Pacing::Fixed { per_minute: 1 }, None);
+        let now = SystemTime::now();
+        pacer.learn(
+            now,
+            &Observation::new(Slot(0), None, true, Some(Duration::MAX)),
+        );
+        pacer.learn(now, &reported(u64::MAX, u32::MAX, u32::MAX));
+        let _ = take(&pacer, now);
+        let adaptive = Pacer::new(Pacing::adaptive(), None);
+        adaptive.learn(now, &reported(0, u32::MAX, u32::MAX));
+        assert!(granted(take(&adaptive, now)));
     }
 }

@@ -5,7 +5,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 
 /// The rate-limit state one response reported. Webflow counts requests per API key per
 /// minute: 60 on Starter and Basic plans, 120 on CMS, eCommerce and Business plans.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct RateLimit {
     /// `X-RateLimit-Limit`: requests allowed per minute.

@@ -174,3 +174,154 @@ impl Clock for ScaledClock {
         Box::pin(tokio::time::sleep(duration.div_f64(self.factor)))
     }
 }
+
+/// Webflow's timestamps (`2023-03-17T18:47:35.560Z`, RFC 3339 in UTC) as a point in time:
+/// any number of fraction digits, `Z` or a numeric offset. `None` when the text is not one.
+/// The one place timestamps are read; [`format_timestamp`] writes them.
+pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[13] != b':' {
+        return None;
+    }
+    if !matches!(bytes[10], b'T' | b't' | b' ') || bytes[16] != b':' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u64> {
+        let digits = text.get(range)?;
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    if second > 60 {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut nanos: u64 = 0;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        for (i, b) in fraction.bytes().take(digits).enumerate() {
+            if i < 9 {
+                nanos = nanos * 10 + u64::from(b - b'0');
+            }
+        }
+        for _ in digits..9 {
+            nanos *= 10;
+        }
+        rest = &fraction[digits..];
+    }
+    let offset_seconds: i64 = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (h, m) = rest[1..].split_once(':')?;
+            if h.len() != 2 || m.len() != 2 {
+                return None;
+            }
+            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
+        }
+    };
+    let days = days_from_civil(year, month, day)?;
+    let seconds = i64::try_from(days).ok()? * 86_400
+        + i64::try_from(hour * 3600 + minute * 60 + second).ok()?
+        - offset_seconds;
+    let seconds = u64::try_from(seconds).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::new(seconds, u32::try_from(nanos).ok()?))
+}
+
+/// A point in time in Webflow's format, `YYYY-MM-DDTHH:MM:SS.mmmZ` (milliseconds, rounded
+/// down; times before 1970 are written as 1970-01-01T00:00:00.000Z).
+pub fn format_timestamp(time: SystemTime) -> String {
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let millis = since.as_millis();
+    let days = u64::try_from(millis / 86_400_000).unwrap_or(u64::MAX / 2);
+    let of_day = millis % 86_400_000;
+    let (year, month, day) = civil_from_days(days);
+    let (hours, minutes) = (of_day / 3_600_000, of_day / 60_000 % 60);
+    let (seconds, millis) = (of_day / 1000 % 60, of_day % 1000);
+    format!("{year:04}-{month:02}-{day:02}T{hours:02}:{minutes:02}:{seconds:02}.{millis:03}Z")
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date on or after it (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
+    let year = if month <= 2 {
+        year.checked_sub(1)?
+    } else {
+        year
+    };
+    let era = year / 400;
+    let yoe = year - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).checked_sub(719_468)
+}
+
+/// The date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_and_compare_as_instants() {
+        for text in [
+            "2023-03-17T18:47:35.560Z",
+            "2026-01-01T00:00:00.000Z",
+            "2024-02-29T23:59:59.999Z",
+            "1970-01-01T00:00:00.000Z",
+        ] {
+            assert_eq!(format_timestamp(parse_timestamp(text).unwrap()), text);
+        }
+        let t = |s| parse_timestamp(s).unwrap();
+        assert_eq!(t("2023-03-17T18:47:35Z"), t("2023-03-17T18:47:35.000Z"));
+        assert_eq!(
+            t("2023-03-17T20:47:35.5+02:00"),
+            t("2023-03-17T18:47:35.500Z")
+        );
+        assert!(t("2022-12-31T23:59:59.999Z") < t("2023-01-01T00:00:00.000Z"));
+        assert_eq!(
+            t("2023-03-17T18:47:35.123456789Z")
+                .duration_since(t("2023-03-17T18:47:35Z"))
+                .unwrap(),
+            Duration::from_nanos(123_456_789)
+        );
+        for bad in [
+            "",
+            "garbage",
+            "2023-13-01T00:00:00Z",
+            "2023-03-17T18:47:35",
+            "2023-03-17T18:47:35.Z",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
+}

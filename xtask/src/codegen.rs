@@ -76,6 +76,9 @@ pub fn generate(spec: &Path) -> Result<String, SpecError> {
     }
     mark_types_non_exhaustive(&mut file);
     hide_the_constructor_that_builds_its_own_http_client(&mut file);
+    keep_generator_helpers_crate_private(&mut file);
+    let calls = describe_operations(&document, &file).map_err(&fail)?;
+    file.items.extend(calls);
     let body = prettyplease::unparse(&file);
     Ok(format!("{}{body}", header(spec, &text)))
 }
@@ -86,9 +89,11 @@ fn settings() -> progenitor::GenerationSettings {
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        // `webflow-api/src/hooks.rs` implements `ClientHooks` (retries, pacing, tracing).
+        // `webflow-api/src/transport.rs` implements `ClientHooks`: the generated client is
+        // made per attempt, and its inner value is that attempt (what the attempt loop
+        // decided, and what the answer said).
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type("crate::ClientState".parse().expect("a Rust path"))
+        .with_inner_type("crate::transport::Attempt".parse().expect("a Rust path"))
         // Turned into `#[cfg_attr(feature = "schemars", derive(...))]` by
         // `make_json_schema_optional`: only the schema snapshot tests need it.
         .with_derive(JSON_SCHEMA_DERIVE);
@@ -180,6 +185,186 @@ fn hide_the_constructor_that_builds_its_own_http_client(file: &mut syn::File) {
             }
         }
     }
+}
+
+/// Keeps what typify generates for its own use out of the public API: the `builder()`
+/// constructors of the types (their builders live in `types::builder`, which the generated
+/// request builders use) become crate-private, and the string conversions of enums
+/// (`FromStr`, `TryFrom<&str>`, `TryFrom<String>`, whose error is typify's
+/// `ConversionError`) are dropped: values are built with the crate's constructors and serde.
+fn keep_generator_helpers_crate_private(file: &mut syn::File) {
+    let types = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+        _ => None,
+    });
+    let Some((_, items)) = types else {
+        return;
+    };
+    items.retain(|item| {
+        let syn::Item::Impl(block) = item else {
+            return true;
+        };
+        let Some((_, path, _)) = &block.trait_ else {
+            return true;
+        };
+        let name = path.segments.last().map(|s| s.ident.to_string());
+        let from_text = match name.as_deref() {
+            Some("FromStr") => true,
+            Some("TryFrom") => path
+                .segments
+                .last()
+                .and_then(|segment| match &segment.arguments {
+                    syn::PathArguments::AngleBracketed(arguments) => arguments.args.first(),
+                    _ => None,
+                })
+                .is_some_and(|argument| match argument {
+                    syn::GenericArgument::Type(syn::Type::Reference(reference)) => {
+                        matches!(&*reference.elem, syn::Type::Path(p) if p.path.is_ident("str"))
+                    }
+                    syn::GenericArgument::Type(syn::Type::Path(p)) => {
+                        p.path.segments.last().is_some_and(|s| s.ident == "String")
+                    }
+                    _ => false,
+                }),
+            _ => false,
+        };
+        !from_text
+    });
+    for item in items.iter_mut() {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        if block.trait_.is_some() {
+            continue;
+        }
+        for member in &mut block.items {
+            if let syn::ImplItem::Fn(function) = member
+                && function.sig.ident == "builder"
+            {
+                function.vis = syn::parse_quote!(pub(crate));
+            }
+        }
+    }
+}
+
+/// For every operation of the spec, an `impl crate::operation::GeneratedCall` for its
+/// generated request builder: the spec's operationId, whether the operation is idempotent
+/// (from its HTTP method, or an `x-idempotent: true|false` extension), its response type,
+/// and how to send one attempt. The hand-written layer reads these instead of keeping a
+/// list of its own.
+fn describe_operations(
+    document: &openapiv3::OpenAPI,
+    file: &syn::File,
+) -> Result<Vec<syn::Item>, String> {
+    let responses = builder_response_types(file);
+    let mut items = Vec::new();
+    for (path, item) in document.paths.iter() {
+        let openapiv3::ReferenceOr::Item(item) = item else {
+            return Err(format!(
+                "the path {path} is a $ref, which codegen does not follow"
+            ));
+        };
+        for (method, operation) in item.iter() {
+            let Some(id) = operation.operation_id.as_deref() else {
+                return Err(format!(
+                    "{} {path} has no operationId",
+                    method.to_uppercase()
+                ));
+            };
+            let idempotent = match operation.extensions.get("x-idempotent") {
+                Some(serde_json::Value::Bool(flag)) => *flag,
+                Some(other) => {
+                    return Err(format!(
+                        "operation {id}: `x-idempotent` must be true or false, not {other}"
+                    ));
+                }
+                None => matches!(method, "get" | "head" | "put" | "delete" | "options"),
+            };
+            let name = pascal_case(id);
+            let Some(response) = responses.get(&name) else {
+                return Err(format!(
+                    "operation {id}: no generated request builder `{name}` with a `send` method"
+                ));
+            };
+            let builder: syn::Ident = syn::parse_str(&name).map_err(|e| e.to_string())?;
+            items.push(syn::parse_quote! {
+                impl<'a> crate::operation::GeneratedCall<'a> for builder::#builder<'a> {
+                    const OPERATION_ID: &'static str = #id;
+                    const IDEMPOTENT: bool = #idempotent;
+                    type Response = #response;
+                    fn send_attempt(self) -> crate::operation::AttemptFuture<'a, Self::Response> {
+                        ::std::boxed::Box::pin(builder::#builder::send(self))
+                    }
+                }
+            });
+        }
+    }
+    Ok(items)
+}
+
+/// The success type of each request builder's `send` (`ResponseValue<T>`), by builder name.
+fn builder_response_types(file: &syn::File) -> std::collections::BTreeMap<String, syn::Type> {
+    let mut found = std::collections::BTreeMap::new();
+    let builders = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
+        _ => None,
+    });
+    for item in builders.into_iter().flat_map(|(_, items)| items) {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        let syn::Type::Path(self_ty) = &*block.self_ty else {
+            continue;
+        };
+        let Some(name) = self_ty.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        for member in &block.items {
+            let syn::ImplItem::Fn(function) = member else {
+                continue;
+            };
+            if function.sig.ident != "send" {
+                continue;
+            }
+            if let syn::ReturnType::Type(_, ty) = &function.sig.output
+                && let Some(success) = generic_argument(ty, "Result")
+                && let Some(value) = generic_argument(&success, "ResponseValue")
+            {
+                found.insert(name.clone(), value);
+            }
+        }
+    }
+    found
+}
+
+/// The first type argument of `ty` when its last path segment is `name`: `Result<T, E>` → `T`.
+fn generic_argument(ty: &syn::Type, name: &str) -> Option<syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last().filter(|s| s.ident == name)?;
+    let syn::PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(ty) => Some(ty.clone()),
+        _ => None,
+    })
+}
+
+/// `create-item-live` → `CreateItemLive`, as progenitor names an operation's builder.
+fn pascal_case(operation_id: &str) -> String {
+    operation_id
+        .split(['-', '_', ' '])
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// A path as written, without spaces: `schemars::JsonSchema`.

@@ -14,10 +14,10 @@ use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
 use super::settle::{self, Existing, Lost, SettleResult};
 use super::{BulkEvent, BulkImport, BulkProgress, BulkSummary, ImportEnd, ItemOutcome, ItemResult};
 use crate::Error;
-use crate::create::{CreateRequest, answer_count_mismatch, validate_item};
+use crate::create::{CreateChunk, answer_mismatch, validate_item};
 use crate::request::{CallError, CallEvent, CallOptions, CallOutcome};
 use crate::retry::Disposition;
-use crate::types::{BulkNewItems, CollectionItem, CreateLiveItemsBody, CreatedLiveItems, NewItem};
+use crate::types::{CollectionItem, NewItem};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -63,7 +63,7 @@ impl Chunk {
 
 struct ChunkDone {
     chunk: Chunk,
-    outcome: CallOutcome<CreatedLiveItems>,
+    outcome: CallOutcome<Vec<CollectionItem>>,
 }
 
 /// Work beside the creates, one at a time: settling lost requests, or indexing a locale's
@@ -97,7 +97,7 @@ where
     S: Stream<Item = NewItem> + Send,
 {
     let import = &import;
-    let clock = import.client.inner.shared.clock.clone();
+    let clock = import.client.inner.clock.clone();
     let started = clock.now();
     let events = |event: CallEvent| match event {
         CallEvent::Waiting {
@@ -126,7 +126,7 @@ where
         }
         // Start what can be started.
         if state.may_send() {
-            let slots = if import.client.inner.shared.limiter.is_calibrated() {
+            let slots = if import.client.limiter().is_calibrated() {
                 import.concurrency
             } else {
                 1
@@ -222,13 +222,12 @@ fn send_chunk<'a>(
 ) -> BoxFuture<'a, ChunkDone> {
     Box::pin(async move {
         let items = chunk.entries.iter().map(|e| e.item.clone()).collect();
-        let mut request = CreateRequest::new(
-            import.client,
+        let request = CreateChunk::new(
             import.collection_id.clone(),
-            CreateLiveItemsBody::BulkNewItems(BulkNewItems { items }),
+            items,
+            import.skip_invalid_files,
         );
-        request.skip_invalid_files = import.skip_invalid_files;
-        let outcome = request.send_with(options(import, events)).await;
+        let outcome = import.client.call(&request, options(import, events)).await;
         ChunkDone { chunk, outcome }
     })
 }
@@ -416,7 +415,7 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
         self.summary.create_requests += u64::from(outcome.requests);
         self.summary.throttled += u64::from(outcome.throttled);
         let error = match outcome.result {
-            Ok(created) => return self.created(chunk, created.into_items()),
+            Ok(created) => return self.created(chunk, created),
             Err(CallError::Cancelled(None)) => {
                 return self.report_all(chunk, || ItemResult::NotAttempted);
             }
@@ -462,7 +461,7 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
     fn created(&mut self, chunk: Chunk, created: Vec<CollectionItem>) {
         if created.len() != chunk.entries.len() {
             // The answer does not say which item is which: settle them like a lost answer.
-            let error = answer_count_mismatch(chunk.entries.len(), created.len());
+            let error = answer_mismatch(chunk.entries.len(), created.len());
             return self.failed(chunk, error);
         }
         for (entry, item) in chunk.entries.into_iter().zip(created) {

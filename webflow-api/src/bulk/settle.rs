@@ -9,9 +9,22 @@ use std::sync::Arc;
 use super::BulkImport;
 use super::driver::{Chunk, Entry, options};
 use crate::Error;
-use crate::list::{ListQuery, MAX_PAGE_SIZE, SortBy, SortOrder, next_offset};
+use crate::list::{ListQuery, MAX_PAGE_SIZE, SortBy, SortOrder};
 use crate::request::CallEvent;
 use crate::types::{CollectionItem, CollectionItemList};
+
+/// The offset of the page after `page` (read at `offset`), if there is one.
+fn next_offset(page: &CollectionItemList, offset: u64) -> Option<u64> {
+    let read = page.items.len() as u64;
+    if read == 0 {
+        return None;
+    }
+    let next = offset.checked_add(read)?;
+    match page.pagination.total {
+        Some(total) if next >= u64::try_from(total).unwrap_or(0) => None,
+        _ => Some(next),
+    }
+}
 
 /// At most this many items are looked up one slug at a time; more are found by a scan.
 pub(super) const SLUG_LOOKUPS_MAX: usize = 5;

@@ -15,8 +15,6 @@ use super::{
 };
 use crate::time::Clock;
 
-const MINUTE: Duration = Duration::from_secs(60);
-
 /// The builder's settings.
 pub(super) struct Config {
     pub(super) record: bool,
@@ -79,8 +77,10 @@ pub(super) struct State {
     slugs: HashSet<SlugKey>,
     sequence: u64,
     suffixes: u64,
-    window_start: Option<Duration>,
-    window_count: u32,
+    /// The rate-limit bucket: whole and partial requests left, and the mock time it was
+    /// last refilled at (`None` before the first request: full).
+    tokens: f64,
+    refilled_at: Option<Duration>,
     rng: u64,
 }
 
@@ -135,7 +135,6 @@ impl Shared {
         let now = self.elapsed();
         state.request_count += 1;
         request.number = state.request_count;
-        state.roll_window(now);
         let action = match state.take_fault(&request) {
             Some(fault) => fault.action,
             None => Action::Process {
@@ -171,7 +170,7 @@ impl Shared {
             .config
             .rate_limit
             .unwrap_or(self.config.advertised_limit);
-        let remaining = limit.saturating_sub(state.window_count);
+        let remaining = state.tokens.max(0.0).floor() as u32;
         let mut headers = vec![
             (
                 HeaderName::from_static("x-ratelimit-limit"),
@@ -221,19 +220,31 @@ impl Shared {
         }
     }
 
-    /// Fixed windows of one mock minute; `None` lets the request through (and counts it).
+    /// A token bucket of `limit` requests, refilled `limit` per mock minute, continuously
+    /// (as users report Webflow's budget behaves); enforced only with a configured rate
+    /// limit. `None` lets the request through (and takes its token).
     fn rate_limit(&self, state: &mut State, now: Duration) -> Option<MockResponse> {
-        let start = *state.window_start.get_or_insert(now);
-        if let Some(limit) = self.config.rate_limit
-            && state.window_count >= limit
-        {
-            let window_left = MINUTE.saturating_sub(now.saturating_sub(start));
+        let limit = f64::from(
+            self.config
+                .rate_limit
+                .unwrap_or(self.config.advertised_limit)
+                .max(1),
+        );
+        let per_second = limit / 60.0;
+        let tokens = match state.refilled_at {
+            None => limit,
+            Some(at) => {
+                (state.tokens + now.saturating_sub(at).as_secs_f64() * per_second).min(limit)
+            }
+        };
+        state.tokens = tokens;
+        state.refilled_at = Some(now.max(state.refilled_at.unwrap_or_default()));
+        if self.config.rate_limit.is_some() && tokens < 1.0 {
             state.throttled += 1;
-            return Some(too_many_requests(
-                window_left.as_secs_f64().ceil().max(1.0) as u64
-            ));
+            let wait = ((1.0 - tokens) / per_second).ceil().max(1.0) as u64;
+            return Some(too_many_requests(wait));
         }
-        state.window_count += 1;
+        state.tokens = (tokens - 1.0).max(0.0);
         if let Some((probability, _)) = self.config.random_throttle {
             // xorshift64*: deterministic for a seed.
             state.rng ^= state.rng >> 12;
@@ -398,18 +409,6 @@ impl Shared {
 }
 
 impl State {
-    /// Starts a new window once a mock minute has passed since the current one began.
-    fn roll_window(&mut self, now: Duration) {
-        if let Some(start) = self.window_start {
-            let since = now.saturating_sub(start);
-            if since >= MINUTE {
-                let windows = since.as_secs() / 60;
-                self.window_start = Some(start + Duration::from_secs(windows * 60));
-                self.window_count = 0;
-            }
-        }
-    }
-
     /// The fault for this request, if any: by number, then by matcher, then the queue.
     fn take_fault(&mut self, request: &ReceivedRequest) -> Option<Fault> {
         if let Some(fault) = self.faults_by_number.remove(&request.number) {

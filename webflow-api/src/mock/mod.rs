@@ -22,9 +22,10 @@
 //!   not_authorized`), otherwise any non-empty one is.
 //! - **Rate limits**: `X-RateLimit-Limit` and `X-RateLimit-Remaining` on every answer; an
 //!   optional per-minute [`rate_limit`](MockWebflowBuilder::rate_limit) over every request
-//!   (GET and POST) in fixed windows, and optional [`random_throttle`](MockWebflowBuilder::random_throttle)
+//!   (GET and POST) as a token bucket (refilled continuously, as users report Webflow's
+//!   budget behaves), and optional [`random_throttle`](MockWebflowBuilder::random_throttle)
 //!   429s.
-//! - **Time**: rate-limit windows, item timestamps and visibility run on a [`Clock`]
+//! - **Time**: the rate-limit bucket, item timestamps and visibility run on a [`Clock`]
 //!   ([`clock`](MockWebflowBuilder::clock)); share one [`ManualClock`](crate::time::ManualClock)
 //!   with the client and the client's waits move the mock too. Timestamps read
 //!   `2026-01-01T00:00:00.000Z` plus the mock time elapsed since the mock started, so they
@@ -480,9 +481,10 @@ impl fmt::Debug for MockWebflowBuilder {
 
 impl MockWebflowBuilder {
     /// Enforces `requests_per_minute` over every request (GET and POST), per minute of the
-    /// mock's [`clock`](Self::clock): fixed one-minute windows from the first request; a
+    /// mock's [`clock`](Self::clock), as a token bucket: `requests_per_minute` requests,
+    /// refilled at that rate continuously; a
     /// request over the limit gets a 429 with `Retry-After` (whole seconds of mock time
-    /// until the window ends, at least 1) and is not processed. Also advertised as
+    /// until a request is back, at least 1) and is not processed. Also advertised as
     /// `X-RateLimit-Limit`.
     pub fn rate_limit(mut self, requests_per_minute: u32) -> Self {
         self.config.rate_limit = Some(requests_per_minute);
@@ -490,7 +492,7 @@ impl MockWebflowBuilder {
         self
     }
 
-    /// The clock behind the rate-limit windows, item timestamps and visibility (default:
+    /// The clock behind the rate-limit bucket, item timestamps and visibility (default:
     /// real time). Give the client a clone of the same clock: with a
     /// [`ManualClock`](crate::time::ManualClock) the client's waits advance the mock's time
     /// too, and timestamps stay put while nothing waits. Scripted delays stay real time.

@@ -189,7 +189,7 @@ async fn list(
     let mut slugs = Existing::new();
     while let Some(page) = pages.next().await {
         *requests = requests.saturating_add(1);
-        for item in page?.items {
+        for item in page? {
             slugs.entry(item.field_data.slug).or_insert(item.id);
         }
     }

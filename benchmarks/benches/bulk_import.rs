@@ -1,7 +1,7 @@
 //! Bulk import speed and memory, against the embedded mock enforcing a rate limit on a
 //! scaled clock (a bench binary: it prints its figures).
 //!
-//! `cargo bench -p webflow-api --bench bulk_import`
+//! `cargo bench -p webflow-api-benches --bench bulk_import`
 //!
 //! 1. Speed: import N = 10,000 items at R requests per mock minute and compare the elapsed
 //!    mock time with the floor ⌈N/100⌉ / R; the same for a naive one-item-per-request loop.
