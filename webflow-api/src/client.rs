@@ -69,7 +69,6 @@ pub(crate) struct ServerDate {
 impl ServerDate {
     /// The server's time at client instant `at`, estimated from this reading. `Date` has
     /// whole seconds (rounded down), so the estimate is at most a second early.
-    #[allow(dead_code)] // Read by the bulk import's time marks.
     pub(crate) fn server_time_at(&self, at: Instant) -> SystemTime {
         if at >= self.received {
             self.date + (at - self.received)

@@ -169,6 +169,7 @@ fn throttled(
             retry_after,
             rate_limit,
             request_id,
+            item_level: false,
         }),
     }))
 }

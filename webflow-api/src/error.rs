@@ -65,6 +65,12 @@ pub enum Error {
     #[error(transparent)]
     UndecodableResponse(Box<UndecodableResponse>),
 
+    /// An item could not be created because its slug is held by another item of the
+    /// collection, one this import did not create. Nothing was created for it; sending it
+    /// again would fail the same way (or make a copy under a suffixed slug).
+    #[error(transparent)]
+    SlugTaken(Box<SlugTakenError>),
+
     /// A listing of the collection could not be read to its end in a way that can be
     /// trusted (it kept changing, or the server does not page by offset). Nothing was
     /// changed by it.
@@ -121,6 +127,7 @@ impl Error {
         match self {
             Error::Config(_) | Error::InvalidInput(_) => Disposition::Refused,
             Error::ListingUnreliable(_) => Disposition::NotProcessed,
+            Error::SlugTaken(_) => Disposition::Refused,
             Error::Api(e) => status_disposition(e.status),
             Error::RateLimited(_) => Disposition::NotProcessed,
             Error::Timeout(e) => sent_disposition(e.request_sent),
@@ -222,6 +229,48 @@ impl Error {
             .collect()
     }
 }
+
+impl Error {
+    /// This refused request's error as it applies to one of its items: only the details
+    /// that name it, with their `param` made relative to the item.
+    pub(crate) fn for_item(&self, details: Vec<Value>) -> Error {
+        match self.api_error() {
+            Some(api) => {
+                let mut own = api.clone();
+                own.details = details;
+                own.item_level = true;
+                Error::Api(Box::new(own))
+            }
+            None => Error::InvalidInput(self.to_string()),
+        }
+    }
+}
+
+/// An item's slug is held by another item, one this import did not create.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SlugTakenError {
+    /// The slug sent.
+    pub slug: String,
+    /// The `cmsLocaleId` sent, if any.
+    pub locale: Option<String>,
+    /// The id of the item that holds it.
+    pub taken_by: String,
+}
+
+impl fmt::Display for SlugTakenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the slug {:?} is already taken by item {}, which this import did not create; \
+             nothing was created for this item and it was not sent again. Give it another slug, \
+             or skip existing items (resume)",
+            self.slug, self.taken_by
+        )
+    }
+}
+
+impl std::error::Error for SlugTakenError {}
 
 /// What an answer's status means for sending the request again.
 pub(crate) fn status_disposition(status: StatusCode) -> Disposition {
@@ -364,6 +413,8 @@ pub struct ApiError {
     /// The request id header of the response (`x-request-id`), if any: quote it to
     /// Webflow support.
     pub request_id: Option<String>,
+    /// The error applies to one item of a bulk request: its details are that item's.
+    pub(crate) item_level: bool,
 }
 
 impl ApiError {
@@ -380,6 +431,7 @@ impl ApiError {
             message: body.message,
             external_reference: body.external_reference,
             details: body.details,
+            item_level: false,
             retry_after,
             rate_limit: RateLimit::from_headers(headers),
             request_id: request_id(headers),
@@ -393,6 +445,9 @@ impl ApiError {
 
     fn advice(&self) -> Cow<'static, str> {
         match self.status.as_u16() {
+            400 | 422 if self.item_level => {
+                "Webflow refused this item for the fields named; fix them and send it again (the other items of its request were sent without it).".into()
+            }
             400 | 422 if !self.details.is_empty() => {
                 "Fix the fields named in the details; sending the request unchanged will fail again.".into()
             }

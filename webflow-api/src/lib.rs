@@ -58,8 +58,8 @@ pub use client::{Client, Timeouts};
 pub use config::{BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, reqwest_builder};
 pub use create::{CreateLiveItem, CreateLiveItems, MAX_ITEMS_PER_REQUEST};
 pub use error::{
-    ApiError, BODY_EXCERPT_LIMIT, Error, ErrorCode, RateLimitedError, RedirectError, TimeoutError,
-    TimeoutKind, TransportError, UndecodableResponse,
+    ApiError, BODY_EXCERPT_LIMIT, Error, ErrorCode, RateLimitedError, RedirectError,
+    SlugTakenError, TimeoutError, TimeoutKind, TransportError, UndecodableResponse,
 };
 pub use list::{FindItemBySlug, ListItems};
 pub use operation::CallFuture;

@@ -323,20 +323,6 @@ impl<'a> ListItems<'a> {
     }
 }
 
-impl Client {
-    /// One page of a listing through the one request path.
-    pub(crate) async fn list_page(
-        &self,
-        collection_id: &str,
-        query: &ListQuery,
-        offset: u64,
-        options: CallOptions<'_>,
-    ) -> CallOutcome<CollectionItemList> {
-        let page = ListPage::new(collection_id.to_owned(), query.clone(), offset);
-        self.call(&page, options).await
-    }
-}
-
 /// What one step of a [`Pager`] read.
 #[derive(Debug)]
 pub(crate) enum PageRead {

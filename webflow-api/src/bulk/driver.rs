@@ -1,8 +1,10 @@
-//! The import's loop: pulls items, packs them into requests, keeps up to `concurrency`
-//! requests in flight (polled while the input is pulled), turns each request's outcome
-//! into item outcomes, and hands requests with an unknown outcome to settling.
+//! The import's loop: pulls items, refuses a slug the input already holds, packs the rest
+//! into requests, keeps up to `concurrency` requests in flight (polled while the input is
+//! pulled), pairs each answer with the items sent, and hands requests whose outcome is
+//! unknown to settling (`settle.rs`). What a failed request means comes from the error
+//! ([`Error`]'s classification methods), never from status numbers here.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -11,68 +13,33 @@ use std::task::Poll;
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
 
-use super::settle::{self, Existing, Lost, SettleResult};
+use super::entry::{Chunk, Entry, Mark};
+use super::index::{CollectionIndex, InIndex};
+use super::locale::Locales;
+use super::seen::SeenSlugs;
+use super::settle::{self, Knowledge, Lost, SettleResult, Settled};
 use super::{BulkEvent, BulkImport, BulkProgress, BulkSummary, ImportEnd, ItemOutcome, ItemResult};
-use crate::Error;
 use crate::create::{CreateChunk, answer_mismatch, validate_item};
+use crate::error::SlugTakenError;
+use crate::item::match_created;
 use crate::request::{CallError, CallEvent, CallOptions, CallOutcome};
-use crate::retry::Disposition;
 use crate::types::{CollectionItem, NewItem};
+use crate::{Error, Timeouts};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// One input item and its position.
-pub(super) struct Entry {
-    pub(super) index: u64,
-    pub(super) item: NewItem,
-}
-
-impl Entry {
-    pub(super) fn locale(&self) -> Option<&str> {
-        self.item.cms_locale_id.as_deref()
-    }
-
-    pub(super) fn slug(&self) -> &str {
-        &self.item.field_data.slug
-    }
-
-    fn outcome(self, result: ItemResult) -> ItemOutcome {
-        ItemOutcome {
-            index: self.index,
-            slug: self.item.field_data.slug,
-            result,
-        }
-    }
-}
-
-/// The items of one create request.
-pub(super) struct Chunk {
-    pub(super) entries: Vec<Entry>,
-    /// Sent again after settling found its items absent: never sent a third time.
-    pub(super) resent: bool,
-    /// The newest `createdOn` the import had seen when these items were first sent: an item
-    /// created by this request (or by the first one, for a resend) is not older.
-    pub(super) mark: Option<String>,
-}
-
-impl Chunk {
-    fn first_index(&self) -> u64 {
-        self.entries.first().map_or(0, |entry| entry.index)
-    }
-}
 
 struct ChunkDone {
     chunk: Chunk,
     outcome: CallOutcome<Vec<CollectionItem>>,
 }
 
-/// Work beside the creates, one at a time: settling lost requests, or indexing a locale's
-/// slugs for `skip_existing`.
+/// Work beside the creates, one at a time, holding the import's knowledge while it runs:
+/// settling lost requests, or reading the listing a parked item needs (`skip_existing`).
 enum SideDone {
     Settled(SettleResult),
     Indexed {
-        locale: Option<String>,
-        outcome: Result<Existing, Arc<Error>>,
+        knowledge: Knowledge,
+        outcome: Result<(), Arc<Error>>,
         list_requests: u64,
         throttled: u64,
     },
@@ -132,15 +99,22 @@ where
                 1
             };
             while in_flight.len() < slots {
-                let Some(chunk) = state.next_chunk() else {
+                let Some(mut chunk) = state.next_chunk() else {
                     break;
                 };
+                if chunk.mark.is_none() {
+                    chunk.mark = Some(Mark {
+                        sent_at: clock.now(),
+                        reading: import.client.inner.last_answer().server_date,
+                    });
+                }
                 in_flight.push(send_chunk(import, events, chunk));
             }
         }
         if side.is_none() {
-            if let Some(locale) = state.index_wanted() {
-                side = Some(index_locale(import, events, locale));
+            if let Some(filter) = state.listing_wanted() {
+                let knowledge = state.lend_knowledge();
+                side = Some(read_listing(import, events, knowledge, filter));
             } else if !state.lost.is_empty() && in_flight.is_empty() {
                 // Every other create has answered: settle the lost ones.
                 let lost = std::mem::take(&mut state.lost);
@@ -150,8 +124,9 @@ where
                     let count = lost.iter().map(|l| l.chunk.entries.len()).sum();
                     import.emit(BulkEvent::Settling { items: count });
                     state.settling = true;
+                    let knowledge = state.lend_knowledge();
                     side = Some(Box::pin(
-                        settle::settle(import, events, lost).map(SideDone::Settled),
+                        settle::settle(import, events, lost, knowledge).map(SideDone::Settled),
                     ));
                 }
             }
@@ -164,7 +139,7 @@ where
             break;
         }
 
-        let want_input = state.wants_input(in_flight.len());
+        let want_input = side.is_none() && state.wants_input(in_flight.len());
         let step = std::future::poll_fn(|cx| {
             if !state.cancelled && cancelled.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Step::Cancelled);
@@ -244,16 +219,18 @@ pub(super) fn options<'a>(
     }
 }
 
-fn index_locale<'a>(
+fn read_listing<'a>(
     import: &'a BulkImport<'a>,
     events: &'a (dyn Fn(CallEvent) + Send + Sync),
-    locale: Option<String>,
+    mut knowledge: Knowledge,
+    filter: Option<String>,
 ) -> BoxFuture<'a, SideDone> {
     Box::pin(async move {
         let (outcome, list_requests, throttled) =
-            settle::index_existing(import, events, locale.as_deref()).await;
+            super::index::read_listing(import, events, &mut knowledge.index, filter.as_deref())
+                .await;
         SideDone::Indexed {
-            locale,
+            knowledge,
             outcome,
             list_requests,
             throttled,
@@ -274,16 +251,14 @@ struct State<'a, F> {
     stopped: Option<Arc<Error>>,
     /// Items pulled, waiting to fill a request.
     filling: Vec<Entry>,
-    /// Requests to send before fresh input: bisected halves, resent absent items.
+    /// Requests to send before fresh input: split or bisected requests, resent items.
     queue: VecDeque<Chunk>,
     /// Requests whose outcome is unknown, waiting to be settled.
     lost: Vec<Lost>,
-    /// Slugs already in the collection, per locale (`skip_existing`).
-    existing: HashMap<Option<String>, Existing>,
-    /// An item waiting for its locale's index.
+    /// What the import knows; `None` while a side task holds it.
+    knowledge: Option<Knowledge>,
+    /// An item waiting for the listing its locale needs (`skip_existing`).
     parked: Option<Entry>,
-    /// The newest `createdOn` seen in any answer.
-    mark: Option<String>,
     /// A settle is running: no create starts until it ends.
     settling: bool,
     /// Waiting for the rate limiter to have slots within reach again.
@@ -306,13 +281,29 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
             filling: Vec::new(),
             queue: VecDeque::new(),
             lost: Vec::new(),
-            existing: HashMap::new(),
+            knowledge: Some(Knowledge {
+                index: CollectionIndex::default(),
+                locales: Locales::new(import.primary_locale.clone()),
+                seen: SeenSlugs::default(),
+                first_reading: None,
+            }),
             parked: None,
-            mark: None,
             settling: false,
             paused: false,
             pause_for: None,
         }
+    }
+
+    fn knowledge(&mut self) -> &mut Knowledge {
+        self.knowledge
+            .as_mut()
+            .expect("the knowledge is lent only while no item moves")
+    }
+
+    fn lend_knowledge(&mut self) -> Knowledge {
+        self.knowledge
+            .take()
+            .expect("one side task at a time holds the knowledge")
     }
 
     fn stopping(&self) -> bool {
@@ -328,38 +319,31 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
     /// The next request to send: queued ones first, then a full (or the last) batch of
     /// pulled items.
     fn next_chunk(&mut self) -> Option<Chunk> {
-        if let Some(mut chunk) = self.queue.pop_front() {
-            // A resend keeps the mark of the request that first sent its items: their first
-            // create, if it happened, is not older than that.
-            if !chunk.resent {
-                chunk.mark = self.mark.clone();
-            }
+        if let Some(chunk) = self.queue.pop_front() {
             return Some(chunk);
         }
         let full = self.filling.len() >= self.import.max_items_per_request;
         let last = self.input_done && self.parked.is_none() && !self.filling.is_empty();
-        (full || last).then(|| Chunk {
-            entries: std::mem::take(&mut self.filling),
-            resent: false,
-            mark: self.mark.clone(),
-        })
+        (full || last).then(|| Chunk::new(std::mem::take(&mut self.filling)))
     }
 
     /// Whether to pull the next item: only when it could go out soon.
     fn wants_input(&self, in_flight: usize) -> bool {
         !self.input_done
             && self.may_send()
+            && self.knowledge.is_some()
             && self.parked.is_none()
             && self.queue.is_empty()
             && self.filling.len() < self.import.max_items_per_request
             && in_flight < self.import.concurrency
     }
 
-    /// A locale whose slugs must be indexed before the parked item can go on.
-    fn index_wanted(&self) -> Option<Option<String>> {
+    /// The listing the parked item needs, if not read yet.
+    fn listing_wanted(&self) -> Option<Option<String>> {
         let parked = self.parked.as_ref()?;
-        let locale = parked.locale().map(str::to_owned);
-        (!self.existing.contains_key(&locale) && !self.stopping()).then_some(locale)
+        let knowledge = self.knowledge.as_ref()?;
+        (!knowledge.index.covers(parked.locale()) && !self.stopping())
+            .then(|| parked.locale().map(str::to_owned))
     }
 
     fn finished(&self) -> bool {
@@ -371,17 +355,20 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
     }
 
     fn pulled(&mut self, item: NewItem) {
-        let entry = Entry {
-            index: self.next_index,
-            item,
-        };
+        let entry = Entry::new(self.next_index, item);
         self.next_index += 1;
         self.summary.total += 1;
         if let Err(error) = validate_item(&entry.item) {
-            self.report(entry.outcome(ItemResult::Failed {
+            return self.report(entry.outcome(ItemResult::Failed {
                 error: Arc::new(error),
             }));
-            return;
+        }
+        let first = self
+            .knowledge()
+            .seen
+            .insert(entry.locale(), entry.slug(), entry.index);
+        if let Some(first_index) = first {
+            return self.report(entry.outcome(ItemResult::Duplicate { first_index }));
         }
         if self.import.skip_existing {
             self.parked = Some(entry);
@@ -391,29 +378,64 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
         }
     }
 
-    /// Moves the parked item on if its locale is indexed: skipped if its slug exists.
+    /// Moves the parked item on once its locale's listing is read: skipped if its slug
+    /// exists there.
     fn unpark(&mut self) {
         let Some(entry) = self.parked.take() else {
             return;
         };
-        let locale = entry.locale().map(str::to_owned);
-        let Some(existing) = self.existing.get(&locale) else {
+        let Some(knowledge) = self.knowledge.as_mut() else {
             self.parked = Some(entry);
             return;
         };
-        match existing.id_of(entry.slug()) {
-            Some(id) => {
-                let id = id.to_owned();
+        if !knowledge.index.covers(entry.locale()) {
+            self.parked = Some(entry);
+            return;
+        }
+        if entry.locale().is_none()
+            && let Some(locales) = knowledge.index.unfiltered_locales().cloned()
+            && let Err(several) = knowledge.locales.listed(&locales)
+        {
+            self.parked = Some(entry);
+            return self.stop(Arc::new(Error::InvalidInput(format!(
+                "the collection holds items of several locales ({}) and none without one; a \
+                 line without cmsLocaleId is created in the site's primary locale, which this \
+                 import cannot tell: give its cmsLocaleId (BulkImport::primary_locale, or \
+                 webflow-import --primary-locale) so that existing items are recognised",
+                several.join(", ")
+            ))));
+        }
+        match knowledge
+            .index
+            .find(&knowledge.locales, entry.locale(), entry.slug())
+        {
+            InIndex::Found(found) => {
+                let id = found[0].id.clone();
                 self.report(entry.outcome(ItemResult::Skipped { id }));
             }
-            None => self.filling.push(entry),
+            InIndex::Absent | InIndex::Undecided => self.filling.push(entry),
         }
+    }
+
+    fn stop(&mut self, error: Arc<Error>) {
+        if self.stopped.is_none() && !self.cancelled {
+            self.summary.end = ImportEnd::Stopped;
+            self.import.emit(BulkEvent::Stopped {
+                error: error.clone(),
+            });
+        }
+        self.stopped.get_or_insert(error);
     }
 
     fn chunk_done(&mut self, done: ChunkDone) {
         let ChunkDone { chunk, outcome } = done;
         self.summary.create_requests += u64::from(outcome.requests);
         self.summary.throttled += u64::from(outcome.throttled);
+        if let Some(knowledge) = self.knowledge.as_mut()
+            && knowledge.first_reading.is_none()
+        {
+            knowledge.first_reading = self.import.client.inner.last_answer().server_date;
+        }
         let error = match outcome.result {
             Ok(created) => return self.created(chunk, created),
             Err(CallError::Cancelled(None)) => {
@@ -448,7 +470,8 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
         let (Some(needed), Some(allowed)) = (limited.retry_after, limited.allowed_wait) else {
             return false;
         };
-        if needed > self.import.client.timeouts().overall {
+        let Timeouts { overall, .. } = self.import.client.timeouts();
+        if needed > overall {
             return false;
         }
         let wait = needed
@@ -458,121 +481,216 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
         true
     }
 
+    /// A create answered: its items are paired with the lines sent by slug (not by
+    /// position). An answer that accounts for every line one to one is taken as it is; one
+    /// that does not is not trusted for any line: the request is settled like a lost one
+    /// (every line looked up), and answered items that pair with no line are reported,
+    /// never given to one.
     fn created(&mut self, chunk: Chunk, created: Vec<CollectionItem>) {
-        if created.len() != chunk.entries.len() {
-            // The answer does not say which item is which: settle them like a lost answer.
-            let error = answer_mismatch(chunk.entries.len(), created.len());
-            return self.failed(chunk, error);
+        let listed = created.len();
+        let sent: Vec<NewItem> = chunk.entries.iter().map(|e| e.item.clone()).collect();
+        let created_ids: Vec<(String, String)> = created
+            .iter()
+            .map(|item| (item.id.clone(), item.slug().to_owned()))
+            .collect();
+        let matched = match_created(&sent, created);
+        let paired: std::collections::HashSet<String> = matched
+            .iter()
+            .flatten()
+            .map(|item| item.id.clone())
+            .collect();
+        let strays: Vec<(String, String)> = created_ids
+            .into_iter()
+            .filter(|(id, _)| !paired.contains(id))
+            .collect();
+        if !strays.is_empty() {
+            self.summary.unmatched += strays.len() as u64;
+            self.import.emit(BulkEvent::Unmatched { items: strays });
         }
-        for (entry, item) in chunk.entries.into_iter().zip(created) {
-            self.note_created_on(&item.created_on);
-            let stored_slug = (item.field_data.slug != entry.item.field_data.slug)
-                .then_some(item.field_data.slug);
-            self.report(entry.outcome(ItemResult::Created {
-                id: item.id,
-                settled: false,
-                stored_slug,
-            }));
+        if listed == sent.len() && matched.iter().all(Option::is_some) {
+            for (entry, item) in chunk.entries.into_iter().zip(matched) {
+                if let Some(item) = item {
+                    self.report_created(entry, item, false);
+                }
+            }
+            return;
+        }
+        let error = Arc::new(answer_mismatch(sent.len(), listed));
+        self.lose(chunk, error);
+    }
+
+    fn report_created(&mut self, entry: Entry, item: CollectionItem, settled: bool) {
+        if entry.locale().is_none()
+            && let Some(knowledge) = self.knowledge.as_mut()
+        {
+            knowledge.locales.created_without_locale(item.locale_id());
+        }
+        let stored_slug = (item.slug() != entry.slug()).then(|| item.slug().to_owned());
+        if settled {
+            self.summary.settled += 1;
+        }
+        self.report(entry.outcome(ItemResult::Created {
+            id: item.id,
+            settled,
+            stored_slug,
+        }));
+    }
+
+    /// A request whose outcome is unknown: to settling (or unknown when settling is off or
+    /// the import stops).
+    fn lose(&mut self, mut chunk: Chunk, error: Arc<Error>) {
+        for entry in &mut chunk.entries {
+            entry.lost = true;
+        }
+        self.import.emit(BulkEvent::ChunkFailed {
+            first_index: chunk.first_index(),
+            items: chunk.entries.len(),
+            error: error.clone(),
+        });
+        if self.import.settle.enabled && !self.stopping() {
+            self.lost.push(Lost { chunk, error });
+        } else {
+            self.report_all(chunk, || ItemResult::Unknown {
+                error: error.clone(),
+            });
         }
     }
 
     fn failed(&mut self, chunk: Chunk, error: Error) {
-        if chunk.resent
-            && self.import.settle.enabled
-            && !self.stopping()
-            && settle::refused_for_taken_slugs(&error)
-        {
-            // Sent again after a lookup found its items absent, now refused because their
-            // slugs exist: the first create became visible late. Look them up again (a
-            // resent item is never sent a third time).
+        if error.disposition().may_have_taken_effect() {
+            return self.lose(chunk, Arc::new(error));
+        }
+        if error.is_invalid_request() && !self.stopping() {
+            return self.refused(chunk, error);
+        }
+        let error = Arc::new(error);
+        self.import.emit(BulkEvent::ChunkFailed {
+            first_index: chunk.first_index(),
+            items: chunk.entries.len(),
+            error: error.clone(),
+        });
+        if error.affects_every_request() {
+            self.stop(error.clone());
+        }
+        self.report_all(chunk, || ItemResult::Failed {
+            error: error.clone(),
+        });
+    }
+
+    /// A request Webflow refused for what it holds (nothing was created). Items its details
+    /// name fail with their own detail — or, for an item whose earlier create was lost and
+    /// whose slug is now taken, are settled (that create may have shown up late) — and the
+    /// others are sent again. When the details name no item, the request is split in
+    /// halves (`bisect_invalid`) or fails whole.
+    fn refused(&mut self, chunk: Chunk, error: Error) {
+        let items = chunk.entries.len();
+        let first_index = chunk.first_index();
+        let mut named: std::collections::BTreeMap<usize, Vec<serde_json::Value>> =
+            std::collections::BTreeMap::new();
+        for (position, detail) in error.item_details() {
+            named.entry(position).or_default().push(detail);
+        }
+        if items == 1 && named.is_empty() {
+            // A request of one item: the error is its own.
+            named.insert(
+                0,
+                error
+                    .api_error()
+                    .map(|a| a.details.clone())
+                    .unwrap_or_default(),
+            );
+        }
+        let taken: std::collections::HashSet<usize> = error
+            .taken_slugs()
+            .into_iter()
+            .filter_map(|(position, _)| position.or((items == 1).then_some(0)))
+            .collect();
+        if named.keys().all(|position| *position >= items) {
+            named.clear();
+        }
+        if named.is_empty() {
             let error = Arc::new(error);
+            if self.import.bisect_invalid && items > 1 {
+                self.import
+                    .emit(BulkEvent::Bisecting { first_index, items });
+                let mut first = chunk.entries;
+                let second = first.split_off(items / 2);
+                for half in [second, first] {
+                    self.queue.push_front(Chunk {
+                        entries: half,
+                        mark: chunk.mark,
+                    });
+                }
+                return;
+            }
             self.import.emit(BulkEvent::ChunkFailed {
-                first_index: chunk.first_index(),
-                items: chunk.entries.len(),
+                first_index,
+                items,
                 error: error.clone(),
             });
-            self.lost.push(Lost { chunk, error });
-            return;
+            return self.report_all(chunk, || ItemResult::Failed {
+                error: error.clone(),
+            });
         }
-        let status = error.status().map(|s| s.as_u16());
-        let (first_index, items) = (chunk.first_index(), chunk.entries.len());
-        let validation = matches!(status, Some(400 | 422));
-        if validation && self.import.bisect_invalid && items > 1 && !self.stopping() {
-            self.import
-                .emit(BulkEvent::Bisecting { first_index, items });
-            let mut first = chunk.entries;
-            let second = first.split_off(items / 2);
-            for half in [second, first] {
-                self.queue.push_front(Chunk {
-                    entries: half,
-                    resent: chunk.resent,
-                    mark: None,
-                });
-            }
-            return;
-        }
-        let disposition = error.disposition();
         let error = Arc::new(error);
         self.import.emit(BulkEvent::ChunkFailed {
             first_index,
             items,
             error: error.clone(),
         });
-        if disposition.may_have_taken_effect() {
-            if self.import.settle.enabled && !self.stopping() {
-                self.lost.push(Lost { chunk, error });
-            } else {
-                self.report_all(chunk, || ItemResult::Unknown {
-                    error: error.clone(),
-                });
+        let mut again = Vec::new();
+        let mut recheck = Vec::new();
+        for (position, entry) in chunk.entries.into_iter().enumerate() {
+            match named.remove(&position) {
+                Some(_) if taken.contains(&position) && entry.lost => recheck.push(entry),
+                Some(details) => {
+                    let own = Arc::new(error.for_item(details));
+                    self.report(entry.outcome(ItemResult::Failed { error: own }));
+                }
+                None => again.push(entry),
             }
-            return;
         }
-        if matches!(status, Some(401 | 403 | 404)) && self.stopped.is_none() {
-            self.stopped = Some(error.clone());
-            self.summary.end = ImportEnd::Stopped;
-            self.import.emit(BulkEvent::Stopped {
-                error: error.clone(),
+        if !again.is_empty() {
+            self.queue.push_front(Chunk {
+                entries: again,
+                mark: chunk.mark,
             });
         }
-        debug_assert!(disposition != Disposition::Succeeded);
-        self.report_all(chunk, || ItemResult::Failed {
-            error: error.clone(),
-        });
+        if !recheck.is_empty() {
+            // Sent before and lost, now refused as taken: the first create may have become
+            // visible late. Look again (without counting this as another loss).
+            self.lost.push(Lost {
+                chunk: Chunk {
+                    entries: recheck,
+                    mark: chunk.mark,
+                },
+                error,
+            });
+        }
     }
 
     fn side_done(&mut self, done: SideDone) {
         match done {
             SideDone::Settled(result) => self.settled(result),
             SideDone::Indexed {
-                locale,
+                knowledge,
                 outcome,
                 list_requests,
                 throttled,
             } => {
                 self.summary.list_requests += list_requests;
                 self.summary.throttled += throttled;
+                let items = knowledge.index.len() as u64;
+                self.knowledge = Some(knowledge);
                 match outcome {
-                    Ok(existing) => {
+                    Ok(()) => {
                         self.import.emit(BulkEvent::Indexed {
-                            items: existing.len() as u64,
+                            items,
                             list_requests,
                         });
-                        if let Some(newest) = existing.newest_created_on() {
-                            self.note_created_on(newest);
-                        }
-                        self.existing.insert(locale, existing);
                         self.unpark();
                     }
-                    Err(error) => {
-                        if !self.cancelled {
-                            self.summary.end = ImportEnd::Stopped;
-                            self.import.emit(BulkEvent::Stopped {
-                                error: error.clone(),
-                            });
-                        }
-                        self.stopped.get_or_insert(error);
-                    }
+                    Err(error) => self.stop(error),
                 }
             }
         }
@@ -580,62 +698,69 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
 
     fn settled(&mut self, result: SettleResult) {
         self.settling = false;
+        self.knowledge = Some(result.knowledge);
         self.summary.list_requests += result.list_requests;
         self.summary.throttled += result.throttled;
-        self.import.emit(BulkEvent::Settled {
-            found: result.found.len(),
-            absent: result.absent.len(),
-            unknown: result.unknown.len(),
-            list_requests: result.list_requests,
-        });
-        for found in result.found {
-            self.note_created_on(&found.created_on);
-            self.summary.settled += 1;
-            self.report(found.entry.outcome(ItemResult::Created {
-                id: found.id,
-                settled: true,
-                stored_slug: found.stored_slug,
-            }));
-        }
+        let (mut found, mut absent, mut taken, mut unknown) = (0, 0, 0, 0);
         let resend = self.import.settle.resend_absent && !self.stopping();
-        let mut again = Vec::new();
-        let mut floor: Option<Option<String>> = None;
-        for absent in result.absent {
-            if resend && !absent.resent {
-                // The earliest first-send mark of the items resent together (none if any
-                // had none).
-                floor = Some(match (floor, absent.mark) {
-                    (None, mark) => mark,
-                    (Some(Some(a)), Some(b)) => Some(if settle::is_older(&b, &a) { b } else { a }),
-                    _ => None,
-                });
-                again.push(absent.entry);
-            } else {
-                self.report(absent.entry.outcome(ItemResult::Unknown {
-                    error: absent.error,
-                }));
+        let mut again: Vec<Entry> = Vec::new();
+        let mut mark: Option<Mark> = None;
+        for settled in result.settled {
+            match settled {
+                Settled::Found { entry, item } => {
+                    found += 1;
+                    self.report_created(entry, *item, true);
+                }
+                Settled::Absent {
+                    entry,
+                    error,
+                    mark: sent,
+                } => {
+                    absent += 1;
+                    if resend && !entry.resent {
+                        mark = match (mark, sent) {
+                            (Some(a), Some(b)) => Some(a.earlier(b)),
+                            (a, b) => a.or(b),
+                        };
+                        again.push(Entry {
+                            resent: true,
+                            ..entry
+                        });
+                    } else {
+                        self.report(entry.outcome(ItemResult::Unknown { error }));
+                    }
+                }
+                Settled::Taken { entry, by } => {
+                    taken += 1;
+                    let error = Error::SlugTaken(Box::new(SlugTakenError {
+                        slug: entry.slug().to_owned(),
+                        locale: entry.locale().map(str::to_owned),
+                        taken_by: by,
+                    }));
+                    self.report(entry.outcome(ItemResult::Failed {
+                        error: Arc::new(error),
+                    }));
+                }
+                Settled::Unknown { entry, error } => {
+                    unknown += 1;
+                    self.report(entry.outcome(ItemResult::Unknown { error }));
+                }
             }
         }
+        self.import.emit(BulkEvent::Settled {
+            found,
+            absent,
+            taken,
+            unknown,
+            list_requests: result.list_requests,
+        });
         let mut again = again.into_iter().peekable();
         while again.peek().is_some() {
             let entries: Vec<Entry> = again
                 .by_ref()
                 .take(self.import.max_items_per_request)
                 .collect();
-            self.queue.push_back(Chunk {
-                entries,
-                resent: true,
-                mark: floor.clone().flatten(),
-            });
-        }
-        for (entry, error) in result.unknown {
-            self.report(entry.outcome(ItemResult::Unknown { error }));
-        }
-    }
-
-    fn note_created_on(&mut self, created_on: &str) {
-        if settle::is_newer(created_on, self.mark.as_deref()) {
-            self.mark = Some(created_on.to_owned());
+            self.queue.push_back(Chunk { entries, mark });
         }
     }
 
@@ -674,6 +799,10 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
             }
             ItemResult::Skipped { .. } => summary.skipped += 1,
             ItemResult::Failed { .. } => summary.failed += 1,
+            ItemResult::Duplicate { .. } => {
+                summary.failed += 1;
+                summary.duplicates += 1;
+            }
             ItemResult::Unknown { .. } => summary.unknown += 1,
             ItemResult::NotAttempted => summary.not_attempted += 1,
         }

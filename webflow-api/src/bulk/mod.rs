@@ -54,7 +54,12 @@
 //!   [`NotAttempted`](ItemResult::NotAttempted), items never pulled are not reported
 //!   ([`BulkSummary::end`] says why the import ended; `total` counts the items pulled).
 
+mod compare;
 mod driver;
+mod entry;
+mod index;
+mod locale;
+mod seen;
 mod settle;
 
 use std::fmt;
@@ -80,11 +85,12 @@ impl Client {
             collection_id: collection_id.into(),
             max_items_per_request: MAX_ITEMS_PER_REQUEST,
             concurrency: 4,
-            bisect_invalid: false,
+            bisect_invalid: true,
             skip_invalid_files: None,
             retry: None,
             settle: Settle::default(),
             skip_existing: false,
+            primary_locale: None,
             total: None,
             cancel: CancellationToken::new(),
             on_progress: None,
@@ -106,6 +112,7 @@ pub struct BulkImport<'a> {
     retry: Option<RetryPolicy>,
     settle: Settle,
     skip_existing: bool,
+    primary_locale: Option<String>,
     total: Option<u64>,
     cancel: CancellationToken,
     on_progress: Option<ProgressCallback<'a>>,
@@ -158,6 +165,12 @@ pub struct Settle {
     pub delay: Duration,
     /// Whether items confirmed absent are sent again (once). Default `true`.
     pub resend_absent: bool,
+    /// How far back of a request's send time (by the server's clock) a lookup accepts an
+    /// item's `createdOn` as possibly made by that request: room for a server clock that
+    /// steps back, and for the `Date` header's whole seconds. Default 60 s. An item with
+    /// the same slug and fields made by someone else within this window before the
+    /// request cannot be told from ours.
+    pub clock_tolerance: Duration,
 }
 
 impl Default for Settle {
@@ -166,6 +179,7 @@ impl Default for Settle {
             enabled: true,
             delay: Duration::from_secs(10),
             resend_absent: true,
+            clock_tolerance: settle::DEFAULT_CLOCK_TOLERANCE,
         }
     }
 }
@@ -193,6 +207,12 @@ impl Settle {
         self.resend_absent = false;
         self
     }
+
+    /// Sets [`clock_tolerance`](Self::clock_tolerance).
+    pub fn clock_tolerance(mut self, tolerance: Duration) -> Settle {
+        self.clock_tolerance = tolerance;
+        self
+    }
 }
 
 impl<'a> BulkImport<'a> {
@@ -210,11 +230,12 @@ impl<'a> BulkImport<'a> {
         self
     }
 
-    /// On a validation error (400 or 422) for a request of several items, split them in
-    /// halves and send each half again, down to single items, so only the bad items fail.
-    /// Default off: the whole request's items fail with Webflow's error. A refused request
-    /// created nothing, so this never creates an item twice; it costs about log2(n) extra
-    /// requests per bad item.
+    /// When Webflow refuses a request of several items for what it holds (400 or 422) and
+    /// its details name no item, split them in halves and send each half again, down to
+    /// single items, so only the bad items fail. Default on (when the details name items —
+    /// `items[48].fieldData.price` — only those fail and the others are sent again, whatever
+    /// this says). A refused request created nothing, so this never creates an item twice;
+    /// it costs about log2(n) extra requests per bad item.
     pub fn bisect_invalid(mut self, bisect: bool) -> Self {
         self.bisect_invalid = bisect;
         self
@@ -246,6 +267,16 @@ impl<'a> BulkImport<'a> {
     /// sends no create. Memory grows with the collection (a slug and an id per item).
     pub fn skip_existing(mut self, skip: bool) -> Self {
         self.skip_existing = skip;
+        self
+    }
+
+    /// The `cmsLocaleId` of the site's primary locale, where Webflow creates an item sent
+    /// without one. Needed to recognise existing items (`skip_existing`, settling) for lines
+    /// without a locale when the collection holds items of several locales; otherwise it is
+    /// read from the first item created, or from the listing. See the Get Site endpoint
+    /// (`locales.primary.cmsLocaleId`).
+    pub fn primary_locale(mut self, cms_locale_id: impl Into<String>) -> Self {
+        self.primary_locale = Some(cms_locale_id.into());
         self
     }
 
@@ -413,12 +444,20 @@ pub enum ItemResult {
         /// The existing item's id.
         id: String,
     },
-    /// Not created: Webflow refused it, or the input was invalid. Shared by every item of
-    /// the refused request.
+    /// Not created: Webflow refused it (its own detail, when Webflow named the item), its
+    /// slug is taken by an item this import did not create ([`Error::SlugTaken`]), or the
+    /// input was invalid.
     #[non_exhaustive]
     Failed {
         /// Why.
         error: Arc<Error>,
+    },
+    /// Not sent: an earlier item of the input has the same slug (and locale), and a slug is
+    /// unique in a collection.
+    #[non_exhaustive]
+    Duplicate {
+        /// The input position of the first item with this slug.
+        first_index: u64,
     },
     /// Sent, and whether it was created is unknown (a 5xx or a lost answer that settling
     /// could not resolve): the item **may exist**. Look it up before importing it again.
@@ -458,8 +497,13 @@ pub struct BulkSummary {
     pub settled: u64,
     /// Items not created because their slug exists.
     pub skipped: u64,
-    /// Items that failed (not created).
+    /// Items that failed (not created), duplicates included.
     pub failed: u64,
+    /// Items not sent because an earlier item has their slug (counted in `failed` too).
+    pub duplicates: u64,
+    /// Items a create answered with that match no item sent (never given to an item; see
+    /// [`BulkEvent::Unmatched`]).
+    pub unmatched: u64,
     /// Items whose outcome is unknown (may exist).
     pub unknown: u64,
     /// Items pulled but not sent (cancelled or stopped).
@@ -545,6 +589,8 @@ pub enum BulkEvent {
     Settled {
         /// Items found (created).
         found: usize,
+        /// Items whose slug another item holds (failed, not sent again).
+        taken: usize,
         /// Items confirmed absent (sent again, or unknown with `lookup_only`).
         absent: usize,
         /// Items still unknown (the lookup failed).
@@ -558,6 +604,12 @@ pub enum BulkEvent {
         items: u64,
         /// List requests it took.
         list_requests: u64,
+    },
+    /// A create's answer listed items that match no item sent (id and slug of each): they
+    /// are not given to any item.
+    Unmatched {
+        /// `(id, slug)` of each.
+        items: Vec<(String, String)>,
     },
     /// The import stops: every later request would fail with this error.
     Stopped {

@@ -171,7 +171,13 @@ impl Shared {
             .rate_limit
             .unwrap_or(self.config.advertised_limit);
         let remaining = state.tokens.max(0.0).floor() as u32;
+        // The server's clock, as the items' timestamps read it.
+        let date = httpdate::fmt_http_date(timestamp::system_time(now));
         let mut headers = vec![
+            (
+                HeaderName::from_static("date"),
+                HeaderValue::from_str(&date).expect("an HTTP date is a header value"),
+            ),
             (
                 HeaderName::from_static("x-ratelimit-limit"),
                 HeaderValue::from(limit),

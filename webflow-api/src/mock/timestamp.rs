@@ -7,6 +7,11 @@ use std::time::Duration;
 const EPOCH_DAYS: u64 = 20_454;
 const MILLIS_PER_DAY: u128 = 86_400_000;
 
+/// The mock's time as a point in time: 2026-01-01T00:00:00Z plus `elapsed`.
+pub(super) fn system_time(elapsed: Duration) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + Duration::from_secs(EPOCH_DAYS * 86_400) + elapsed
+}
+
 /// `2026-01-01T00:00:00.000Z` plus `elapsed` (to the millisecond, rounded down).
 pub(super) fn format(elapsed: Duration) -> String {
     let millis = elapsed.as_millis();
