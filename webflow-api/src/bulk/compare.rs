@@ -124,7 +124,7 @@ pub(crate) fn same_file(stored: &str, sent: &str) -> bool {
     let name = |url: &reqwest::Url| {
         url.path_segments()
             .and_then(|mut segments| segments.next_back())
-            .map(|segment| percent_decode(segment))
+            .map(percent_decode)
     };
     match (on_cdn, name(&stored), name(&sent)) {
         (true, Some(stored), Some(sent)) if !sent.is_empty() => {
