@@ -7,9 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::model::{
-    Additional, Annotations, Header, Items, Loc, MediaType, Operation, Parameter, RequestBody,
-    Response, Schema, Security, parameter_token, sorted_values,
+    Additional, Annotations, Header, Items, MediaType, Operation, Parameter, RequestBody, Response,
+    Schema, Security, Union, sorted_values,
 };
+use super::resolve::{Loc, parameter_token};
 
 /// What a difference means for the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -313,7 +314,7 @@ impl Comparer {
             let at = up_op
                 .loc
                 .child("parameters")
-                .child(&parameter_token(&o.location, &o.name));
+                .child(parameter_token(&o.location, &o.name));
             let description = format!(
                 "upstream no longer has the {} parameter `{}` that ours sends",
                 o.location, o.name
@@ -627,15 +628,15 @@ impl Comparer {
         let single_u = [u];
         let single_o = [o];
         let u_branches: Vec<&Schema> = match &u.union {
-            Some((_, branches)) => branches.iter().collect(),
+            Some(union) => union.branches().iter().collect(),
             None => single_u.to_vec(),
         };
         let o_branches: Vec<&Schema> = match &o.union {
-            Some((_, branches)) => branches.iter().collect(),
+            Some(union) => union.branches().iter().collect(),
             None => single_o.to_vec(),
         };
-        if let (Some((uk, _)), Some((ok, _))) = (&u.union, &o.union) {
-            if uk != ok {
+        if let (Some(uk), Some(ok)) = (&u.union, &o.union) {
+            if uk.keyword() != ok.keyword() {
                 let description = format!(
                     "upstream combines the alternatives with `{}`, ours with `{}`",
                     uk.keyword(),
@@ -676,7 +677,7 @@ impl Comparer {
                         .title()
                         .map_or_else(|| format!("variant {}", ui + 1), |t| format!("`{t}`"));
                     let at = match &o.union {
-                        Some((kind, _)) => o.loc.child(kind.keyword()),
+                        Some(union) => o.loc.child(union.keyword()),
                         None => o.loc.clone(),
                     };
                     let description = format!(
@@ -697,10 +698,10 @@ impl Comparer {
                 .title()
                 .map_or_else(|| format!("variant {}", oi + 1), |t| format!("`{t}`"));
             let at = match &u.union {
-                Some((kind, _)) => u.loc.child(kind.keyword()),
+                Some(union) => u.loc.child(union.keyword()),
                 None => u
                     .loc
-                    .child(o.union.as_ref().map_or("oneOf", |(kind, _)| kind.keyword())),
+                    .child(o.union.as_ref().map_or("oneOf", Union::keyword)),
             };
             let description = format!(
                 "ours allows a {} shape upstream does not: {label}",
@@ -1281,7 +1282,7 @@ impl Comparer {
         let schemes =
             |a: &BTreeMap<String, BTreeSet<String>>| a.keys().cloned().collect::<Vec<_>>();
         for (ui, up) in up_alternatives.iter().enumerate() {
-            let up_at = up_loc.child(&ui.to_string());
+            let up_at = up_loc.child(ui);
             match our_alternatives
                 .iter()
                 .enumerate()
@@ -1297,10 +1298,8 @@ impl Comparer {
                 Some((oi, our)) => {
                     for (scheme, scopes) in up {
                         let our_scopes = &our[scheme];
-                        let (up_at, our_at) = (
-                            up_at.child(scheme),
-                            our_loc.child(&oi.to_string()).child(scheme),
-                        );
+                        let (up_at, our_at) =
+                            (up_at.child(scheme), our_loc.child(oi).child(scheme));
                         let added: Vec<&String> = scopes.difference(our_scopes).collect();
                         let dropped: Vec<&String> = our_scopes.difference(scopes).collect();
                         let quote = |s: &[&String]| {
@@ -1351,7 +1350,7 @@ impl Comparer {
                     Class::Breaking,
                     subject,
                     &up_loc,
-                    &our_loc.child(&oi.to_string()),
+                    &our_loc.child(oi),
                     description,
                     REMOVE,
                 );
@@ -1490,18 +1489,30 @@ fn stricter(key: &str, upstream: Option<&Value>, ours: Option<&Value>) -> Option
 mod tests {
     use serde_json::json;
 
+    use openapiv3::{OpenAPI, ReferenceOr};
+    use serde::Deserialize;
+
     use super::*;
-    use crate::drift::model::Document;
+    use crate::drift::downgrade::downgrade;
+    use crate::drift::model::Reader;
+
+    /// A schema read as the check reads a document's (after the pre-pass, with openapiv3).
+    fn read(schema: Value) -> Schema {
+        let mut raw = json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+            "paths": {}, "components": {"schemas": {"s": schema}}});
+        downgrade(&mut raw);
+        let api = OpenAPI::deserialize(&raw).unwrap();
+        let schema =
+            ReferenceOr::<openapiv3::Schema>::deserialize(&raw["components"]["schemas"]["s"]);
+        let mut reader = Reader::new(&api, &raw);
+        reader
+            .schema(&schema.unwrap(), &Loc::document("/s"))
+            .unwrap()
+    }
 
     /// The differences between two schemas in `direction`, as `(class, description)`.
     fn differences(upstream: Value, ours: Value, direction: Direction) -> Vec<(Class, String)> {
-        let (u_root, o_root) = (json!({ "s": upstream }), json!({ "s": ours }));
-        let u = Document::new(&u_root)
-            .schema(&u_root["s"], &Loc::document("/s"))
-            .unwrap();
-        let o = Document::new(&o_root)
-            .schema(&o_root["s"], &Loc::document("/s"))
-            .unwrap();
+        let (u, o) = (read(upstream), read(ours));
         let mut comparer = Comparer { out: Vec::new() };
         comparer.schema("s", &u, &o, direction);
         comparer
