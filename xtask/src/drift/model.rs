@@ -3,13 +3,12 @@
 //! format, every node tagged with where it came from. Serialised (annotations left out),
 //! it is the normalised form that `spec/deviations.yaml` records.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeMap, BTreeSet};
 
-use openapiv3 as oa;
-use openapiv3::ReferenceOr;
+use openapiv3::{self as oa, ReferenceOr};
 use serde::de::DeserializeOwned;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::downgrade::{ORIGINAL, Original};
@@ -31,10 +30,6 @@ const ANNOTATION_KEYS: [&str; 9] = [
 /// Descriptions, examples, titles and vendor extensions of a node, keyed by keyword.
 pub type Annotations = BTreeMap<String, Value>;
 
-fn is_false(value: &bool) -> bool {
-    !*value
-}
-
 /// One operation, normalised.
 #[derive(Debug, Serialize)]
 pub struct Operation {
@@ -44,7 +39,8 @@ pub struct Operation {
     pub method: String,
     #[serde(skip)]
     pub path: String,
-    /// Its own parameters, then those of the path item it does not override.
+    /// Its own parameters, then those of the path item it does not override; serialised
+    /// (own ones only) by `parameter_token`, as deviations name them.
     #[serde(
         serialize_with = "own_parameters",
         skip_serializing_if = "no_own_parameters"
@@ -61,10 +57,9 @@ pub struct Operation {
     pub annotations: Annotations,
 }
 
-/// Deviations name an operation's own parameters by `parameter_token`.
 fn own_parameters<S: Serializer>(parameters: &[Parameter], s: S) -> Result<S::Ok, S::Error> {
     let own = parameters.iter().filter(|p| !p.from_path_item);
-    s.collect_map(own.map(|p| (parameter_token(&p.location, &p.name), p)))
+    s.collect_map(own.map(|p| (p.key(), p)))
 }
 
 fn no_own_parameters(parameters: &[Parameter]) -> bool {
@@ -75,6 +70,10 @@ fn not_the_operations(security: &Option<Security>) -> bool {
     security
         .as_ref()
         .is_none_or(|s| s.loc.scope != Scope::Operation)
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 #[derive(Debug, Serialize)]
@@ -128,7 +127,7 @@ pub struct MediaType {
 pub struct Response {
     #[serde(skip)]
     pub loc: Loc,
-    /// Keyed by the header name in lower case; `Header::name` keeps the spelling.
+    /// Keyed by the header name in lower case; serialised by `Header::name`, as written.
     #[serde(serialize_with = "by_name", skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Header>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -166,9 +165,10 @@ pub struct Security {
 
 /// `additionalProperties`, as written: progenitor treats `true` and `{}` differently even
 /// though JSON Schema does not.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(untagged)]
 pub enum Additional {
+    #[default]
     Unspecified,
     Bool(bool),
     Schema(Box<Schema>),
@@ -198,41 +198,11 @@ pub enum Items {
     Tuple(Vec<Schema>),
 }
 
-/// `oneOf` or `anyOf`, with its branches.
-#[derive(Debug, Serialize)]
-pub enum Union {
-    #[serde(rename = "oneOf")]
-    OneOf(Vec<Schema>),
-    #[serde(rename = "anyOf")]
-    AnyOf(Vec<Schema>),
-}
-
-impl Union {
-    pub fn keyword(&self) -> &'static str {
-        match self {
-            Union::OneOf(_) => "oneOf",
-            Union::AnyOf(_) => "anyOf",
-        }
-    }
-
-    pub fn branches(&self) -> &[Schema] {
-        match self {
-            Union::OneOf(branches) | Union::AnyOf(branches) => branches,
-        }
-    }
-
-    fn branches_mut(&mut self) -> &mut Vec<Schema> {
-        match self {
-            Union::OneOf(branches) | Union::AnyOf(branches) => branches,
-        }
-    }
-}
-
 /// A schema, normalised: `type: [T, 'null']`, `nullable: true` and a `{type: 'null'}`
 /// branch of a `oneOf`/`anyOf` all become `nullable`; a schema with `properties` and no
 /// `type` is an object; `const: v` is `enum: [v]`. Serialised, lists whose order means
 /// nothing (`required`, `enum`, `type`) are sorted.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Schema {
     #[serde(skip)]
     pub loc: Loc,
@@ -266,8 +236,10 @@ pub struct Schema {
     pub additional: Additional,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Items>,
-    #[serde(flatten)]
-    pub union: Option<Union>,
+    #[serde(rename = "oneOf", skip_serializing_if = "Vec::is_empty")]
+    pub one_of: Vec<Schema>,
+    #[serde(rename = "anyOf", skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<Schema>,
     #[serde(rename = "allOf", skip_serializing_if = "Vec::is_empty")]
     pub all_of: Vec<Schema>,
     /// Keywords that narrow the accepted values (`minLength`, `maximum`, ...).
@@ -306,43 +278,23 @@ pub fn sorted_values(values: &[Value]) -> Vec<Value> {
 }
 
 impl Schema {
-    fn empty(loc: Loc) -> Self {
-        Schema {
-            loc,
-            types: BTreeSet::new(),
-            nullable: false,
-            format: None,
-            enumeration: None,
-            default: None,
-            properties: BTreeMap::new(),
-            required: BTreeSet::new(),
-            additional: Additional::Unspecified,
-            items: None,
-            union: None,
-            all_of: Vec::new(),
-            constraints: BTreeMap::new(),
-            read_only: false,
-            write_only: false,
-            other: BTreeMap::new(),
-            annotations: Annotations::new(),
-            recursive: None,
-        }
+    /// Whether the schema accepts every JSON value: written out, it has no keyword that
+    /// narrows the values (it may have annotations, a default, `nullable`...).
+    pub fn accepts_anything(&self) -> bool {
+        let harmless = ["nullable", "default", "readOnly", "writeOnly"];
+        let Value::Object(written) = json(self) else {
+            return false;
+        };
+        written.keys().all(|key| harmless.contains(&key.as_str()))
     }
 
-    /// Whether the schema accepts every JSON value (`{}`, possibly with annotations).
-    pub fn accepts_anything(&self) -> bool {
-        self.types.is_empty()
-            && self.format.is_none()
-            && self.enumeration.is_none()
-            && self.properties.is_empty()
-            && self.required.is_empty()
-            && self.additional.is_unspecified()
-            && self.items.is_none()
-            && self.union.is_none()
-            && self.all_of.is_empty()
-            && self.constraints.is_empty()
-            && self.other.is_empty()
-            && self.recursive.is_none()
+    /// `oneOf` or `anyOf`, and its branches.
+    pub fn union(&self) -> Option<(&'static str, &[Schema])> {
+        match (&self.one_of[..], &self.any_of[..]) {
+            ([], []) => None,
+            ([], any_of) => Some(("anyOf", any_of)),
+            (one_of, _) => Some(("oneOf", one_of)),
+        }
     }
 
     /// The schema's `title`, if it has one.
@@ -361,39 +313,17 @@ fn json(value: impl Serialize) -> Value {
     }
 }
 
-/// The values written in a typed `enum` (`None` is `null`); `None` when there is none.
-fn values<T: Serialize>(values: &[Option<T>]) -> Option<Vec<Value>> {
-    (!values.is_empty()).then(|| values.iter().map(json).collect())
-}
-
-/// The name of a typed `format` (`None` when there is none).
-fn format_name(format: impl Serialize) -> Option<String> {
-    json(format).as_str().map(str::to_string)
-}
-
-/// The annotations among `fields` (each given when written) and the `x-` extensions.
-fn annotations<'e>(
-    fields: impl IntoIterator<Item = (&'static str, Option<Value>)>,
-    extensions: impl IntoIterator<Item = (&'e String, &'e Value)>,
-) -> Annotations {
-    let fields = fields
+/// The annotations of a typed node (and any of `extra`), from the node as openapiv3 writes it.
+fn annotations(node: impl Serialize, extra: &[&str]) -> Annotations {
+    let Value::Object(written) = json(node) else {
+        return Annotations::new();
+    };
+    let annotation =
+        |key: &str| ANNOTATION_KEYS.contains(&key) || extra.contains(&key) || key.starts_with("x-");
+    let written = written
         .into_iter()
-        .filter_map(|(k, v)| Some((k.to_string(), v?)));
-    let extensions = extensions
-        .into_iter()
-        .filter(|(key, _)| *key != ORIGINAL)
-        .map(|(k, v)| (k.clone(), v.clone()));
-    fields.chain(extensions).collect()
-}
-
-/// A field as an annotation when it is written.
-fn some<T: Serialize>(value: &Option<T>) -> Option<Value> {
-    value.as_ref().map(json)
-}
-
-/// A field as an annotation when it differs from its default (openapiv3 fills defaults in).
-fn not_default<T: Serialize + Default + PartialEq>(value: &T) -> Option<Value> {
-    (*value != T::default()).then(|| json(value))
+        .filter(|(key, _)| annotation(key) && key != ORIGINAL);
+    written.collect()
 }
 
 /// Reads operations of one document into the model, following `$ref`s.
@@ -406,8 +336,7 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(api: &'a oa::OpenAPI, raw: &'a Value) -> Self {
-        let resolver = Resolver { raw };
-        let expanding = Vec::new();
+        let (resolver, expanding) = (Resolver { raw }, Vec::new());
         Reader {
             resolver,
             api,
@@ -431,20 +360,32 @@ impl<'a> Reader<'a> {
             }
         }
         let request_body = match &op.request_body {
-            Some(body) => Some(self.request_body(body, &loc.child("requestBody"))?),
+            Some(body) => {
+                let (body, loc) = self.resolver.resolve(body, &loc.child("requestBody"))?;
+                let content = self.content(&body.content, &loc.child("content"))?;
+                let annotations = annotations(&body, &[]);
+                Some(RequestBody {
+                    required: body.required,
+                    content,
+                    annotations,
+                    loc,
+                })
+            }
             None => None,
         };
         let mut responses = BTreeMap::new();
-        let responses_loc = loc.child("responses");
+        let default = op
+            .responses
+            .default
+            .iter()
+            .map(|r| ("default".to_string(), r));
         let statuses = op
             .responses
             .responses
             .iter()
             .map(|(s, r)| (s.to_string(), r));
-        for (status, response) in
-            statuses.chain(op.responses.default.iter().map(|r| ("default".into(), r)))
-        {
-            let response = self.response(response, &responses_loc.child(&status))?;
+        for (status, response) in statuses.chain(default) {
+            let response = self.response(response, &loc.child("responses").child(&status))?;
             responses.insert(status, response);
         }
         let security = match (&op.security, &self.api.security) {
@@ -452,21 +393,12 @@ impl<'a> Reader<'a> {
             (None, Some(list)) => Some(security(list, Loc::document("/security"))),
             (None, None) => None,
         };
-        let tags = (!op.tags.is_empty()).then(|| json(&op.tags));
-        let annotations = annotations(
-            [
-                ("summary", some(&op.summary)),
-                ("description", some(&op.description)),
-                ("externalDocs", some(&op.external_docs)),
-                ("deprecated", not_default(&op.deprecated)),
-                ("tags", tags),
-            ],
-            &op.extensions,
-        );
+        let (method, path) = (method.to_string(), path.to_string());
+        let annotations = annotations(op, &["tags"]);
         Ok(Operation {
             loc,
-            method: method.to_string(),
-            path: path.to_string(),
+            method,
+            path,
             parameters,
             request_body,
             responses,
@@ -486,68 +418,43 @@ impl<'a> Reader<'a> {
         let mut out = Vec::new();
         for (index, parameter) in list.iter().enumerate() {
             let (parameter, mut loc) = self.resolver.resolve(parameter, &list_loc.child(index))?;
-            let (location, style) = match &*parameter {
-                oa::Parameter::Query { style, .. } => ("query", not_default(style)),
-                oa::Parameter::Header { style, .. } => ("header", not_default(style)),
-                oa::Parameter::Path { style, .. } => ("path", not_default(style)),
-                oa::Parameter::Cookie { style, .. } => ("cookie", not_default(style)),
-            };
-            let (allow_empty, allow_reserved) = match &*parameter {
-                oa::Parameter::Query {
-                    allow_empty_value,
-                    allow_reserved,
-                    ..
-                } => (some(allow_empty_value), not_default(allow_reserved)),
-                _ => (None, None),
-            };
             let data = parameter.parameter_data_ref();
+            let location = match &*parameter {
+                oa::Parameter::Query { .. } => "query",
+                oa::Parameter::Header { .. } => "header",
+                oa::Parameter::Path { .. } => "path",
+                oa::Parameter::Cookie { .. } => "cookie",
+            };
             if loc.scope == Scope::Operation {
                 let token = escape_token(&parameter_token(location, &data.name));
                 loc.relative = format!("{}/{token}", list_loc.relative);
             }
-            let schema = match &data.format {
-                oa::ParameterSchemaOrContent::Schema(schema) => {
-                    Some(self.schema(schema, &loc.child("schema"))?)
-                }
-                oa::ParameterSchemaOrContent::Content(_) => None,
-            };
-            let examples = (!data.examples.is_empty()).then(|| json(&data.examples));
-            let fields = [
-                ("description", some(&data.description)),
-                ("deprecated", some(&data.deprecated)),
-                ("example", some(&data.example)),
-                ("examples", examples),
-                ("style", style),
-                ("explode", some(&data.explode)),
-                ("allowEmptyValue", allow_empty),
-                ("allowReserved", allow_reserved),
-            ];
+            let extra = ["style", "explode", "allowEmptyValue", "allowReserved"];
             out.push(Parameter {
                 name: data.name.clone(),
                 location: location.to_string(),
                 // A path parameter is always required.
                 required: data.required || location == "path",
-                schema,
+                schema: self.parameter_schema(&data.format, &loc)?,
                 from_path_item,
-                annotations: annotations(fields, &data.extensions),
+                annotations: annotations(&parameter, &extra),
                 loc,
             });
         }
         Ok(out)
     }
 
-    fn request_body(
+    fn parameter_schema(
         &mut self,
-        body: &ReferenceOr<oa::RequestBody>,
+        format: &oa::ParameterSchemaOrContent,
         loc: &Loc,
-    ) -> Result<RequestBody, String> {
-        let (body, loc) = self.resolver.resolve(body, loc)?;
-        Ok(RequestBody {
-            required: body.required,
-            content: self.content(&body.content, &loc.child("content"))?,
-            annotations: annotations([("description", some(&body.description))], &body.extensions),
-            loc,
-        })
+    ) -> Result<Option<Schema>, String> {
+        match format {
+            oa::ParameterSchemaOrContent::Schema(schema) => {
+                Ok(Some(self.schema(schema, &loc.child("schema"))?))
+            }
+            oa::ParameterSchemaOrContent::Content(_) => Ok(None),
+        }
     }
 
     fn content<'c>(
@@ -562,9 +469,7 @@ impl<'a> Reader<'a> {
                 Some(schema) => Some(self.schema(schema, &loc.child("schema"))?),
                 None => None,
             };
-            let examples = (!media.examples.is_empty()).then(|| json(&media.examples));
-            let fields = [("example", some(&media.example)), ("examples", examples)];
-            let annotations = annotations(fields, &media.extensions);
+            let annotations = annotations(media, &[]);
             out.insert(
                 name.clone(),
                 MediaType {
@@ -588,33 +493,21 @@ impl<'a> Reader<'a> {
             let (header, loc) = self
                 .resolver
                 .resolve(header, &loc.child("headers").child(name))?;
-            let schema = match &header.format {
-                oa::ParameterSchemaOrContent::Schema(schema) => {
-                    Some(self.schema(schema, &loc.child("schema"))?)
-                }
-                oa::ParameterSchemaOrContent::Content(_) => None,
-            };
-            let examples = (!header.examples.is_empty()).then(|| json(&header.examples));
-            let fields = [
-                ("description", some(&header.description)),
-                ("deprecated", some(&header.deprecated)),
-                ("example", some(&header.example)),
-                ("examples", examples),
-            ];
             let header = Header {
                 name: name.clone(),
                 required: header.required,
-                schema,
-                annotations: annotations(fields, &header.extensions),
+                schema: self.parameter_schema(&header.format, &loc)?,
+                annotations: annotations(&header, &[]),
                 loc,
             };
             headers.insert(name.to_ascii_lowercase(), header);
         }
-        let description = Some(json(&response.description));
+        let content = self.content(&response.content, &loc.child("content"))?;
+        let annotations = annotations(&response, &[]);
         Ok(Response {
             headers,
-            content: self.content(&response.content, &loc.child("content"))?,
-            annotations: annotations([("description", description)], &response.extensions),
+            content,
+            annotations,
             loc,
         })
     }
@@ -633,7 +526,8 @@ impl<'a> Reader<'a> {
             let recursive = Some(format!("#{}", loc.pointer));
             return Ok(Schema {
                 recursive,
-                ..Schema::empty(loc)
+                loc,
+                ..Schema::default()
             });
         }
         self.expanding.push(loc.pointer.clone());
@@ -642,54 +536,125 @@ impl<'a> Reader<'a> {
         result
     }
 
+    /// One schema object. Every kind of openapiv3's is read through its catch-all kind,
+    /// `AnySchema`, which has every keyword; what the pre-pass rewrote is read back.
     fn schema_object(&mut self, schema: &oa::Schema, loc: Loc) -> Result<Schema, String> {
-        let data = &schema.schema_data;
-        let original: Original = match data.extensions.get(ORIGINAL) {
-            Some(value) => serde_json::from_value(value.clone()).map_err(|e| e.to_string())?,
+        let (data, unreadable) = (&schema.schema_data, |e: serde_json::Error| e.to_string());
+        let original = match data.extensions.get(ORIGINAL) {
+            Some(kept) => Original::deserialize(kept).map_err(unreadable)?,
             None => Original::default(),
         };
-        let mut out = Schema::empty(loc);
-        self.kind(&mut out, &schema.schema_kind, &original)?;
-        if !original.types.is_empty() {
-            out.types = original.types.iter().cloned().collect();
-        }
+        let any = match &schema.schema_kind {
+            oa::SchemaKind::Any(any) => Cow::Borrowed(any),
+            kind => Cow::Owned(oa::AnySchema::deserialize(json(kind)).map_err(unreadable)?),
+        };
+        let mut out = Schema {
+            loc,
+            ..Schema::default()
+        };
+        out.types = original.types.iter().chain(&any.typ).cloned().collect();
         out.nullable = data.nullable;
-        if out.nullable
-            && let Some(values) = &mut out.enumeration
-        {
-            values.retain(|v| !v.is_null());
+        out.format = any.format.clone();
+        out.enumeration = (!any.enumeration.is_empty()).then(|| {
+            let values = any
+                .enumeration
+                .iter()
+                .filter(|v| !(data.nullable && v.is_null()));
+            values.map(json).collect()
+        });
+        (out.default, out.read_only, out.write_only) =
+            (data.default.clone(), data.read_only, data.write_only);
+        let constraints = [
+            ("minLength", json(any.min_length)),
+            ("maxLength", json(any.max_length)),
+            ("pattern", json(&any.pattern)),
+            ("minimum", json(any.minimum)),
+            ("maximum", json(any.maximum)),
+            (
+                "exclusiveMinimum",
+                json(any.exclusive_minimum.filter(|b| *b)),
+            ),
+            (
+                "exclusiveMaximum",
+                json(any.exclusive_maximum.filter(|b| *b)),
+            ),
+            ("multipleOf", json(any.multiple_of)),
+            ("minItems", json(any.min_items)),
+            ("maxItems", json(any.max_items)),
+            ("uniqueItems", json(any.unique_items.filter(|b| *b))),
+            ("minProperties", json(any.min_properties)),
+            ("maxProperties", json(any.max_properties)),
+        ];
+        let written = constraints
+            .into_iter()
+            .filter(|(_, value)| !value.is_null());
+        out.constraints = written
+            .map(|(key, value)| (key.to_string(), value))
+            .collect();
+        let properties = out.loc.child("properties");
+        for (name, property) in &any.properties {
+            let property = self.schema(property, &properties.child(name))?;
+            out.properties.insert(name.clone(), property);
         }
-        out.default = data.default.clone();
-        out.read_only = data.read_only;
-        out.write_only = data.write_only;
+        out.required = any.required.iter().cloned().collect();
+        out.additional = match &any.additional_properties {
+            None => Additional::Unspecified,
+            Some(oa::AdditionalProperties::Any(allowed)) => Additional::Bool(*allowed),
+            Some(oa::AdditionalProperties::Schema(schema)) => {
+                let loc = out.loc.child("additionalProperties");
+                Additional::Schema(Box::new(self.schema(schema, &loc)?))
+            }
+        };
+        out.items = match (&any.items, &original.tuple) {
+            (None, _) => None,
+            // A tuple the pre-pass read as `items: {anyOf: [...]}`, each schema at its place.
+            (Some(ReferenceOr::Item(tuple)), Some(keyword)) => {
+                let oa::SchemaKind::AnyOf { any_of } = &tuple.schema_kind else {
+                    return Err(format!(
+                        "the tuple at {} was not rewritten",
+                        out.loc.pointer
+                    ));
+                };
+                Some(Items::Tuple(self.list(
+                    any_of,
+                    &out.loc.child(keyword),
+                    None,
+                )?))
+            }
+            (Some(items), _) => Some(Items::Each(Box::new(
+                self.schema(items, &out.loc.child("items"))?,
+            ))),
+        };
+        let kept = original.kept_branches.as_deref();
+        if !any.one_of.is_empty() {
+            out.one_of = self.list(&any.one_of, &out.loc.child("oneOf"), kept)?;
+        } else if !any.any_of.is_empty() {
+            out.any_of = self.list(&any.any_of, &out.loc.child("anyOf"), kept)?;
+        }
+        out.all_of = self.list(&any.all_of, &out.loc.child("allOf"), None)?;
+        if let Some(not) = &any.not {
+            out.other.insert("not".into(), json(not));
+        }
         if let Some(discriminator) = &data.discriminator {
             out.other
                 .insert("discriminator".into(), json(discriminator));
         }
-        let fields = [
-            ("title", some(&data.title)),
-            ("description", some(&data.description)),
-            ("example", some(&data.example)),
-            ("deprecated", not_default(&data.deprecated)),
-            ("externalDocs", some(&data.external_docs)),
-        ];
-        out.annotations = annotations(fields, &data.extensions);
+        out.annotations = annotations(schema, &[]);
         for (key, value) in original.set_aside {
-            let kept = match ANNOTATION_KEYS.contains(&key.as_str()) {
-                true => &mut out.annotations,
-                false => &mut out.other,
+            let annotation = ANNOTATION_KEYS.contains(&key.as_str());
+            let kept = if annotation {
+                &mut out.annotations
+            } else {
+                &mut out.other
             };
             kept.insert(key, value);
         }
-        if original.kept_branches.is_some() {
+        if kept.is_some() {
             fold_single_branch(&mut out);
         }
-        let unconstrained = out.union.is_none() && out.all_of.is_empty();
-        if out.types.is_empty() && unconstrained {
-            if !out.properties.is_empty()
-                || !out.required.is_empty()
-                || !out.additional.is_unspecified()
-            {
+        if out.types.is_empty() && out.union().is_none() && out.all_of.is_empty() {
+            let object = !out.properties.is_empty() || !out.required.is_empty();
+            if object || !out.additional.is_unspecified() {
                 out.types.insert("object".into());
             } else if out.items.is_some() {
                 out.types.insert("array".into());
@@ -698,242 +663,36 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    /// What a schema's kind says: each typed kind of openapiv3 read into the one model.
-    fn kind(
+    /// A list of schemas; `places` says where each was written, when the pre-pass moved them.
+    fn list(
         &mut self,
-        out: &mut Schema,
-        kind: &oa::SchemaKind,
-        original: &Original,
-    ) -> Result<(), String> {
-        use oa::{SchemaKind, Type};
-        let mut typed = |name: &str, format: Option<String>, enumeration| {
-            out.types.insert(name.to_string());
-            out.format = format;
-            out.enumeration = enumeration;
-        };
-        match kind {
-            SchemaKind::Type(Type::String(t)) => {
-                typed("string", format_name(&t.format), values(&t.enumeration));
-                constrain(out, "pattern", &t.pattern);
-                constrain(out, "minLength", &t.min_length);
-                constrain(out, "maxLength", &t.max_length);
-            }
-            SchemaKind::Type(Type::Number(t)) => {
-                typed("number", format_name(&t.format), values(&t.enumeration));
-                number_bounds(
-                    out,
-                    &t.minimum,
-                    &t.maximum,
-                    t.exclusive_minimum,
-                    t.exclusive_maximum,
-                );
-                constrain(out, "multipleOf", &t.multiple_of);
-            }
-            SchemaKind::Type(Type::Integer(t)) => {
-                typed("integer", format_name(&t.format), values(&t.enumeration));
-                number_bounds(
-                    out,
-                    &t.minimum,
-                    &t.maximum,
-                    t.exclusive_minimum,
-                    t.exclusive_maximum,
-                );
-                constrain(out, "multipleOf", &t.multiple_of);
-            }
-            SchemaKind::Type(Type::Boolean(t)) => typed("boolean", None, values(&t.enumeration)),
-            SchemaKind::Type(Type::Object(t)) => {
-                typed("object", None, None);
-                self.object(
-                    out,
-                    &t.properties,
-                    &t.required,
-                    t.additional_properties.as_ref(),
-                )?;
-                constrain(out, "minProperties", &t.min_properties);
-                constrain(out, "maxProperties", &t.max_properties);
-            }
-            SchemaKind::Type(Type::Array(t)) => {
-                typed("array", None, None);
-                self.items(out, t.items.as_ref(), original)?;
-                constrain(out, "minItems", &t.min_items);
-                constrain(out, "maxItems", &t.max_items);
-                constrain(out, "uniqueItems", &t.unique_items.then_some(true));
-            }
-            SchemaKind::OneOf { one_of } => self.union(out, "oneOf", one_of, original)?,
-            SchemaKind::AnyOf { any_of } => self.union(out, "anyOf", any_of, original)?,
-            SchemaKind::AllOf { all_of } => {
-                out.all_of = self.list(all_of, &out.loc.child("allOf"))?
-            }
-            SchemaKind::Not { not } => _ = out.other.insert("not".into(), json(not)),
-            SchemaKind::Any(any) => self.any(out, any, original)?,
+        list: &[ReferenceOr<oa::Schema>],
+        loc: &Loc,
+        places: Option<&[usize]>,
+    ) -> Result<Vec<Schema>, String> {
+        let mut out = Vec::with_capacity(list.len());
+        for (index, schema) in list.iter().enumerate() {
+            let place = places.map_or(index, |places| places[index]);
+            out.push(self.schema(schema, &loc.child(place))?);
         }
-        Ok(())
+        Ok(out)
     }
-
-    /// openapiv3's catch-all kind: a schema whose keywords fit none of its typed kinds.
-    fn any(
-        &mut self,
-        out: &mut Schema,
-        any: &oa::AnySchema,
-        original: &Original,
-    ) -> Result<(), String> {
-        out.types.extend(any.typ.clone());
-        out.format = any.format.clone();
-        out.enumeration = (!any.enumeration.is_empty()).then(|| any.enumeration.clone());
-        let (min, max) = (any.exclusive_minimum, any.exclusive_maximum);
-        number_bounds(
-            out,
-            &any.minimum,
-            &any.maximum,
-            min.unwrap_or(false),
-            max.unwrap_or(false),
-        );
-        constrain(out, "pattern", &any.pattern);
-        constrain(out, "multipleOf", &any.multiple_of);
-        for (key, value) in [
-            ("minLength", any.min_length),
-            ("maxLength", any.max_length),
-            ("minItems", any.min_items),
-            ("maxItems", any.max_items),
-            ("minProperties", any.min_properties),
-            ("maxProperties", any.max_properties),
-        ] {
-            constrain(out, key, &value);
-        }
-        constrain(out, "uniqueItems", &any.unique_items.filter(|u| *u));
-        self.object(
-            out,
-            &any.properties,
-            &any.required,
-            any.additional_properties.as_ref(),
-        )?;
-        self.items(out, any.items.as_ref(), original)?;
-        if !any.one_of.is_empty() {
-            self.union(out, "oneOf", &any.one_of, original)?;
-        } else if !any.any_of.is_empty() {
-            self.union(out, "anyOf", &any.any_of, original)?;
-        }
-        if !any.all_of.is_empty() {
-            out.all_of = self.list(&any.all_of, &out.loc.child("allOf"))?;
-        }
-        if let Some(not) = &any.not {
-            out.other.insert("not".into(), json(not));
-        }
-        Ok(())
-    }
-
-    fn object<'p>(
-        &mut self,
-        out: &mut Schema,
-        properties: impl IntoIterator<Item = (&'p String, &'p ReferenceOr<Box<oa::Schema>>)>,
-        required: &[String],
-        additional: Option<&oa::AdditionalProperties>,
-    ) -> Result<(), String> {
-        let loc = out.loc.child("properties");
-        for (name, property) in properties {
-            let property = self.schema(property, &loc.child(name))?;
-            out.properties.insert(name.clone(), property);
-        }
-        out.required.extend(required.iter().cloned());
-        out.additional = match additional {
-            None => Additional::Unspecified,
-            Some(oa::AdditionalProperties::Any(allowed)) => Additional::Bool(*allowed),
-            Some(oa::AdditionalProperties::Schema(schema)) => {
-                let loc = out.loc.child("additionalProperties");
-                Additional::Schema(Box::new(self.schema(schema, &loc)?))
-            }
-        };
-        Ok(())
-    }
-
-    /// `items`; a tuple the pre-pass rewrote (`items: {anyOf: [...]}`) is read back as one,
-    /// each schema at its place as written.
-    fn items(
-        &mut self,
-        out: &mut Schema,
-        items: Option<&ReferenceOr<Box<oa::Schema>>>,
-        original: &Original,
-    ) -> Result<(), String> {
-        let Some(items) = items else { return Ok(()) };
-        out.items = Some(match (&original.tuple, items) {
-            (Some(keyword), ReferenceOr::Item(tuple)) => {
-                let oa::SchemaKind::AnyOf { any_of } = &tuple.schema_kind else {
-                    return Err(format!(
-                        "the tuple at {} was not rewritten",
-                        out.loc.pointer
-                    ));
-                };
-                Items::Tuple(self.list(any_of, &out.loc.child(keyword))?)
-            }
-            _ => Items::Each(Box::new(self.schema(items, &out.loc.child("items"))?)),
-        });
-        Ok(())
-    }
-
-    /// `oneOf` or `anyOf`; branches keep their place as written, null branches dropped.
-    fn union(
-        &mut self,
-        out: &mut Schema,
-        keyword: &str,
-        branches: &[ReferenceOr<oa::Schema>],
-        original: &Original,
-    ) -> Result<(), String> {
-        let loc = out.loc.child(keyword);
-        let mut read = Vec::with_capacity(branches.len());
-        for (index, branch) in branches.iter().enumerate() {
-            let place = (original.kept_branches.as_ref()).map_or(index, |kept| kept[index]);
-            read.push(self.schema(branch, &loc.child(place))?);
-        }
-        out.union = Some(match keyword {
-            "oneOf" => Union::OneOf(read),
-            _ => Union::AnyOf(read),
-        });
-        Ok(())
-    }
-
-    fn list(&mut self, list: &[ReferenceOr<oa::Schema>], loc: &Loc) -> Result<Vec<Schema>, String> {
-        let schemas = list.iter().enumerate();
-        schemas
-            .map(|(index, schema)| self.schema(schema, &loc.child(index)))
-            .collect()
-    }
-}
-
-/// A constraint keyword, when written.
-fn constrain<T: Serialize>(out: &mut Schema, key: &str, value: &Option<T>) {
-    if let Some(value) = value {
-        out.constraints.insert(key.to_string(), json(value));
-    }
-}
-
-fn number_bounds<T: Serialize>(
-    out: &mut Schema,
-    minimum: &Option<T>,
-    maximum: &Option<T>,
-    exclusive_minimum: bool,
-    exclusive_maximum: bool,
-) {
-    constrain(out, "minimum", minimum);
-    constrain(out, "maximum", maximum);
-    constrain(out, "exclusiveMinimum", &exclusive_minimum.then_some(true));
-    constrain(out, "exclusiveMaximum", &exclusive_maximum.then_some(true));
 }
 
 /// A nullable union left with one branch (3.1's nullable reference, `oneOf: [{$ref: ...},
 /// {type: 'null'}]`): the branch takes the union's place.
 fn fold_single_branch(schema: &mut Schema) {
-    let Some(union) = &mut schema.union else {
-        return;
+    let branches = if schema.one_of.is_empty() {
+        &mut schema.any_of
+    } else {
+        &mut schema.one_of
     };
-    if union.branches().len() != 1 {
+    if branches.len() != 1 {
         return;
     }
-    let Some(only) = union.branches_mut().pop() else {
-        return;
-    };
+    let Some(only) = branches.pop() else { return };
     let parent = std::mem::replace(schema, only);
-    schema.loc = parent.loc;
-    schema.nullable = true;
+    (schema.loc, schema.nullable) = (parent.loc, true);
     for (key, value) in parent.annotations {
         schema.annotations.entry(key).or_insert(value);
     }
@@ -941,11 +700,13 @@ fn fold_single_branch(schema: &mut Schema) {
 
 fn security(list: &[oa::SecurityRequirement], loc: Loc) -> Security {
     let alternatives = list.iter().map(|requirement| {
-        let schemes = requirement.iter();
-        schemes
-            .map(|(scheme, scopes)| (scheme.clone(), scopes.iter().cloned().collect()))
-            .collect()
+        let schemes = requirement
+            .iter()
+            .map(|(scheme, scopes)| (scheme.clone(), scopes.iter().cloned().collect()));
+        schemes.collect()
     });
-    let alternatives = alternatives.collect();
-    Security { loc, alternatives }
+    Security {
+        loc,
+        alternatives: alternatives.collect(),
+    }
 }

@@ -15,9 +15,10 @@ pub fn escape_token(token: &str) -> String {
 }
 
 /// Whether deviation pointers for a node are relative to the operation or to the document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
+    #[default]
     Operation,
     Document,
 }
@@ -34,7 +35,7 @@ impl Scope {
 /// Where a node is: its JSON pointer in its own document (after following `$ref`s), and
 /// its pointer as `spec/deviations.yaml` writes it (relative to the operation, through
 /// `$ref`s, as if everything were inlined, with parameters named by `parameter_token`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Loc {
     pub pointer: String,
     pub scope: Scope,
