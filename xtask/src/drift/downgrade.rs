@@ -84,6 +84,8 @@ pub struct Rewrite {
 /// The kinds of OpenAPI object the pre-pass walks through to reach every schema.
 #[derive(Clone, Copy)]
 enum Node {
+    /// A mapping of names to path items: `paths`, or a callback.
+    PathItems,
     PathItem,
     Operation,
     /// A parameter or a header.
@@ -92,8 +94,6 @@ enum Node {
     Response,
     MediaType,
     Components,
-    /// A callback: a mapping of expressions to path items.
-    Callback,
     Schema,
 }
 
@@ -104,49 +104,35 @@ enum Holds {
     Map,
 }
 
+/// Where each kind of node holds others (`""`: the node itself).
+#[rustfmt::skip]
 fn children(node: Node) -> &'static [(&'static str, Holds, Node)] {
     use Holds::{Each, Map};
     use Node::*;
     match node {
+        PathItems => &[("", Map, PathItem)],
         PathItem => &[
-            ("parameters", Each, Parameter),
-            ("get", Each, Operation),
-            ("put", Each, Operation),
-            ("post", Each, Operation),
-            ("delete", Each, Operation),
-            ("options", Each, Operation),
-            ("head", Each, Operation),
-            ("patch", Each, Operation),
-            ("trace", Each, Operation),
+            ("parameters", Each, Parameter), ("get", Each, Operation), ("put", Each, Operation),
+            ("post", Each, Operation), ("delete", Each, Operation), ("options", Each, Operation),
+            ("head", Each, Operation), ("patch", Each, Operation), ("trace", Each, Operation),
         ],
         Operation => &[
-            ("parameters", Each, Parameter),
-            ("requestBody", Each, RequestBody),
-            ("responses", Map, Response),
-            ("callbacks", Map, Callback),
+            ("parameters", Each, Parameter), ("requestBody", Each, RequestBody),
+            ("responses", Map, Response), ("callbacks", Map, PathItems),
         ],
         Parameter => &[("schema", Each, Schema), ("content", Map, MediaType)],
         RequestBody => &[("content", Map, MediaType)],
         Response => &[("headers", Map, Parameter), ("content", Map, MediaType)],
         MediaType => &[("schema", Each, Schema)],
         Components => &[
-            ("schemas", Map, Schema),
-            ("responses", Map, Response),
-            ("parameters", Map, Parameter),
-            ("requestBodies", Map, RequestBody),
-            ("headers", Map, Parameter),
-            ("callbacks", Map, Callback),
+            ("schemas", Map, Schema), ("responses", Map, Response), ("parameters", Map, Parameter),
+            ("requestBodies", Map, RequestBody), ("headers", Map, Parameter),
+            ("callbacks", Map, PathItems),
         ],
-        Callback => &[],
         Schema => &[
-            ("properties", Map, Schema),
-            ("items", Each, Schema),
-            ("prefixItems", Each, Schema),
-            ("additionalProperties", Each, Schema),
-            ("allOf", Each, Schema),
-            ("anyOf", Each, Schema),
-            ("oneOf", Each, Schema),
-            ("not", Each, Schema),
+            ("properties", Map, Schema), ("items", Each, Schema), ("prefixItems", Each, Schema),
+            ("additionalProperties", Each, Schema), ("allOf", Each, Schema),
+            ("anyOf", Each, Schema), ("oneOf", Each, Schema), ("not", Each, Schema),
         ],
     }
 }
@@ -158,10 +144,10 @@ pub fn downgrade(document: &mut Value) -> Vec<Rewrite> {
         && version.as_str().is_some_and(|v| v.starts_with("3.1"))
     {
         *version = "3.0.3".into();
-        pass.record(Rule::OpenapiVersion, "/openapi");
+        pass.record(Rule::OpenapiVersion, "/openapi".into());
     }
     pass.inline_path_item_refs(document);
-    for (key, node) in [("paths", Node::Callback), ("components", Node::Components)] {
+    for (key, node) in [("paths", Node::PathItems), ("components", Node::Components)] {
         if let Some(value) = document.get_mut(key) {
             pass.node(node, value, &format!("/{key}"));
         }
@@ -172,29 +158,26 @@ pub fn downgrade(document: &mut Value) -> Vec<Rewrite> {
 struct Pass(Vec<Rewrite>);
 
 impl Pass {
-    fn record(&mut self, rule: Rule, pointer: &str) {
-        let pointer = pointer.to_string();
+    fn record(&mut self, rule: Rule, pointer: String) {
         self.0.push(Rewrite { rule, pointer });
     }
 
     /// 3.1 path items may be `$ref`s (to `components/pathItems`); openapiv3 does not follow them.
     fn inline_path_item_refs(&mut self, document: &mut Value) {
-        let Some(Value::Object(paths)) = document.get("paths") else {
-            return;
-        };
+        let paths = document
+            .get("paths")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten();
         let targets: Vec<(String, Value)> = paths
-            .iter()
             .filter_map(|(path, item)| {
                 let pointer = item.get("$ref")?.as_str()?.strip_prefix('#')?;
                 Some((path.clone(), document.pointer(pointer)?.clone()))
             })
             .collect();
         for (path, target) in targets {
-            document["paths"][&path] = target;
-            self.record(
-                Rule::PathItemRef,
-                &format!("/paths/{}", escape_token(&path)),
-            );
+            self.record(Rule::PathItemRef, format!("/paths/{}", escape_token(&path)));
+            document["paths"][path] = target;
         }
     }
 
@@ -207,27 +190,19 @@ impl Pass {
             } else {
                 json!({"not": {}})
             };
-            return self.record(Rule::BooleanSchema, at);
+            return self.record(Rule::BooleanSchema, at.to_string());
         }
-        let Value::Object(map) = value else { return };
-        if map.contains_key("$ref") {
-            return;
-        }
-        if let Node::Callback = node {
-            for (name, item) in map.iter_mut().filter(|(name, _)| !name.starts_with("x-")) {
-                self.node(
-                    Node::PathItem,
-                    item,
-                    &format!("{at}/{}", escape_token(name)),
-                );
-            }
+        if !value.is_object() || value.get("$ref").is_some() {
             return;
         }
         for &(key, holds, child) in children(node) {
-            let Some(held) = map.get_mut(key) else {
-                continue;
+            let (held, at) = match key {
+                "" => (&mut *value, at.to_string()),
+                _ => match value.get_mut(key) {
+                    Some(held) => (held, format!("{at}/{key}")),
+                    None => continue,
+                },
             };
-            let at = format!("{at}/{key}");
             match (holds, held) {
                 (Holds::Each, Value::Array(items)) => {
                     for (index, item) in items.iter_mut().enumerate() {
@@ -245,7 +220,7 @@ impl Pass {
                 _ => {}
             }
         }
-        if let Node::Schema = node {
+        if let (Node::Schema, Value::Object(map)) = (node, value) {
             self.schema(map, at);
         }
     }
@@ -269,7 +244,7 @@ impl Pass {
                 [only] => _ = map.insert("type".into(), only.as_str().into()),
                 _ => original.types = types,
             }
-            self.record(Rule::TypeList, &format!("{at}/type"));
+            self.record(Rule::TypeList, format!("{at}/type"));
         }
         let union = ["oneOf", "anyOf"]
             .into_iter()
@@ -287,31 +262,25 @@ impl Pass {
                 branches.retain(|branch| !is_null(branch));
                 map.insert("nullable".into(), true.into());
                 original.kept_branches = Some(kept);
-                self.record(Rule::NullBranch, &format!("{at}/{keyword}"));
+                self.record(Rule::NullBranch, format!("{at}/{keyword}"));
             }
         }
-        for (keyword, bound, minimum) in [
-            ("exclusiveMinimum", "minimum", true),
-            ("exclusiveMaximum", "maximum", false),
+        // 3.0 has one bound per side, exclusive or not: the stricter one is kept.
+        for (keyword, bound, sign) in [
+            ("exclusiveMinimum", "minimum", 1.0),
+            ("exclusiveMaximum", "maximum", -1.0),
         ] {
-            let Some(Value::Number(limit)) = map.get(keyword).cloned() else {
+            let Some(limit) = map.get(keyword).filter(|v| v.is_number()).cloned() else {
                 continue;
             };
-            let (limit_f, bound_f) = (limit.as_f64(), map.get(bound).and_then(Value::as_f64));
-            let bound_is_stricter = bound_f.is_some_and(|b| {
-                if minimum {
-                    b > limit_f.unwrap_or(b)
-                } else {
-                    b < limit_f.unwrap_or(b)
-                }
-            });
-            if bound_is_stricter {
+            let bounds = map.get(bound).and_then(Value::as_f64).zip(limit.as_f64());
+            if bounds.is_some_and(|(bound, limit)| (bound - limit) * sign > 0.0) {
                 map.remove(keyword);
             } else {
-                map.insert(bound.into(), Value::Number(limit));
+                map.insert(bound.into(), limit);
                 map.insert(keyword.into(), true.into());
             }
-            self.record(Rule::ExclusiveBound, &format!("{at}/{keyword}"));
+            self.record(Rule::ExclusiveBound, format!("{at}/{keyword}"));
         }
         if let Some(value) = map.remove("const") {
             if map.contains_key("enum") {
@@ -319,7 +288,7 @@ impl Pass {
             } else {
                 map.insert("enum".into(), json!([value]));
             }
-            self.record(Rule::Const, &format!("{at}/const"));
+            self.record(Rule::Const, format!("{at}/const"));
         }
         for keyword in ["prefixItems", "items"] {
             if !map.get(keyword).is_some_and(Value::is_array) {
@@ -331,7 +300,7 @@ impl Pass {
             }
             map.insert("items".into(), json!({ "anyOf": list }));
             original.tuple = Some(keyword.to_string());
-            self.record(Rule::TupleItems, &format!("{at}/{keyword}"));
+            self.record(Rule::TupleItems, format!("{at}/{keyword}"));
             break;
         }
         let unread: Vec<String> = map
@@ -341,7 +310,7 @@ impl Pass {
             .collect();
         for key in unread {
             let value = map.remove(&key).unwrap_or_default();
-            self.record(Rule::SetAside, &format!("{at}/{}", escape_token(&key)));
+            self.record(Rule::SetAside, format!("{at}/{}", escape_token(&key)));
             original.set_aside.insert(key, value);
         }
         if original != Original::default() {
