@@ -117,23 +117,10 @@ enum Side {
 }
 
 /// Formats that progenitor decodes into a type of their own (anything else is a string).
+#[rustfmt::skip]
 const TYPED_FORMATS: [&str; 16] = [
-    "date-time",
-    "date",
-    "uuid",
-    "ip",
-    "ipv4",
-    "ipv6",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float",
-    "double",
+    "date-time", "date", "uuid", "ip", "ipv4", "ipv6", "int8", "int16", "int32", "int64",
+    "uint8", "uint16", "uint32", "uint64", "float", "double",
 ];
 
 const ADD: &str = "Add it to spec/webflow-cms-items.yaml if the client should use it, run `cargo xtask codegen`, \

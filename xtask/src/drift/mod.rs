@@ -20,9 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use openapiv3::{
-    Header, OpenAPI, Operation, Parameter, PathItem, ReferenceOr, RequestBody, Response, Schema,
-};
+use openapiv3::{Components, OpenAPI, Operation, PathItem};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -292,45 +290,35 @@ impl Spec {
     }
 }
 
-/// Why openapiv3 cannot read a document, and where.
+/// Why openapiv3 cannot read a document, and where: the first path item (and operation)
+/// it cannot read, else the components.
 fn unreadable(raw: &Value, cause: serde_json::Error) -> String {
-    fn fails<T: serde::de::DeserializeOwned>(value: &Value) -> Option<serde_json::Error> {
-        ReferenceOr::<T>::deserialize(value).err()
-    }
-    let entries = |key: &'static str| {
-        let map = raw
-            .pointer(key)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten();
-        map.map(move |(name, value)| (format!("{key}/{}", resolve::escape_token(name)), value))
-    };
-    let mut found = None;
-    for (at, item) in entries("/paths") {
-        let operations = METHODS
-            .iter()
-            .filter_map(|m| Some((format!("{at}/{m}"), item.get(*m)?)));
-        let failing = operations
-            .into_iter()
-            .find_map(|(at, op)| Some((at, fails::<Operation>(op)?)));
-        found = failing.or_else(|| Some((at, fails::<PathItem>(item)?)));
-        if found.is_some() {
-            break;
+    let paths = raw
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten();
+    let mut unread = paths.filter(|(_, item)| PathItem::deserialize(*item).is_err());
+    let place = match unread.next() {
+        Some((path, item)) => {
+            let at = format!("/paths/{}", resolve::escape_token(path));
+            let operation = |m: &&str| {
+                item.get(*m)
+                    .is_some_and(|o| Operation::deserialize(o).is_err())
+            };
+            Some(
+                METHODS
+                    .into_iter()
+                    .find(operation)
+                    .map_or(at.clone(), |m| format!("{at}/{m}")),
+            )
         }
-    }
-    let components = [
-        ("/components/schemas", fails::<Schema> as fn(&Value) -> _),
-        ("/components/responses", fails::<Response>),
-        ("/components/parameters", fails::<Parameter>),
-        ("/components/requestBodies", fails::<RequestBody>),
-        ("/components/headers", fails::<Header>),
-    ];
-    for (key, fails) in components {
-        found = found.or_else(|| entries(key).find_map(|(at, value)| Some((at, fails(value)?))));
-    }
-    let (at, cause) = found.map_or((String::new(), cause), |(at, cause)| {
-        (format!(" at {at}"), cause)
-    });
+        None => (raw
+            .get("components")
+            .is_some_and(|c| Components::deserialize(c).is_err()))
+        .then(|| "/components".to_string()),
+    };
+    let at = place.map_or_else(String::new, |at| format!(" at {at}"));
     format!("cannot be read as OpenAPI 3.0 (after rewriting its 3.1 constructs){at}: {cause}")
 }
 

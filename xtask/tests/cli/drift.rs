@@ -816,6 +816,23 @@ mod cannot_run {
         );
     }
 
+    /// What the pre-pass does not rewrite and openapiv3 cannot read is named by its place.
+    #[test]
+    fn a_document_openapiv3_cannot_read() {
+        let patch = json!([{"op": "add", "value": {"name": "x", "in": "querystring"},
+            "path": "/paths/~1collections~1{collection_id}~1items/get/parameters/-"}]);
+        let path = patched("upstream.yml", &patch, "unreadable-parameter");
+        let message = refused(&["--upstream", &path]);
+        assert_eq!(
+            message,
+            format!(
+                "error: the upstream document {path} cannot be read as OpenAPI 3.0 (after rewriting its \
+                 3.1 constructs) at /paths/~1collections~1{{collection_id}}~1items/get: unknown variant \
+                 `querystring`, expected one of `query`, `header`, `path`, `cookie`\n"
+            )
+        );
+    }
+
     #[test]
     fn plain_http_is_refused() {
         let message = refused(&[
