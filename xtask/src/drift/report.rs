@@ -15,7 +15,7 @@ use super::{CheckedOperation, FoundBy, Outcome};
 
 const WHEN_IT_FIRES: &str = "Update spec/webflow-cms-items.yaml (or record the difference in \
 spec/deviations.yaml if ours should differ on purpose), run `cargo xtask codegen`, review the \
-snapshot changes with `cargo insta review`, and commit; README.md, \"Upstream drift\", has the steps.";
+snapshot changes with `cargo insta review`, and commit; CONTRIBUTING.md, \"Upstream drift\", has the steps.";
 
 const STALE_HELP: &str = "Upstream no longer says what these deviations record: Webflow fixed or \
 changed the spot. Drop the deviation if ours can now follow upstream; otherwise update its \
