@@ -46,6 +46,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// What the rule reads as what, for the report.
     pub fn describe(self) -> &'static str {
         match self {
             Rule::OpenapiVersion => "`openapi: 3.1.x` read as 3.0.3",
@@ -75,7 +76,7 @@ impl Rule {
 }
 
 /// One rewrite, at its pointer in the document as written.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Rewrite {
     pub rule: Rule,
     pub pointer: String,

@@ -134,3 +134,33 @@ impl<'a> Resolver<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_chain_of_refs_moves_the_document_pointer_not_the_relative_one() {
+        let raw = json!({"components": {"schemas": {
+            "A": {"$ref": "#/components/schemas/B"}, "B": {"type": "string"},
+            "C": {"$ref": "#/components/schemas/C"}}}});
+        let resolver = Resolver { raw: &raw };
+        let loc = Loc::operation("/paths/~1x/get").child("requestBody");
+        let chained = ReferenceOr::<openapiv3::Schema>::ref_("#/components/schemas/A");
+        let (schema, at) = resolver.resolve(&chained, &loc).unwrap();
+        assert!(matches!(schema, Cow::Owned(_)));
+        assert_eq!(at.pointer, "/components/schemas/B");
+        assert_eq!(
+            (at.scope, at.relative.as_str()),
+            (Scope::Operation, "/requestBody")
+        );
+        let looping = ReferenceOr::<openapiv3::Schema>::ref_("#/components/schemas/C");
+        let error = resolver.resolve(&looping, &loc).unwrap_err();
+        assert_eq!(
+            error,
+            "`$ref: #/components/schemas/C` at /components/schemas/C refers to itself"
+        );
+    }
+}
