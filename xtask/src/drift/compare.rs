@@ -7,9 +7,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::model::{
-    Additional, Annotations, Header, Items, Loc, MediaType, Operation, Parameter, RequestBody,
-    Response, Schema, Security, parameter_token, sorted_values,
+    Additional, Annotations, Items, MediaType, Operation, Response, Schema, Security, sorted_values,
 };
+use super::resolve::{Loc, parameter_token};
 
 /// What a difference means for the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -36,6 +36,8 @@ impl Class {
         }
     }
 }
+
+use Class::{Additive, Breaking, Cosmetic};
 
 /// One difference between upstream and ours.
 #[derive(Debug)]
@@ -78,12 +80,23 @@ enum Relation {
     Incomparable,
 }
 
+impl Relation {
+    /// From whether ours accepts all upstream does, and whether upstream accepts all ours does.
+    fn of(ours_accepts_all: bool, upstream_accepts_all: bool) -> Self {
+        match (ours_accepts_all, upstream_accepts_all) {
+            (true, _) => Relation::OursWider,
+            (false, true) => Relation::UpstreamWider,
+            (false, false) => Relation::Incomparable,
+        }
+    }
+}
+
 impl Direction {
     fn class(self, relation: Relation) -> Class {
         match (self, relation) {
             (Direction::Response, Relation::OursWider)
-            | (Direction::Request, Relation::UpstreamWider) => Class::Additive,
-            _ => Class::Breaking,
+            | (Direction::Request, Relation::UpstreamWider) => Additive,
+            _ => Breaking,
         }
     }
 
@@ -95,24 +108,19 @@ impl Direction {
     }
 }
 
+/// Which side has what differs; with the class, it says what to do.
+#[derive(Clone, Copy)]
+enum Side {
+    Upstream,
+    Ours,
+    Both,
+}
+
 /// Formats that progenitor decodes into a type of their own (anything else is a string).
+#[rustfmt::skip]
 const TYPED_FORMATS: [&str; 16] = [
-    "date-time",
-    "date",
-    "uuid",
-    "ip",
-    "ipv4",
-    "ipv6",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "float",
-    "double",
+    "date-time", "date", "uuid", "ip", "ipv4", "ipv6", "int8", "int16", "int32", "int64",
+    "uint8", "uint16", "uint32", "uint64", "float", "double",
 ];
 
 const ADD: &str = "Add it to spec/webflow-cms-items.yaml if the client should use it, run `cargo xtask codegen`, \
@@ -123,43 +131,45 @@ const CHANGE: &str = "Change spec/webflow-cms-items.yaml to match upstream and r
                       record a deviation saying why ours differs";
 const COSMETIC: &str = "Nothing required; copy upstream's wording if you like";
 
-/// The action for a difference whose only remedy is following upstream.
-fn change_or_nothing(class: Class) -> &'static str {
-    if class == Class::Cosmetic {
-        COSMETIC
-    } else {
-        CHANGE
-    }
-}
-
 /// Compares the two operations; the differences come in document order, each tagged with
 /// `operation_id`.
 pub fn compare(operation_id: &str, upstream: &Operation, ours: &Operation) -> Vec<Difference> {
-    let mut comparer = Comparer { out: Vec::new() };
+    let mut comparer = Comparer(Vec::new());
     comparer.operation(upstream, ours);
-    for difference in &mut comparer.out {
+    for difference in &mut comparer.0 {
         difference.operation = Some(operation_id.to_string());
     }
-    comparer.out
+    comparer.0
 }
 
-struct Comparer {
-    out: Vec<Difference>,
+struct Comparer(Vec<Difference>);
+
+/// Every key of either map, in order, with what each side has there.
+fn pairs<'a, T>(
+    upstream: &'a BTreeMap<String, T>,
+    ours: &'a BTreeMap<String, T>,
+) -> impl Iterator<Item = (&'a String, Option<&'a T>, Option<&'a T>)> {
+    let keys: BTreeSet<&String> = upstream.keys().chain(ours.keys()).collect();
+    keys.into_iter()
+        .map(|key| (key, upstream.get(key), ours.get(key)))
 }
 
 fn code(value: &Value) -> String {
-    format!("`{}`", value)
+    format!("`{value}`")
+}
+
+/// A keyword's value, or `absent`.
+fn shown(value: Option<&Value>) -> String {
+    value.map_or_else(|| "absent".to_string(), code)
 }
 
 /// Up to this many values are listed in a description; longer lists are cut with "…".
 const LISTED_VALUES: usize = 6;
 
 fn list(values: &[Value]) -> String {
-    let shown = values.iter().take(LISTED_VALUES).map(|v| {
-        format!(
-            "`{}`",
-            v.as_str().map_or_else(|| v.to_string(), str::to_string)
-        )
+    let shown = values.iter().take(LISTED_VALUES).map(|v| match v.as_str() {
+        Some(text) => format!("`{text}`"),
+        None => code(v),
     });
     let mut text = shown.collect::<Vec<_>>().join(", ");
     if values.len() > LISTED_VALUES {
@@ -170,325 +180,233 @@ fn list(values: &[Value]) -> String {
 
 fn types_text(schema: &Schema) -> String {
     if schema.types.is_empty() {
-        "any type".into()
-    } else {
-        schema
-            .types
-            .iter()
-            .map(|t| format!("`{t}`"))
-            .collect::<Vec<_>>()
-            .join(" or ")
+        return "any type".into();
     }
+    let types: Vec<String> = schema.types.iter().map(|t| format!("`{t}`")).collect();
+    types.join(" or ")
+}
+
+/// A union branch in a description: its title, else its position.
+fn branch_label(branch: &Schema, index: usize) -> String {
+    branch
+        .title()
+        .map_or_else(|| format!("variant {}", index + 1), |t| format!("`{t}`"))
 }
 
 impl Comparer {
     fn push(
         &mut self,
         class: Class,
+        side: Side,
         subject: &str,
-        upstream: &Loc,
+        up: &Loc,
         ours: &Loc,
-        description: String,
-        action: &str,
+        text: String,
     ) {
-        self.out.push(Difference {
+        let action = match (class, side) {
+            (Cosmetic, _) => COSMETIC,
+            (_, Side::Upstream) => ADD,
+            (_, Side::Ours) => REMOVE,
+            (_, Side::Both) => CHANGE,
+        };
+        self.0.push(Difference {
             operation: None,
             class,
             subject: subject.to_string(),
-            description,
+            description: text,
             action: action.to_string(),
-            upstream: upstream.clone(),
+            upstream: up.clone(),
             ours: ours.pointer.clone(),
             explained_by: None,
             under_stale: None,
         });
     }
 
-    fn operation(&mut self, upstream: &Operation, ours: &Operation) {
-        let subject = "operation";
-        if upstream.method != ours.method || upstream.path != ours.path {
-            let description = format!(
-                "upstream serves it as {} {}, ours as {} {}",
-                upstream.method.to_uppercase(),
-                upstream.path,
-                ours.method.to_uppercase(),
-                ours.path
-            );
-            self.push(
-                Class::Breaking,
-                subject,
-                &upstream.loc,
-                &ours.loc,
-                description,
-                CHANGE,
-            );
-        }
-        self.annotations(
+    /// A difference in keyword `key` of two nodes both sides have.
+    fn at(&mut self, class: Class, subject: &str, u: &Loc, o: &Loc, key: &str, text: String) {
+        self.push(
+            class,
+            Side::Both,
             subject,
-            &upstream.annotations,
-            &upstream.loc,
-            &ours.annotations,
-            &ours.loc,
-        );
-        self.parameters(&upstream.parameters, &ours.parameters, upstream, ours);
-        self.request_body(
-            upstream.request_body.as_ref(),
-            ours.request_body.as_ref(),
-            upstream,
-            ours,
-        );
-        self.responses(upstream, ours);
-        self.security(
-            upstream.security.as_ref(),
-            ours.security.as_ref(),
-            upstream,
-            ours,
+            &u.child(key),
+            &o.child(key),
+            text,
         );
     }
 
-    fn parameters(
+    /// `required: true` on one side only; `when` is for upstream's, then for ours.
+    fn required(
         &mut self,
-        upstream: &[Parameter],
-        ours: &[Parameter],
-        up_op: &Operation,
-        our_op: &Operation,
+        subject: &str,
+        u: (bool, &Loc),
+        o: (bool, &Loc),
+        when: [(Class, &str); 2],
     ) {
-        for u in upstream {
-            let subject = format!("parameter `{}` ({})", u.name, u.location);
-            match ours.iter().find(|o| o.key() == u.key()) {
-                None => {
-                    let (class, what) = if u.required {
-                        (Class::Breaking, "required")
-                    } else {
-                        (Class::Additive, "optional")
-                    };
-                    let at = our_op.loc.child("parameters");
-                    let description = format!(
-                        "upstream has a new {what} {} parameter `{}`",
-                        u.location, u.name
-                    );
-                    self.push(class, &subject, &u.loc, &at, description, ADD);
-                }
-                Some(o) => {
-                    if u.required && !o.required {
-                        let description =
-                            "upstream requires it; ours makes it optional".to_string();
-                        self.push(
-                            Class::Breaking,
-                            &subject,
-                            &u.loc.child("required"),
-                            &o.loc.child("required"),
-                            description,
-                            CHANGE,
-                        );
-                    } else if !u.required && o.required {
-                        let description =
-                            "upstream makes it optional; ours requires it".to_string();
-                        self.push(
-                            Class::Additive,
-                            &subject,
-                            &u.loc.child("required"),
-                            &o.loc.child("required"),
-                            description,
-                            CHANGE,
-                        );
-                    }
-                    self.optional_schema(
-                        &subject,
-                        u.schema.as_ref(),
-                        &u.loc,
-                        o.schema.as_ref(),
-                        &o.loc,
-                        Direction::Request,
-                    );
-                    self.annotations(&subject, &u.annotations, &u.loc, &o.annotations, &o.loc);
-                }
-            }
-        }
-        for o in ours
-            .iter()
-            .filter(|o| !upstream.iter().any(|u| u.key() == o.key()))
-        {
-            let subject = format!("parameter `{}` ({})", o.name, o.location);
-            let at = up_op
-                .loc
-                .child("parameters")
-                .child(&parameter_token(&o.location, &o.name));
-            let description = format!(
-                "upstream no longer has the {} parameter `{}` that ours sends",
-                o.location, o.name
+        let (class, text) = match (u.0, o.0) {
+            (true, false) => when[0],
+            (false, true) => when[1],
+            _ => return,
+        };
+        self.at(class, subject, u.1, o.1, "required", text.to_string());
+    }
+
+    fn operation(&mut self, u: &Operation, o: &Operation) {
+        if u.method != o.method || u.path != o.path {
+            let (um, om) = (u.method.to_uppercase(), o.method.to_uppercase());
+            let text = format!(
+                "upstream serves it as {um} {}, ours as {om} {}",
+                u.path, o.path
             );
-            self.push(Class::Breaking, &subject, &at, &o.loc, description, REMOVE);
+            self.push(Breaking, Side::Both, "operation", &u.loc, &o.loc, text);
         }
-    }
-
-    fn request_body(
-        &mut self,
-        upstream: Option<&RequestBody>,
-        ours: Option<&RequestBody>,
-        up_op: &Operation,
-        our_op: &Operation,
-    ) {
-        let subject = "request body";
-        match (upstream, ours) {
-            (None, None) => {}
-            (Some(u), None) => {
-                let class = if u.required {
-                    Class::Breaking
-                } else {
-                    Class::Additive
-                };
-                let description = "upstream takes a request body; ours sends none".to_string();
-                self.push(
-                    class,
-                    subject,
-                    &u.loc,
-                    &our_op.loc.child("requestBody"),
-                    description,
-                    ADD,
-                );
-            }
-            (None, Some(o)) => {
-                let description = "upstream takes no request body; ours sends one".to_string();
-                self.push(
-                    Class::Breaking,
-                    subject,
-                    &up_op.loc.child("requestBody"),
-                    &o.loc,
-                    description,
-                    REMOVE,
-                );
-            }
-            (Some(u), Some(o)) => {
-                if u.required && !o.required {
-                    let description = "upstream requires a body; ours may send none".to_string();
-                    self.push(
-                        Class::Breaking,
-                        subject,
-                        &u.loc.child("required"),
-                        &o.loc.child("required"),
-                        description,
-                        CHANGE,
-                    );
-                } else if !u.required && o.required {
-                    let description =
-                        "ours always sends a body; upstream marks it optional".to_string();
-                    self.push(
-                        Class::Additive,
-                        subject,
-                        &u.loc.child("required"),
-                        &o.loc.child("required"),
-                        description,
-                        CHANGE,
-                    );
-                }
-                self.annotations(subject, &u.annotations, &u.loc, &o.annotations, &o.loc);
-                self.content(
-                    subject,
-                    &u.content,
-                    &u.loc,
-                    &o.content,
-                    &o.loc,
-                    Direction::Request,
-                );
-            }
-        }
-    }
-
-    fn responses(&mut self, upstream: &Operation, ours: &Operation) {
-        let statuses: BTreeSet<&String> = upstream
-            .responses
-            .keys()
-            .chain(ours.responses.keys())
-            .collect();
-        for status in statuses {
+        self.annotations("operation", &u.annotations, &u.loc, &o.annotations, &o.loc);
+        self.parameters(u, o);
+        self.request_body(u, o);
+        for (status, ur, or) in pairs(&u.responses, &o.responses) {
             let subject = format!("response {status}");
-            match (upstream.responses.get(status), ours.responses.get(status)) {
-                (Some(u), Some(o)) => self.response(&subject, u, o),
-                (Some(u), None) => {
-                    let at = ours.loc.child("responses").child(status);
-                    let description = format!("upstream declares status {status}; ours does not");
-                    self.push(Class::Additive, &subject, &u.loc, &at, description, ADD);
+            match (ur, or) {
+                (Some(ur), Some(or)) => self.response(&subject, ur, or),
+                (Some(ur), None) => {
+                    let text = format!("upstream declares status {status}; ours does not");
+                    let at = o.loc.child("responses").child(status);
+                    self.push(Additive, Side::Upstream, &subject, &ur.loc, &at, text);
                 }
-                (None, Some(o)) => {
-                    let at = upstream.loc.child("responses").child(status);
-                    let description = format!("ours declares status {status}; upstream does not");
-                    self.push(Class::Breaking, &subject, &at, &o.loc, description, REMOVE);
+                (None, Some(or)) => {
+                    let text = format!("ours declares status {status}; upstream does not");
+                    let at = u.loc.child("responses").child(status);
+                    self.push(Breaking, Side::Ours, &subject, &at, &or.loc, text);
                 }
                 (None, None) => {}
+            }
+        }
+        self.security(u, o);
+    }
+
+    fn parameters(&mut self, up: &Operation, our: &Operation) {
+        for u in &up.parameters {
+            let subject = format!("parameter `{}` ({})", u.name, u.location);
+            let Some(o) = our.parameters.iter().find(|o| o.key() == u.key()) else {
+                let (class, what) = match u.required {
+                    true => (Breaking, "required"),
+                    false => (Additive, "optional"),
+                };
+                let text = format!(
+                    "upstream has a new {what} {} parameter `{}`",
+                    u.location, u.name
+                );
+                let at = our.loc.child("parameters");
+                self.push(class, Side::Upstream, &subject, &u.loc, &at, text);
+                continue;
+            };
+            let when = [
+                (Breaking, "upstream requires it; ours makes it optional"),
+                (Additive, "upstream makes it optional; ours requires it"),
+            ];
+            self.required(&subject, (u.required, &u.loc), (o.required, &o.loc), when);
+            let (us, os) = (u.schema.as_ref(), o.schema.as_ref());
+            self.optional_schema(&subject, us, &u.loc, os, &o.loc, Direction::Request);
+            self.annotations(&subject, &u.annotations, &u.loc, &o.annotations, &o.loc);
+        }
+        for o in &our.parameters {
+            if up.parameters.iter().any(|u| u.key() == o.key()) {
+                continue;
+            }
+            let subject = format!("parameter `{}` ({})", o.name, o.location);
+            let at = up
+                .loc
+                .child("parameters")
+                .child(parameter_token(&o.location, &o.name));
+            let (location, name) = (&o.location, &o.name);
+            let text =
+                format!("upstream no longer has the {location} parameter `{name}` that ours sends");
+            self.push(Breaking, Side::Ours, &subject, &at, &o.loc, text);
+        }
+    }
+
+    fn request_body(&mut self, up: &Operation, our: &Operation) {
+        let subject = "request body";
+        match (&up.request_body, &our.request_body) {
+            (None, None) => {}
+            (Some(u), None) => {
+                let class = if u.required { Breaking } else { Additive };
+                let text = "upstream takes a request body; ours sends none".to_string();
+                let at = our.loc.child("requestBody");
+                self.push(class, Side::Upstream, subject, &u.loc, &at, text);
+            }
+            (None, Some(o)) => {
+                let text = "upstream takes no request body; ours sends one".to_string();
+                let at = up.loc.child("requestBody");
+                self.push(Breaking, Side::Ours, subject, &at, &o.loc, text);
+            }
+            (Some(u), Some(o)) => {
+                let when = [
+                    (Breaking, "upstream requires a body; ours may send none"),
+                    (
+                        Additive,
+                        "ours always sends a body; upstream marks it optional",
+                    ),
+                ];
+                self.required(subject, (u.required, &u.loc), (o.required, &o.loc), when);
+                self.annotations(subject, &u.annotations, &u.loc, &o.annotations, &o.loc);
+                let (uc, oc) = (&u.content, &o.content);
+                self.content(subject, uc, &u.loc, oc, &o.loc, Direction::Request);
             }
         }
     }
 
     fn response(&mut self, subject: &str, u: &Response, o: &Response) {
         self.annotations(subject, &u.annotations, &u.loc, &o.annotations, &o.loc);
-        let names: BTreeSet<&String> = u.headers.keys().chain(o.headers.keys()).collect();
-        for name in names {
-            match (u.headers.get(name), o.headers.get(name)) {
-                (Some(uh), Some(oh)) => self.header(subject, uh, oh),
+        for (_, uh, oh) in pairs(&u.headers, &o.headers) {
+            match (uh, oh) {
+                (Some(uh), Some(oh)) => {
+                    let subject = format!("{subject} header `{}`", uh.name);
+                    let when = [
+                        (
+                            Additive,
+                            "upstream always sends it; ours treats it as optional",
+                        ),
+                        (Breaking, "ours requires it; upstream may leave it out"),
+                    ];
+                    self.required(
+                        &subject,
+                        (uh.required, &uh.loc),
+                        (oh.required, &oh.loc),
+                        when,
+                    );
+                    let (ua, oa) = (&uh.annotations, &oh.annotations);
+                    self.annotations(&subject, ua, &uh.loc, oa, &oh.loc);
+                    let (us, os) = (uh.schema.as_ref(), oh.schema.as_ref());
+                    self.optional_schema(&subject, us, &uh.loc, os, &oh.loc, Direction::Response);
+                }
                 (Some(uh), None) => {
                     let subject = format!("{subject} header `{}`", uh.name);
-                    let at = o.loc.child("headers").child(&uh.name);
-                    let description =
+                    let text =
                         format!("upstream sends header `{}`; ours does not read it", uh.name);
-                    self.push(Class::Additive, &subject, &uh.loc, &at, description, ADD);
+                    let at = o.loc.child("headers").child(&uh.name);
+                    self.push(Additive, Side::Upstream, &subject, &uh.loc, &at, text);
                 }
                 (None, Some(oh)) => {
                     let subject = format!("{subject} header `{}`", oh.name);
-                    let at = u.loc.child("headers").child(&oh.name);
-                    let (class, what) = if oh.required {
-                        (Class::Breaking, "requires")
-                    } else {
-                        (Class::Additive, "reads (as optional)")
+                    let (class, what) = match oh.required {
+                        true => (Breaking, "requires"),
+                        false => (Additive, "reads (as optional)"),
                     };
-                    let description = format!(
+                    let text = format!(
                         "ours {what} header `{}`, which upstream does not declare",
                         oh.name
                     );
-                    self.push(class, &subject, &at, &oh.loc, description, REMOVE);
+                    let at = u.loc.child("headers").child(&oh.name);
+                    self.push(class, Side::Ours, &subject, &at, &oh.loc, text);
                 }
                 (None, None) => {}
             }
         }
+        let subject = format!("{subject} body");
         self.content(
-            &format!("{subject} body"),
+            &subject,
             &u.content,
             &u.loc,
             &o.content,
-            &o.loc,
-            Direction::Response,
-        );
-    }
-
-    fn header(&mut self, subject: &str, u: &Header, o: &Header) {
-        let subject = format!("{subject} header `{}`", u.name);
-        if u.required != o.required {
-            let (class, description) = if o.required {
-                (
-                    Class::Breaking,
-                    "ours requires it; upstream may leave it out",
-                )
-            } else {
-                (
-                    Class::Additive,
-                    "upstream always sends it; ours treats it as optional",
-                )
-            };
-            self.push(
-                class,
-                &subject,
-                &u.loc.child("required"),
-                &o.loc.child("required"),
-                description.into(),
-                CHANGE,
-            );
-        }
-        self.annotations(&subject, &u.annotations, &u.loc, &o.annotations, &o.loc);
-        self.optional_schema(
-            &subject,
-            u.schema.as_ref(),
-            &u.loc,
-            o.schema.as_ref(),
             &o.loc,
             Direction::Response,
         );
@@ -503,56 +421,29 @@ impl Comparer {
         our_loc: &Loc,
         direction: Direction,
     ) {
-        let media_types: BTreeSet<&String> = upstream.keys().chain(ours.keys()).collect();
-        for media_type in media_types {
-            let subject_here = if media_types_count(upstream, ours) > 1 {
-                format!("{subject} ({media_type})")
-            } else {
-                subject.to_string()
+        let several = pairs(upstream, ours).count() > 1;
+        for (media_type, u, o) in pairs(upstream, ours) {
+            let subject = match several {
+                true => format!("{subject} ({media_type})"),
+                false => subject.to_string(),
             };
-            match (upstream.get(media_type), ours.get(media_type)) {
+            match (u, o) {
                 (Some(u), Some(o)) => {
-                    self.annotations(
-                        &subject_here,
-                        &u.annotations,
-                        &u.loc,
-                        &o.annotations,
-                        &o.loc,
-                    );
-                    self.optional_schema(
-                        &subject_here,
-                        u.schema.as_ref(),
-                        &u.loc,
-                        o.schema.as_ref(),
-                        &o.loc,
-                        direction,
-                    );
+                    self.annotations(&subject, &u.annotations, &u.loc, &o.annotations, &o.loc);
+                    let (us, os) = (u.schema.as_ref(), o.schema.as_ref());
+                    self.optional_schema(&subject, us, &u.loc, os, &o.loc, direction);
                 }
                 (Some(u), None) => {
-                    let at = our_loc.child("content").child(media_type);
-                    let description =
+                    let text =
                         format!("upstream also uses media type `{media_type}`; ours does not");
-                    self.push(
-                        Class::Additive,
-                        &subject_here,
-                        &u.loc,
-                        &at,
-                        description,
-                        ADD,
-                    );
+                    let at = our_loc.child("content").child(media_type);
+                    self.push(Additive, Side::Upstream, &subject, &u.loc, &at, text);
                 }
                 (None, Some(o)) => {
-                    let at = up_loc.child("content").child(media_type);
-                    let description =
+                    let text =
                         format!("ours uses media type `{media_type}`, which upstream does not");
-                    self.push(
-                        Class::Breaking,
-                        &subject_here,
-                        &at,
-                        &o.loc,
-                        description,
-                        REMOVE,
-                    );
+                    let at = up_loc.child("content").child(media_type);
+                    self.push(Breaking, Side::Ours, &subject, &at, &o.loc, text);
                 }
                 (None, None) => {}
             }
@@ -571,26 +462,20 @@ impl Comparer {
         match (upstream, ours) {
             (Some(u), Some(o)) => self.schema(subject, u, o, direction),
             (Some(u), None) => {
-                let description = "upstream gives it a schema; ours has none".to_string();
-                self.push(
-                    Class::Additive,
-                    subject,
-                    &u.loc,
-                    &our_parent.child("schema"),
-                    description,
-                    ADD,
-                );
+                let text = "upstream gives it a schema; ours has none".to_string();
+                let at = our_parent.child("schema");
+                self.push(Additive, Side::Upstream, subject, &u.loc, &at, text);
             }
             (None, Some(o)) => {
-                let description = "ours gives it a schema; upstream has none".to_string();
+                let text = "ours gives it a schema; upstream has none".to_string();
                 let class = direction.class(Relation::UpstreamWider);
                 self.push(
                     class,
+                    Side::Ours,
                     subject,
                     &up_parent.child("schema"),
                     &o.loc,
-                    description,
-                    REMOVE,
+                    text,
                 );
             }
             (None, None) => {}
@@ -599,196 +484,134 @@ impl Comparer {
 
     fn schema(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
         match (&u.recursive, &o.recursive) {
-            (Some(_), Some(_)) => return,
-            (Some(_), None) | (None, Some(_)) => {
-                let description = "one side refers back to an enclosing schema and the other does not; compare by hand".into();
+            (Some(_), Some(_)) => {}
+            (None, None) if u.union().is_some() || o.union().is_some() => {
+                self.union(subject, u, o, direction)
+            }
+            (None, None) => self.plain_schema(subject, u, o, direction),
+            _ => {
+                let text = "one side refers back to an enclosing schema and the other does not; \
+                            compare by hand";
                 self.push(
-                    Class::Breaking,
+                    Breaking,
+                    Side::Both,
                     subject,
                     &u.loc,
                     &o.loc,
-                    description,
-                    CHANGE,
+                    text.to_string(),
                 );
-                return;
             }
-            (None, None) => {}
-        }
-        if u.union.is_some() || o.union.is_some() {
-            self.union(subject, u, o, direction);
-        } else {
-            self.plain_schema(subject, u, o, direction);
         }
     }
 
     /// `oneOf`/`anyOf` on at least one side: branches are paired by title, then by
     /// likeness; a side without a union counts as a union of itself.
     fn union(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
-        let single_u = [u];
-        let single_o = [o];
-        let u_branches: Vec<&Schema> = match &u.union {
-            Some((_, branches)) => branches.iter().collect(),
-            None => single_u.to_vec(),
-        };
-        let o_branches: Vec<&Schema> = match &o.union {
-            Some((_, branches)) => branches.iter().collect(),
-            None => single_o.to_vec(),
-        };
-        if let (Some((uk, _)), Some((ok, _))) = (&u.union, &o.union) {
+        let (u_union, o_union) = (u.union(), o.union());
+        let (u_branches, o_branches): (Vec<&Schema>, Vec<&Schema>) = (
+            u_union.map_or_else(|| vec![u], |(_, b)| b.iter().collect()),
+            o_union.map_or_else(|| vec![o], |(_, b)| b.iter().collect()),
+        );
+        if let (Some((uk, _)), Some((ok, _))) = (u_union, o_union) {
             if uk != ok {
-                let description = format!(
-                    "upstream combines the alternatives with `{}`, ours with `{}`",
-                    uk.keyword(),
-                    ok.keyword()
-                );
+                let text =
+                    format!("upstream combines the alternatives with `{uk}`, ours with `{ok}`");
                 self.push(
-                    Class::Additive,
+                    Additive,
+                    Side::Both,
                     subject,
-                    &u.loc.child(uk.keyword()),
-                    &o.loc.child(ok.keyword()),
-                    description,
-                    CHANGE,
+                    &u.loc.child(uk),
+                    &o.loc.child(ok),
+                    text,
                 );
             }
             self.nullable(subject, u, o, direction);
             self.annotations(subject, &u.annotations, &u.loc, &o.annotations, &o.loc);
         }
         let pairs = pair_branches(&u_branches, &o_branches);
-        let mut matched_o = BTreeSet::new();
+        let several = u_branches.len() > 1 || o_branches.len() > 1;
+        let noun = direction.noun();
         for (ui, branch) in u_branches.iter().enumerate() {
             match pairs.iter().find(|(pu, _)| *pu == ui) {
-                Some((_, oi)) => {
-                    matched_o.insert(*oi);
-                    let label = branch
-                        .title()
-                        .or(o_branches[*oi].title())
-                        .map(str::to_string)
-                        .unwrap_or_else(|| format!("variant {}", ui + 1));
-                    let subject = if u_branches.len() > 1 || o_branches.len() > 1 {
-                        format!("{subject} › ({label})")
-                    } else {
-                        subject.to_string()
+                Some(&(_, oi)) => {
+                    let label = (branch.title().or(o_branches[oi].title()))
+                        .map_or_else(|| format!("variant {}", ui + 1), str::to_string);
+                    let subject = match several {
+                        true => format!("{subject} › ({label})"),
+                        false => subject.to_string(),
                     };
-                    self.schema(&subject, branch, o_branches[*oi], direction);
+                    self.schema(&subject, branch, o_branches[oi], direction);
                 }
                 None => {
-                    let label = branch
-                        .title()
-                        .map_or_else(|| format!("variant {}", ui + 1), |t| format!("`{t}`"));
-                    let at = match &o.union {
-                        Some((kind, _)) => o.loc.child(kind.keyword()),
-                        None => o.loc.clone(),
-                    };
-                    let description = format!(
-                        "upstream allows a {} shape ours does not: {label}",
-                        direction.noun()
-                    );
+                    let label = branch_label(branch, ui);
+                    let at = o_union.map_or_else(|| o.loc.clone(), |(kind, _)| o.loc.child(kind));
+                    let text = format!("upstream allows a {noun} shape ours does not: {label}");
                     let class = direction.class(Relation::UpstreamWider);
-                    self.push(class, subject, &branch.loc, &at, description, ADD);
+                    self.push(class, Side::Upstream, subject, &branch.loc, &at, text);
                 }
             }
         }
-        for (oi, branch) in o_branches
-            .iter()
-            .enumerate()
-            .filter(|(oi, _)| !matched_o.contains(oi))
-        {
-            let label = branch
-                .title()
-                .map_or_else(|| format!("variant {}", oi + 1), |t| format!("`{t}`"));
-            let at = match &u.union {
-                Some((kind, _)) => u.loc.child(kind.keyword()),
-                None => u
-                    .loc
-                    .child(o.union.as_ref().map_or("oneOf", |(kind, _)| kind.keyword())),
-            };
-            let description = format!(
-                "ours allows a {} shape upstream does not: {label}",
-                direction.noun()
+        for (oi, branch) in o_branches.iter().enumerate() {
+            if pairs.iter().any(|&(_, po)| po == oi) {
+                continue;
+            }
+            let at = u
+                .loc
+                .child(u_union.or(o_union).map_or("oneOf", |(kind, _)| kind));
+            let text = format!(
+                "ours allows a {noun} shape upstream does not: {}",
+                branch_label(branch, oi)
             );
             let class = direction.class(Relation::OursWider);
-            self.push(class, subject, &at, &branch.loc, description, REMOVE);
+            self.push(class, Side::Ours, subject, &at, &branch.loc, text);
         }
     }
 
     fn nullable(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
-        if u.nullable == o.nullable {
-            return;
-        }
-        let (relation, description) = if o.nullable {
-            (
+        let (relation, text) = match (u.nullable, o.nullable) {
+            (false, true) => (
                 Relation::OursWider,
                 "ours accepts `null`; upstream does not declare it nullable",
-            )
-        } else {
-            (
+            ),
+            (true, false) => (
                 Relation::UpstreamWider,
                 "upstream declares it nullable; ours does not accept `null`",
-            )
+            ),
+            _ => return,
         };
-        self.push(
-            direction.class(relation),
-            subject,
-            &u.loc,
-            &o.loc,
-            description.into(),
-            CHANGE,
-        );
+        let class = direction.class(relation);
+        self.push(class, Side::Both, subject, &u.loc, &o.loc, text.to_string());
     }
 
     fn plain_schema(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
+        let (ul, ol) = (&u.loc, &o.loc);
         if u.types != o.types {
-            let relation = match (accepts_types(o, u), accepts_types(u, o)) {
-                (true, _) => Relation::OursWider,
-                (false, true) => Relation::UpstreamWider,
-                (false, false) => Relation::Incomparable,
-            };
-            let description = format!(
+            let relation = Relation::of(accepts_types(o, u), accepts_types(u, o));
+            let text = format!(
                 "type is {} upstream, {} in ours",
                 types_text(u),
                 types_text(o)
             );
-            self.push(
-                direction.class(relation),
-                subject,
-                &u.loc.child("type"),
-                &o.loc.child("type"),
-                description,
-                CHANGE,
-            );
+            self.at(direction.class(relation), subject, ul, ol, "type", text);
         }
         self.nullable(subject, u, o, direction);
         if u.format != o.format {
             let typed =
                 |f: &Option<String>| f.as_deref().is_some_and(|f| TYPED_FORMATS.contains(&f));
-            let relation = match (typed(&u.format), typed(&o.format)) {
-                (_, false) => Relation::OursWider,
-                (false, true) => Relation::UpstreamWider,
-                (true, true) => Relation::Incomparable,
-            };
-            let show = |f: &Option<String>| {
-                f.as_deref()
-                    .map_or_else(|| "none".to_string(), |f| format!("`{f}`"))
-            };
-            let description = format!(
+            let relation = Relation::of(!typed(&o.format), !typed(&u.format));
+            let show =
+                |f: &Option<String>| f.as_deref().map_or("none".into(), |f| format!("`{f}`"));
+            let text = format!(
                 "format is {} upstream, {} in ours",
                 show(&u.format),
                 show(&o.format)
             );
-            let class = direction.class(relation);
-            self.push(
-                class,
-                subject,
-                &u.loc.child("format"),
-                &o.loc.child("format"),
-                description,
-                CHANGE,
-            );
+            self.at(direction.class(relation), subject, ul, ol, "format", text);
         }
         self.enumeration(subject, u, o, direction);
         if u.default != o.default {
             let show = |d: &Option<Value>| d.as_ref().map_or_else(|| "none".to_string(), code);
-            let description = format!(
+            let text = format!(
                 "default is {} upstream, {} in ours",
                 show(&u.default),
                 show(&o.default)
@@ -797,35 +620,30 @@ impl Comparer {
             // type sends ours: both change what a request does. A response default only
             // fills in a missing field.
             let class = if direction == Direction::Request {
-                Class::Breaking
+                Breaking
             } else {
-                Class::Cosmetic
+                Cosmetic
             };
-            let action = change_or_nothing(class);
-            self.push(
-                class,
-                subject,
-                &u.loc.child("default"),
-                &o.loc.child("default"),
-                description,
-                action,
-            );
+            self.at(class, subject, ul, ol, "default", text);
         }
-        self.constraints(subject, u, o, direction);
+        for (key, up, our) in pairs(&u.constraints, &o.constraints) {
+            if up != our {
+                let relation = match stricter(key, up, our) {
+                    Some(Side::Upstream) => Relation::OursWider,
+                    Some(_) => Relation::UpstreamWider,
+                    None => Relation::Incomparable,
+                };
+                let text = format!("`{key}` is {} upstream, {} in ours", shown(up), shown(our));
+                self.at(direction.class(relation), subject, ul, ol, key, text);
+            }
+        }
         for (flag, up, our) in [
             ("readOnly", u.read_only, o.read_only),
             ("writeOnly", u.write_only, o.write_only),
         ] {
             if up != our {
-                let description = format!("`{flag}` is {up} upstream, {our} in ours");
-                self.push(
-                    Class::Cosmetic,
-                    subject,
-                    &u.loc.child(flag),
-                    &o.loc.child(flag),
-                    description,
-                    COSMETIC,
-                );
+                let text = format!("`{flag}` is {up} upstream, {our} in ours");
+                self.at(Cosmetic, subject, ul, ol, flag, text);
             }
         }
         self.properties(subject, u, o, direction);
@@ -836,101 +654,71 @@ impl Comparer {
             match (u.all_of.get(index), o.all_of.get(index)) {
                 (Some(ub), Some(ob)) => self.schema(&subject, ub, ob, direction),
                 (Some(ub), None) => {
-                    let description = "upstream adds a schema to `allOf`".to_string();
+                    let text = "upstream adds a schema to `allOf`".to_string();
                     self.push(
-                        Class::Breaking,
+                        Breaking,
+                        Side::Upstream,
                         &subject,
                         &ub.loc,
-                        &o.loc.child("allOf"),
-                        description,
-                        ADD,
+                        &ol.child("allOf"),
+                        text,
                     );
                 }
                 (None, Some(ob)) => {
-                    let description = "ours adds a schema to `allOf`".to_string();
+                    let text = "ours adds a schema to `allOf`".to_string();
                     self.push(
-                        Class::Breaking,
+                        Breaking,
+                        Side::Ours,
                         &subject,
-                        &u.loc.child("allOf"),
+                        &ul.child("allOf"),
                         &ob.loc,
-                        description,
-                        REMOVE,
+                        text,
                     );
                 }
                 (None, None) => {}
             }
         }
-        let other_keys: BTreeSet<&String> = u.other.keys().chain(o.other.keys()).collect();
-        for key in other_keys {
-            if u.other.get(key) != o.other.get(key) {
-                let show = |v: Option<&Value>| v.map_or_else(|| "absent".to_string(), code);
-                let description = format!(
-                    "keyword `{key}` is {} upstream, {} in ours (not modelled by the drift check: compare by hand)",
-                    show(u.other.get(key)),
-                    show(o.other.get(key))
+        for (key, up, our) in pairs(&u.other, &o.other) {
+            if up != our {
+                let text = format!(
+                    "keyword `{key}` is {} upstream, {} in ours (not modelled by the drift check: \
+                     compare by hand)",
+                    shown(up),
+                    shown(our)
                 );
-                self.push(
-                    Class::Breaking,
-                    subject,
-                    &u.loc.child(key),
-                    &o.loc.child(key),
-                    description,
-                    CHANGE,
-                );
+                self.at(Breaking, subject, ul, ol, key, text);
             }
         }
-        self.annotations(subject, &u.annotations, &u.loc, &o.annotations, &o.loc);
+        self.annotations(subject, &u.annotations, ul, &o.annotations, ol);
     }
 
     fn enumeration(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
-        let (up_at, our_at) = (u.loc.child("enum"), o.loc.child("enum"));
-        match (&u.enumeration, &o.enumeration) {
-            (None, None) => {}
+        let (class, text) = match (&u.enumeration, &o.enumeration) {
+            (None, None) => return,
             (Some(values), None) => {
-                let description = format!(
-                    "upstream allows only {} values ({}); ours accepts any value",
-                    values.len(),
-                    list(&sorted_values(values))
-                );
-                self.push(
-                    Class::Additive,
-                    subject,
-                    &up_at,
-                    &our_at,
-                    description,
-                    CHANGE,
-                );
+                let (n, listed) = (values.len(), list(&sorted_values(values)));
+                let text =
+                    format!("upstream allows only {n} values ({listed}); ours accepts any value");
+                (Additive, text)
             }
             (None, Some(values)) => {
-                let description = format!(
-                    "ours allows only {} values ({}); upstream accepts any value",
-                    values.len(),
-                    list(&sorted_values(values))
-                );
-                self.push(
-                    direction.class(Relation::UpstreamWider),
-                    subject,
-                    &up_at,
-                    &our_at,
-                    description,
-                    CHANGE,
-                );
+                let (n, listed) = (values.len(), list(&sorted_values(values)));
+                let text =
+                    format!("ours allows only {n} values ({listed}); upstream accepts any value");
+                (direction.class(Relation::UpstreamWider), text)
             }
             (Some(up), Some(our)) => {
-                let only_up: Vec<Value> = sorted_values(up)
-                    .into_iter()
-                    .filter(|v| !our.contains(v))
-                    .collect();
-                let only_ours: Vec<Value> = sorted_values(our)
-                    .into_iter()
-                    .filter(|v| !up.contains(v))
-                    .collect();
-                let relation = match (only_up.is_empty(), only_ours.is_empty()) {
-                    (true, true) => return,
-                    (true, false) => Relation::OursWider,
-                    (false, true) => Relation::UpstreamWider,
-                    (false, false) => Relation::Incomparable,
+                let only = |a: &[Value], b: &[Value]| -> Vec<Value> {
+                    sorted_values(a)
+                        .into_iter()
+                        .filter(|v| !b.contains(v))
+                        .collect()
                 };
+                let (only_up, only_ours) = (only(up, our), only(our, up));
+                if only_up.is_empty() && only_ours.is_empty() {
+                    return;
+                }
+                let relation = Relation::of(only_up.is_empty(), only_ours.is_empty());
                 let mut parts = Vec::new();
                 if !only_up.is_empty() {
                     parts.push(format!("upstream adds {}", list(&only_up)));
@@ -938,54 +726,19 @@ impl Comparer {
                 if !only_ours.is_empty() {
                     parts.push(format!("upstream no longer has {}", list(&only_ours)));
                 }
-                let description = format!("enum values differ: {}", parts.join("; "));
-                self.push(
-                    direction.class(relation),
-                    subject,
-                    &up_at,
-                    &our_at,
-                    description,
-                    CHANGE,
-                );
+                let text = format!("enum values differ: {}", parts.join("; "));
+                (direction.class(relation), text)
             }
-        }
-    }
-
-    fn constraints(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
-        let keys: BTreeSet<&String> = u.constraints.keys().chain(o.constraints.keys()).collect();
-        for key in keys {
-            let (up, our) = (u.constraints.get(key), o.constraints.get(key));
-            if up == our {
-                continue;
-            }
-            let relation = match stricter(key, up, our) {
-                Some(Side::Upstream) => Relation::OursWider,
-                Some(Side::Ours) => Relation::UpstreamWider,
-                None => Relation::Incomparable,
-            };
-            let show = |v: Option<&Value>| v.map_or_else(|| "absent".to_string(), code);
-            let description = format!("`{key}` is {} upstream, {} in ours", show(up), show(our));
-            self.push(
-                direction.class(relation),
-                subject,
-                &u.loc.child(key),
-                &o.loc.child(key),
-                description,
-                CHANGE,
-            );
-        }
+        };
+        self.at(class, subject, &u.loc, &o.loc, "enum", text);
     }
 
     /// Properties and `required` lists: every name either side declares under `properties`
     /// or lists under `required` (a name may be required without being declared: it then
     /// travels through `additionalProperties`).
     fn properties(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
-        let names: BTreeSet<&String> = u
-            .properties
-            .keys()
-            .chain(o.properties.keys())
-            .chain(&u.required)
-            .chain(&o.required)
+        let names: BTreeSet<&String> = (u.properties.keys().chain(o.properties.keys()))
+            .chain(u.required.iter().chain(&o.required))
             .collect();
         for name in names {
             let here = format!("{subject} › {name}");
@@ -995,73 +748,77 @@ impl Comparer {
                     self.requiredness(&here, name, u, o, Some(up), direction);
                 }
                 (Some(up), None) => {
-                    let at = o.loc.child("properties").child(name);
-                    let required = u.required.contains(name);
-                    let (class, description) = match direction {
+                    let required = if u.required.contains(name) {
+                        "required"
+                    } else {
+                        "optional"
+                    };
+                    let (class, text) = match direction {
                         Direction::Request if up.read_only => (
-                            Class::Cosmetic,
+                            Cosmetic,
                             format!(
-                                "upstream lists read-only property `{name}`, which a request does not send; ours leaves it out"
+                                "upstream lists read-only property `{name}`, which a request does \
+                                 not send; ours leaves it out"
                             ),
                         ),
-                        Direction::Request if required => (
-                            Class::Breaking,
+                        Direction::Request if u.required.contains(name) => (
+                            Breaking,
                             format!(
-                                "upstream requires a new request property `{name}`; ours does not send it"
+                                "upstream requires a new request property `{name}`; ours does \
+                                 not send it"
                             ),
                         ),
                         Direction::Request => (
-                            Class::Additive,
+                            Additive,
                             format!("upstream accepts a new optional request property `{name}`"),
                         ),
                         Direction::Response if up.write_only => (
-                            Class::Cosmetic,
+                            Cosmetic,
                             format!(
-                                "upstream lists write-only property `{name}`, which a response does not carry"
+                                "upstream lists write-only property `{name}`, which a response \
+                                 does not carry"
                             ),
                         ),
                         Direction::Response if o.additional.accepts_any() => (
-                            Class::Additive,
+                            Additive,
                             format!(
-                                "upstream sends a new {} property `{name}`; ours ignores it",
-                                if required { "required" } else { "optional" }
+                                "upstream sends a new {required} property `{name}`; ours ignores it"
                             ),
                         ),
                         Direction::Response => (
-                            Class::Breaking,
+                            Breaking,
                             format!(
-                                "upstream sends a new property `{name}`, and ours rejects unknown properties"
+                                "upstream sends a new property `{name}`, and ours rejects unknown \
+                                 properties"
                             ),
                         ),
                     };
-                    let action = if class == Class::Cosmetic {
-                        COSMETIC
-                    } else {
-                        ADD
-                    };
-                    self.push(class, &here, &up.loc, &at, description, action);
+                    let at = o.loc.child("properties").child(name);
+                    self.push(class, Side::Upstream, &here, &up.loc, &at, text);
                 }
                 (None, Some(our)) => {
-                    let at = u.loc.child("properties").child(name);
-                    let (class, description) = match direction {
+                    let (class, text) = match direction {
                         Direction::Response => (
-                            Class::Breaking,
+                            Breaking,
                             format!(
-                                "ours expects response property `{name}`, which upstream no longer declares"
+                                "ours expects response property `{name}`, which upstream no longer \
+                                 declares"
                             ),
                         ),
                         Direction::Request if u.additional.accepts_any() => (
-                            Class::Additive,
+                            Additive,
                             format!(
-                                "ours sends property `{name}`, which upstream does not declare (it accepts other properties)"
+                                "ours sends property `{name}`, which upstream does not declare (it \
+                                 accepts other properties)"
                             ),
                         ),
                         Direction::Request => (
-                            Class::Breaking,
+                            Breaking,
                             format!("ours sends property `{name}`, which upstream does not accept"),
                         ),
                     };
-                    self.push(class, &here, &at, &our.loc, description, REMOVE);
+                    let at = u.loc.child("properties").child(name);
+                    self.push(class, Side::Ours, &here, &at, &our.loc, text);
                     // Ours requiring it is covered above; upstream requiring it is news.
                     if u.required.contains(name) {
                         self.requiredness(&here, name, u, o, None, direction);
@@ -1090,15 +847,13 @@ impl Comparer {
         if up_required == our_required {
             return;
         }
-        let read_only_in_request =
-            direction == Direction::Request && up.is_some_and(|up| up.read_only);
-        let (class, description) = if read_only_in_request {
-            (
-                Class::Cosmetic,
-                format!(
-                    "`{name}` is read-only upstream, so whether it is required does not apply to a request"
-                ),
-            )
+        let request = direction == Direction::Request;
+        let (class, text) = if request && up.is_some_and(|up| up.read_only) {
+            let text = format!(
+                "`{name}` is read-only upstream, so whether it is required does not apply to a \
+                 request"
+            );
+            (Cosmetic, text)
         } else if up_required {
             let upstream_says = match up {
                 Some(_) => format!("upstream requires `{name}`"),
@@ -1106,109 +861,70 @@ impl Comparer {
                     format!("upstream requires `{name}` (without declaring it under `properties`)")
                 }
             };
-            if direction == Direction::Response
-                && !o.properties.contains_key(name)
-                && !o.additional.accepts_any()
-            {
+            if !request && !o.properties.contains_key(name) && !o.additional.accepts_any() {
                 (
-                    Class::Breaking,
+                    Breaking,
                     format!("{upstream_says}; ours rejects unknown properties"),
                 )
             } else {
-                (
-                    direction.class(Relation::OursWider),
-                    format!("{upstream_says}; ours makes it optional"),
-                )
+                let class = direction.class(Relation::OursWider);
+                (class, format!("{upstream_says}; ours makes it optional"))
             }
+        } else if up.is_some() {
+            let text = format!("ours requires `{name}`; upstream makes it optional");
+            (direction.class(Relation::UpstreamWider), text)
         } else {
-            match up {
-                Some(_) => (
-                    direction.class(Relation::UpstreamWider),
-                    format!("ours requires `{name}`; upstream makes it optional"),
-                ),
-                None => {
-                    let relation = if direction == Direction::Request && !u.additional.accepts_any()
-                    {
-                        Relation::Incomparable
-                    } else {
-                        Relation::UpstreamWider
-                    };
-                    (
-                        direction.class(relation),
-                        format!(
-                            "ours requires `{name}`, which upstream neither declares nor requires"
-                        ),
-                    )
-                }
-            }
+            let relation = match request && !u.additional.accepts_any() {
+                true => Relation::Incomparable,
+                false => Relation::UpstreamWider,
+            };
+            let text =
+                format!("ours requires `{name}`, which upstream neither declares nor requires");
+            (direction.class(relation), text)
         };
-        let action = change_or_nothing(class);
-        self.push(
-            class,
-            subject,
-            &u.loc.child("required"),
-            &o.loc.child("required"),
-            description,
-            action,
-        );
+        self.at(class, subject, &u.loc, &o.loc, "required", text);
     }
 
     fn additional(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
-        let (up_at, our_at) = (
-            u.loc.child("additionalProperties"),
-            o.loc.child("additionalProperties"),
-        );
         let show = |a: &Additional| match a {
             Additional::Unspecified => "unspecified".to_string(),
             Additional::Bool(b) => format!("`{b}`"),
             Additional::Schema(s) if s.accepts_anything() => "`{}`".to_string(),
             Additional::Schema(_) => "a schema".to_string(),
         };
-        let description = format!(
+        let (up, our) = (&u.additional, &o.additional);
+        let text = format!(
             "`additionalProperties` is {} upstream, {} in ours",
-            show(&u.additional),
-            show(&o.additional)
+            show(up),
+            show(our)
         );
-        match (&u.additional, &o.additional) {
-            (Additional::Schema(up), Additional::Schema(our))
-                if !(up.accepts_anything() && our.accepts_anything()) =>
-            {
-                self.schema(
-                    &format!("{subject} › (other properties)"),
-                    up,
-                    our,
-                    direction,
-                );
+        let key = "additionalProperties";
+        match (up, our) {
+            (Additional::Schema(up), Additional::Schema(our)) => {
+                if !(up.accepts_anything() && our.accepts_anything()) {
+                    self.schema(
+                        &format!("{subject} › (other properties)"),
+                        up,
+                        our,
+                        direction,
+                    );
+                }
             }
-            (Additional::Unspecified, Additional::Unspecified)
-            | (Additional::Bool(true), Additional::Bool(true))
-            | (Additional::Bool(false), Additional::Bool(false)) => {}
-            (Additional::Schema(_), Additional::Schema(_)) => {}
-            (up, our) => {
-                let relation = match (up.accepts_any(), our.accepts_any()) {
-                    (true, true) => {
-                        let description = format!("{description} (equivalent in JSON Schema)");
-                        self.push(
-                            Class::Cosmetic,
-                            subject,
-                            &up_at,
-                            &our_at,
-                            description,
-                            COSMETIC,
-                        );
-                        return;
-                    }
-                    (false, true) => Relation::OursWider,
-                    (true, false) => Relation::UpstreamWider,
-                    (false, false) => Relation::Incomparable,
-                };
-                self.push(
+            (Additional::Unspecified, Additional::Unspecified) => {}
+            (Additional::Bool(a), Additional::Bool(b)) if a == b => {}
+            _ if up.accepts_any() && our.accepts_any() => {
+                let text = format!("{text} (equivalent in JSON Schema)");
+                self.at(Cosmetic, subject, &u.loc, &o.loc, key, text);
+            }
+            _ => {
+                let relation = Relation::of(our.accepts_any(), up.accepts_any());
+                self.at(
                     direction.class(relation),
                     subject,
-                    &up_at,
-                    &our_at,
-                    description,
-                    CHANGE,
+                    &u.loc,
+                    &o.loc,
+                    key,
+                    text,
                 );
             }
         }
@@ -1216,12 +932,6 @@ impl Comparer {
 
     fn items(&mut self, subject: &str, u: &Schema, o: &Schema, direction: Direction) {
         let here = format!("{subject} › []");
-        let (up_at, our_at) = (u.loc.child("items"), o.loc.child("items"));
-        let accepts_any = |items: &Option<Items>| match items {
-            None => true,
-            Some(Items::Each(schema)) => schema.accepts_anything(),
-            Some(Items::Tuple(_)) => false,
-        };
         match (&u.items, &o.items) {
             (None, None) => {}
             (Some(Items::Each(up)), Some(Items::Each(our))) => {
@@ -1235,156 +945,110 @@ impl Comparer {
             (up, our) => {
                 let describe = |items: &Option<Items>| match items {
                     None => "unspecified".to_string(),
-                    Some(Items::Each(schema)) if schema.accepts_anything() => {
-                        "any value".to_string()
-                    }
+                    Some(Items::Each(schema)) if schema.accepts_anything() => "any value".into(),
                     Some(Items::Each(schema)) => types_text(schema),
                     Some(Items::Tuple(schemas)) => {
                         format!("a list of {} schemas (tuple form)", schemas.len())
                     }
                 };
-                let relation = match (accepts_any(up), accepts_any(our)) {
-                    (_, true) => Relation::OursWider,
-                    (true, false) => Relation::UpstreamWider,
-                    (false, false) => Relation::Incomparable,
+                let accepts_any = |items: &Option<Items>| match items {
+                    None => true,
+                    Some(Items::Each(schema)) => schema.accepts_anything(),
+                    Some(Items::Tuple(_)) => false,
                 };
-                let description = format!(
+                let relation = Relation::of(accepts_any(our), accepts_any(up));
+                let text = format!(
                     "list items are {} upstream, {} in ours",
                     describe(up),
                     describe(our)
                 );
-                self.push(
+                self.at(
                     direction.class(relation),
                     &here,
-                    &up_at,
-                    &our_at,
-                    description,
-                    CHANGE,
+                    &u.loc,
+                    &o.loc,
+                    "items",
+                    text,
                 );
             }
         }
     }
 
-    fn security(
-        &mut self,
-        upstream: Option<&Security>,
-        ours: Option<&Security>,
-        up_op: &Operation,
-        our_op: &Operation,
-    ) {
+    fn security(&mut self, up_op: &Operation, our_op: &Operation) {
         let subject = "security";
-        let empty = Vec::new();
-        let up_alternatives = upstream.map_or(&empty, |s| &s.alternatives);
-        let our_alternatives = ours.map_or(&empty, |s| &s.alternatives);
-        let up_loc = upstream.map_or_else(|| up_op.loc.child("security"), |s| s.loc.clone());
-        let our_loc = ours.map_or_else(|| our_op.loc.child("security"), |s| s.loc.clone());
+        let alternatives =
+            |security: &Option<Security>| security.as_ref().map(|s| s.alternatives.clone());
+        let ups = alternatives(&up_op.security).unwrap_or_default();
+        let ours = alternatives(&our_op.security).unwrap_or_default();
+        let place = |op: &Operation| {
+            op.security
+                .as_ref()
+                .map_or(op.loc.child("security"), |s| s.loc.clone())
+        };
+        let (up_loc, our_loc) = (place(up_op), place(our_op));
         let schemes =
             |a: &BTreeMap<String, BTreeSet<String>>| a.keys().cloned().collect::<Vec<_>>();
-        for (ui, up) in up_alternatives.iter().enumerate() {
-            let up_at = up_loc.child(&ui.to_string());
-            match our_alternatives
+        for (ui, up) in ups.iter().enumerate() {
+            let up_at = up_loc.child(ui);
+            let Some((oi, our)) = ours
                 .iter()
                 .enumerate()
                 .find(|(_, our)| schemes(our) == schemes(up))
-            {
-                None => {
-                    let description = format!(
-                        "upstream also accepts authentication by {}",
-                        schemes(up).join(" + ")
+            else {
+                let by = schemes(up).join(" + ");
+                let text = format!("upstream also accepts authentication by {by}");
+                self.push(Additive, Side::Upstream, subject, &up_at, &our_loc, text);
+                continue;
+            };
+            for (scheme, scopes) in up {
+                let (up_at, our_at) = (up_at.child(scheme), our_loc.child(oi).child(scheme));
+                let quote = |s: Vec<&String>| {
+                    s.iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let added = quote(scopes.difference(&our[scheme]).collect());
+                let dropped = quote(our[scheme].difference(scopes).collect());
+                if !added.is_empty() {
+                    let text = format!(
+                        "upstream now requires scope {added} for {scheme}; tokens without it will \
+                         be refused"
                     );
-                    self.push(Class::Additive, subject, &up_at, &our_loc, description, ADD);
+                    self.push(Breaking, Side::Both, subject, &up_at, &our_at, text);
                 }
-                Some((oi, our)) => {
-                    for (scheme, scopes) in up {
-                        let our_scopes = &our[scheme];
-                        let (up_at, our_at) = (
-                            up_at.child(scheme),
-                            our_loc.child(&oi.to_string()).child(scheme),
-                        );
-                        let added: Vec<&String> = scopes.difference(our_scopes).collect();
-                        let dropped: Vec<&String> = our_scopes.difference(scopes).collect();
-                        let quote = |s: &[&String]| {
-                            s.iter()
-                                .map(|s| format!("`{s}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        };
-                        if !added.is_empty() {
-                            let description = format!(
-                                "upstream now requires scope {} for {scheme}; tokens without it will be refused",
-                                quote(&added)
-                            );
-                            self.push(
-                                Class::Breaking,
-                                subject,
-                                &up_at,
-                                &our_at,
-                                description,
-                                CHANGE,
-                            );
-                        }
-                        if !dropped.is_empty() {
-                            let description = format!(
-                                "upstream no longer requires scope {} for {scheme}",
-                                quote(&dropped)
-                            );
-                            self.push(
-                                Class::Additive,
-                                subject,
-                                &up_at,
-                                &our_at,
-                                description,
-                                CHANGE,
-                            );
-                        }
-                    }
+                if !dropped.is_empty() {
+                    let text = format!("upstream no longer requires scope {dropped} for {scheme}");
+                    self.push(Additive, Side::Both, subject, &up_at, &our_at, text);
                 }
             }
         }
-        for (oi, our) in our_alternatives.iter().enumerate() {
-            if !up_alternatives.iter().any(|up| schemes(up) == schemes(our)) {
-                let description = format!(
-                    "upstream no longer accepts authentication by {}",
-                    schemes(our).join(" + ")
-                );
+        for (oi, our) in ours.iter().enumerate() {
+            if !ups.iter().any(|up| schemes(up) == schemes(our)) {
+                let by = schemes(our).join(" + ");
+                let text = format!("upstream no longer accepts authentication by {by}");
                 self.push(
-                    Class::Breaking,
+                    Breaking,
+                    Side::Ours,
                     subject,
                     &up_loc,
-                    &our_loc.child(&oi.to_string()),
-                    description,
-                    REMOVE,
+                    &our_loc.child(oi),
+                    text,
                 );
             }
         }
     }
 
     /// Descriptions, examples, titles and vendor extensions: cosmetic.
-    fn annotations(
-        &mut self,
-        subject: &str,
-        upstream: &Annotations,
-        up_loc: &Loc,
-        ours: &Annotations,
-        our_loc: &Loc,
-    ) {
-        let keys: BTreeSet<&String> = upstream.keys().chain(ours.keys()).collect();
-        for key in keys {
-            let description = match (upstream.get(key), ours.get(key)) {
-                (Some(u), Some(o)) if u == o => continue,
+    fn annotations(&mut self, subject: &str, u: &Annotations, ul: &Loc, o: &Annotations, ol: &Loc) {
+        for (key, up, our) in pairs(u, o) {
+            let text = match (up, our) {
+                (Some(a), Some(b)) if a == b => continue,
                 (Some(_), Some(_)) => format!("`{key}` differs"),
                 (Some(_), None) => format!("`{key}` only upstream"),
-                (None, Some(_)) => format!("`{key}` only in ours"),
-                (None, None) => continue,
+                (None, _) => format!("`{key}` only in ours"),
             };
-            self.push(
-                Class::Cosmetic,
-                subject,
-                &up_loc.child(key),
-                &our_loc.child(key),
-                description,
-                COSMETIC,
-            );
+            self.at(Cosmetic, subject, ul, ol, key, text);
         }
     }
 }
@@ -1412,9 +1076,8 @@ fn pair_branches(upstream: &[&Schema], ours: &[&Schema]) -> Vec<(usize, usize)> 
             let shared = u
                 .properties
                 .keys()
-                .filter(|name| o.properties.contains_key(*name))
-                .count();
-            2 * shared + usize::from(u.types == o.types)
+                .filter(|name| o.properties.contains_key(*name));
+            2 * shared.count() + usize::from(u.types == o.types)
         };
         let best = (0..ours.len())
             .filter(|oi| !pairs.iter().any(|&(_, taken)| taken == *oi))
@@ -1426,86 +1089,70 @@ fn pair_branches(upstream: &[&Schema], ours: &[&Schema]) -> Vec<(usize, usize)> 
     pairs
 }
 
-fn media_types_count(
-    upstream: &BTreeMap<String, MediaType>,
-    ours: &BTreeMap<String, MediaType>,
-) -> usize {
-    upstream
-        .keys()
-        .chain(ours.keys())
-        .collect::<BTreeSet<_>>()
-        .len()
-}
-
 /// Whether every value of a type `inner` allows is of a type `outer` allows.
 fn accepts_types(outer: &Schema, inner: &Schema) -> bool {
-    if outer.types.is_empty() {
-        return true;
-    }
-    if inner.types.is_empty() {
-        return false;
-    }
-    inner
-        .types
-        .iter()
-        .all(|t| outer.types.contains(t) || (t == "integer" && outer.types.contains("number")))
-}
-
-enum Side {
-    Upstream,
-    Ours,
+    let fits =
+        |t: &String| outer.types.contains(t) || (t == "integer" && outer.types.contains("number"));
+    outer.types.is_empty() || (!inner.types.is_empty() && inner.types.iter().all(fits))
 }
 
 /// Which side a constraint keyword makes stricter, when one is (an absent bound is no
-/// bound; `pattern` and `multipleOf` of different values are incomparable).
+/// bound, `true` is stricter than `false`; `pattern` and `multipleOf` of different values
+/// are incomparable).
 fn stricter(key: &str, upstream: Option<&Value>, ours: Option<&Value>) -> Option<Side> {
-    let number = |v: Option<&Value>| v.and_then(Value::as_f64);
-    match (upstream, ours) {
+    let (up, our) = match (upstream, ours) {
         (Some(_), None) => return Some(Side::Upstream),
         (None, Some(_)) => return Some(Side::Ours),
-        _ => {}
+        (Some(up), Some(our)) => (up, our),
+        (None, None) => return None,
+    };
+    if let Value::Bool(up) = up {
+        return Some(if *up { Side::Upstream } else { Side::Ours });
     }
-    match key {
-        "uniqueItems" => {
-            if upstream == Some(&Value::Bool(true)) {
-                Some(Side::Upstream)
-            } else {
-                Some(Side::Ours)
-            }
-        }
-        "pattern" | "multipleOf" => None,
-        _ => {
-            let (up, our) = (number(upstream)?, number(ours)?);
-            let lower_bound = key.starts_with("min") || key == "exclusiveMinimum";
-            if (up > our) == lower_bound {
-                Some(Side::Upstream)
-            } else {
-                Some(Side::Ours)
-            }
-        }
+    if key == "pattern" || key == "multipleOf" {
+        return None;
     }
+    let (up, our) = (up.as_f64()?, our.as_f64()?);
+    let lower_bound = key.starts_with("min");
+    Some(if (up > our) == lower_bound {
+        Side::Upstream
+    } else {
+        Side::Ours
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
+    use openapiv3::{OpenAPI, ReferenceOr};
+    use serde::Deserialize;
+
     use super::*;
-    use crate::drift::model::Document;
+    use crate::drift::downgrade::downgrade;
+    use crate::drift::model::Reader;
+
+    /// A schema read as the check reads a document's (after the pre-pass, with openapiv3).
+    fn read(schema: Value) -> Schema {
+        let mut raw = json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+            "paths": {}, "components": {"schemas": {"s": schema}}});
+        downgrade(&mut raw);
+        let api = OpenAPI::deserialize(&raw).unwrap();
+        let schema =
+            ReferenceOr::<openapiv3::Schema>::deserialize(&raw["components"]["schemas"]["s"]);
+        let mut reader = Reader::new(&api, &raw);
+        reader
+            .schema(&schema.unwrap(), &Loc::document("/s"))
+            .unwrap()
+    }
 
     /// The differences between two schemas in `direction`, as `(class, description)`.
     fn differences(upstream: Value, ours: Value, direction: Direction) -> Vec<(Class, String)> {
-        let (u_root, o_root) = (json!({ "s": upstream }), json!({ "s": ours }));
-        let u = Document::new(&u_root)
-            .schema(&u_root["s"], &Loc::document("/s"))
-            .unwrap();
-        let o = Document::new(&o_root)
-            .schema(&o_root["s"], &Loc::document("/s"))
-            .unwrap();
-        let mut comparer = Comparer { out: Vec::new() };
+        let (u, o) = (read(upstream), read(ours));
+        let mut comparer = Comparer(Vec::new());
         comparer.schema("s", &u, &o, direction);
         comparer
-            .out
+            .0
             .into_iter()
             .filter(|d| d.class != Class::Cosmetic)
             .map(|d| (d.class, d.description))

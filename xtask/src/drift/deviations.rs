@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::compare::Difference;
-use super::model::{Scope, lookup_through_refs};
+use super::resolve::Scope;
 
 /// The file as written; `load` checks it and turns it into `Deviations`.
 #[derive(Debug, Deserialize)]
@@ -167,6 +167,43 @@ pub struct Deviations {
     pub entries: Vec<Deviation>,
 }
 
+impl Deviations {
+    /// What `document` (upstream as written, before any rewrite) has at each pointer of the
+    /// `scope: document` entries, through `$ref`s as if everything were inlined.
+    pub fn document_values(&self, document: &Value) -> BTreeMap<String, Option<Value>> {
+        let entries = self.entries.iter().filter(|e| e.target == Target::Document);
+        let pointers = entries.flat_map(|e| &e.pointers);
+        let value = |pointer: &String| lookup_through_refs(document, pointer).cloned();
+        pointers
+            .map(|pointer| (pointer.clone(), value(pointer)))
+            .collect()
+    }
+}
+
+/// Follows `pointer` through `root` through `$ref`s, as if everything were inlined.
+fn lookup_through_refs<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let follow = |mut node: &'a Value| {
+        for _ in 0..32 {
+            let target = node.get("$ref").and_then(Value::as_str);
+            match target.and_then(|r| r.strip_prefix('#')) {
+                Some(target) => node = root.pointer(target)?,
+                None => return Some(node),
+            }
+        }
+        None
+    };
+    let mut node = root;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        node = match follow(node)? {
+            Value::Object(map) => map.get(&token)?,
+            Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    follow(node)
+}
+
 /// A pointer where upstream no longer says what the deviation recorded.
 #[derive(Debug)]
 pub struct Mismatch {
@@ -319,14 +356,15 @@ fn check_entry(entry: Entry, operations: &[OperationRecord]) -> Result<Deviation
 }
 
 /// Checks every deviation against upstream (`operations` maps each operationId to
-/// upstream's canonical operation, `document` is upstream's whole document), then marks
+/// upstream's canonical operation, `document` has upstream's value at each pointer of the
+/// `scope: document` entries), then marks
 /// each difference with the deviation that explains it. A difference is explained only
 /// below a pointer whose recorded value still matches; below a mismatched pointer it stays
 /// unexplained and names the stale deviation.
 pub fn apply(
     deviations: &Deviations,
     operations: &BTreeMap<String, Value>,
-    document: &Value,
+    document: &BTreeMap<String, Option<Value>>,
     differences: &mut [Difference],
 ) -> Vec<DeviationStatus> {
     let mut statuses = Vec::new();
@@ -335,7 +373,7 @@ pub fn apply(
         for pointer in &deviation.pointers {
             let now = match &deviation.target {
                 Target::Operation(id) => operations.get(id).and_then(|op| op.pointer(pointer)),
-                Target::Document => lookup_through_refs(document, pointer),
+                Target::Document => document.get(pointer).and_then(Option::as_ref),
             };
             let recorded = deviation.expected_at(pointer);
             if now != recorded {

@@ -1,28 +1,41 @@
 //! `cargo xtask drift`: tells whether Webflow's published spec still matches every
 //! operation of our fragment, and which differences `spec/deviations.yaml` explains.
 //!
-//! Each operation listed under `operations:` in the deviations file is found in both
-//! documents by operationId, else by method and path. Exit codes: 0 no unexplained drift;
-//! 1 unexplained breaking or additive differences, or stale deviations; 2 the check could
-//! not run (an unreadable document, or an operation that one of them does not have).
+//! Both documents are read with openapiv3, after a pre-pass that rewrites the OpenAPI 3.1
+//! constructs it cannot read (`downgrade`). Each operation listed under `operations:` in
+//! the deviations file is found in both by operationId, else by method and path. Exit
+//! codes: 0 no unexplained drift; 1 unexplained breaking or additive differences, or stale
+//! deviations; 2 the check could not run (an unreadable document, or an operation that one
+//! of them does not have).
 
 mod compare;
 mod deviations;
+mod downgrade;
 mod model;
 mod report;
+mod resolve;
 mod source;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use openapiv3::{Components, OpenAPI, Operation, PathItem};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::codegen;
 use crate::spec_file;
 use compare::{Class, Difference};
 use deviations::{DeviationStatus, OperationRecord, UpstreamSource};
-use model::{Document, Loc, METHODS};
+use downgrade::Rewrite;
+use model::Reader;
+use resolve::Loc;
+
+/// The HTTP methods an OpenAPI path item can hold, in the order they are searched.
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// The deviations file, relative to the workspace root.
 pub const DEVIATIONS_PATH: &str = "spec/deviations.yaml";
@@ -47,6 +60,8 @@ struct Options {
 pub struct Outcome {
     pub upstream_source: String,
     pub upstream_version: String,
+    /// What the pre-pass rewrote in the upstream document so that openapiv3 reads it.
+    pub rewrites: Vec<Rewrite>,
     /// Our fragment and the deviations file, as shown (relative to the workspace when inside it).
     pub spec: String,
     pub deviations_file: String,
@@ -172,29 +187,34 @@ fn check_catching_panics(options: &Options) -> Result<Outcome, String> {
 fn check(options: &Options) -> Result<Outcome, String> {
     let deviations = deviations::load(&options.deviations)?;
     let deviations_file = shown_path(&options.deviations);
-    let ours_root = load_ours(&options.spec)?;
+    let ours = load_ours(&options.spec)?;
     let ours_found = find_ours(
-        &ours_root,
+        &ours.api,
         &options.spec,
         &deviations_file,
         &deviations.operations,
     )?;
 
-    let upstream_root = source::load(&options.upstream)?;
+    let upstream_raw = source::load(&options.upstream)?;
     let upstream_name = format!("the upstream document {}", options.upstream);
     let upstream_version =
-        openapi_version(&upstream_root).map_err(|cause| format!("{upstream_name} {cause}"))?;
-    let upstream_found =
-        find_upstream_operations(&upstream_root, &deviations.operations, &deviations_file)
-            .map_err(|cause| format!("{upstream_name} {cause}"))?;
+        openapi_version(&upstream_raw).map_err(|cause| format!("{upstream_name} {cause}"))?;
+    let document_values = deviations.document_values(&upstream_raw);
+    let upstream = Spec::read(upstream_raw).map_err(|cause| format!("{upstream_name} {cause}"))?;
+    let upstream_found = find_upstream_operations(
+        &upstream.api,
+        &upstream.raw,
+        &deviations.operations,
+        &deviations_file,
+    )
+    .map_err(|cause| format!("{upstream_name} {cause}"))?;
 
     let mut differences = Vec::new();
-    let ours_version = ours_root
-        .get("openapi")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if upstream_version != ours_version {
-        let description = format!("upstream is OpenAPI {upstream_version}, ours {ours_version}");
+    if upstream_version != ours.api.openapi {
+        let description = format!(
+            "upstream is OpenAPI {upstream_version}, ours {}",
+            ours.api.openapi
+        );
         differences.push(document_difference(None, "/openapi", description));
     }
     let mut canonical = BTreeMap::new();
@@ -202,12 +222,12 @@ fn check(options: &Options) -> Result<Outcome, String> {
     let found = ours_found.into_iter().zip(upstream_found);
     for (record, (ours_at, upstream_at)) in deviations.operations.iter().zip(found) {
         let id = &record.operation_id;
-        let upstream = Document::new(&upstream_root)
+        let upstream_op = Reader::new(&upstream.api, &upstream.raw)
             .operation(&upstream_at.path, &upstream_at.method)
-            .map_err(|e| format!("{upstream_name} cannot be read: {}", e.0))?;
-        let ours = Document::new(&ours_root)
+            .map_err(|e| format!("{upstream_name} cannot be read: {e}"))?;
+        let ours_op = Reader::new(&ours.api, &ours.raw)
             .operation(&ours_at.path, &ours_at.method)
-            .map_err(|e| format!("{}: {}", options.spec.display(), e.0))?;
+            .map_err(|e| format!("{}: {e}", options.spec.display()))?;
         if let FoundBy::MethodAndPath { operation_id } = &upstream_at.found_by {
             let description = format!(
                 "upstream's operationId is {}, not `{id}` (found by method and path)",
@@ -216,12 +236,15 @@ fn check(options: &Options) -> Result<Outcome, String> {
                     .map_or_else(|| "missing".to_string(), |other| format!("`{other}`"))
             );
             let mut difference = document_difference(Some(id), "", description);
-            difference.upstream = upstream.loc.child("operationId");
-            difference.ours = ours.loc.child("operationId").pointer;
+            difference.upstream = upstream_op.loc.child("operationId");
+            difference.ours = ours_op.loc.child("operationId").pointer;
             differences.push(difference);
         }
-        differences.extend(compare::compare(id, &upstream, &ours));
-        canonical.insert(id.clone(), upstream.canonical());
+        differences.extend(compare::compare(id, &upstream_op, &ours_op));
+        canonical.insert(
+            id.clone(),
+            serde_json::to_value(&upstream_op).unwrap_or_default(),
+        );
         operations.push(CheckedOperation {
             operation_id: id.clone(),
             method: ours_at.method,
@@ -229,13 +252,14 @@ fn check(options: &Options) -> Result<Outcome, String> {
             found_by: upstream_at.found_by,
             upstream_method: upstream_at.method,
             upstream_path: upstream_at.path,
-            upstream_pointer: upstream.loc.pointer.clone(),
+            upstream_pointer: upstream_op.loc.pointer.clone(),
         });
     }
-    let statuses = deviations::apply(&deviations, &canonical, &upstream_root, &mut differences);
+    let statuses = deviations::apply(&deviations, &canonical, &document_values, &mut differences);
     Ok(Outcome {
         upstream_source: options.upstream.clone(),
         upstream_version,
+        rewrites: upstream.rewrites,
         spec: shown_path(&options.spec),
         deviations_file,
         recorded_from: deviations.upstream.clone(),
@@ -244,6 +268,58 @@ fn check(options: &Options) -> Result<Outcome, String> {
         deviations: statuses,
         verbose: options.verbose,
     })
+}
+
+/// One document as the check reads it: its JSON after the pre-pass, openapiv3's reading
+/// of that, and what the pre-pass rewrote.
+struct Spec {
+    raw: Value,
+    api: OpenAPI,
+    rewrites: Vec<Rewrite>,
+}
+
+impl Spec {
+    /// Rewrites what openapiv3 cannot read, then reads it; the error names the first path
+    /// item, operation or component that still does not read.
+    fn read(mut raw: Value) -> Result<Spec, String> {
+        let rewrites = downgrade::downgrade(&mut raw);
+        match OpenAPI::deserialize(&raw) {
+            Ok(api) => Ok(Spec { raw, api, rewrites }),
+            Err(cause) => Err(unreadable(&raw, cause)),
+        }
+    }
+}
+
+/// Why openapiv3 cannot read a document, and where: the first path item (and operation)
+/// it cannot read, else the components.
+fn unreadable(raw: &Value, cause: serde_json::Error) -> String {
+    let paths = raw
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten();
+    let mut unread = paths.filter(|(_, item)| PathItem::deserialize(*item).is_err());
+    let place = match unread.next() {
+        Some((path, item)) => {
+            let at = format!("/paths/{}", resolve::escape_token(path));
+            let operation = |m: &&str| {
+                item.get(*m)
+                    .is_some_and(|o| Operation::deserialize(o).is_err())
+            };
+            Some(
+                METHODS
+                    .into_iter()
+                    .find(operation)
+                    .map_or(at.clone(), |m| format!("{at}/{m}")),
+            )
+        }
+        None => (raw
+            .get("components")
+            .is_some_and(|c| Components::deserialize(c).is_err()))
+        .then(|| "/components".to_string()),
+    };
+    let at = place.map_or_else(String::new, |at| format!(" at {at}"));
+    format!("cannot be read as OpenAPI 3.0 (after rewriting its 3.1 constructs){at}: {cause}")
 }
 
 /// `path` relative to the workspace root when it is inside it.
@@ -269,10 +345,10 @@ fn document_difference(operation: Option<&str>, pointer: &str, description: Stri
 }
 
 /// Our fragment, read and with every `$ref` checked.
-fn load_ours(spec: &Path) -> Result<Value, String> {
+fn load_ours(spec: &Path) -> Result<Spec, String> {
     let (_, root) = spec_file::read_document(spec).map_err(|e| e.to_string())?;
     spec_file::check_refs(&root).map_err(|cause| format!("{}: {cause}", spec.display()))?;
-    Ok(root)
+    Spec::read(root).map_err(|cause| format!("{}: {cause}", spec.display()))
 }
 
 /// Where an operation is in a document, and how it was found.
@@ -285,14 +361,14 @@ struct Found {
 /// Each recorded operation in our fragment (by operationId, else method and path), in the
 /// order of `records`; the fragment must have every recorded operation and no other.
 fn find_ours(
-    root: &Value,
+    api: &OpenAPI,
     spec: &Path,
     deviations_file: &str,
     records: &[OperationRecord],
 ) -> Result<Vec<Found>, String> {
     let mut found = Vec::new();
     for record in records {
-        let at = find_operation(root, record).ok_or_else(|| {
+        let at = find_operation(api, record).ok_or_else(|| {
             format!(
                 "{}: it has no operation `{}` (nor {}), which {deviations_file} lists under \
                  `operations:`. Correct the record there, or the fragment.",
@@ -303,7 +379,7 @@ fn find_ours(
         })?;
         found.push(at);
     }
-    for (path, method, operation_id) in operations_of(root) {
+    for (path, method, operation_id) in operations_of(api) {
         if !found.iter().any(|f| f.path == path && f.method == method) {
             return Err(format!(
                 "{}: its operation {}{} {path} is not listed under `operations:` in \
@@ -375,6 +451,7 @@ pub enum FoundBy {
 /// Finds every recorded operation upstream, by operationId, else by method and path; the
 /// error names every one it could not find.
 fn find_upstream_operations(
+    api: &OpenAPI,
     root: &Value,
     records: &[OperationRecord],
     deviations_file: &str,
@@ -386,7 +463,7 @@ fn find_upstream_operations(
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for record in records {
-        match find_operation(root, record) {
+        match find_operation(api, record) {
             Some(at) => found.push(at),
             None => missing.push(format!(
                 "`{}`: no operation has that operationId, and there is no {} among its {count} paths",
@@ -407,26 +484,17 @@ fn find_upstream_operations(
 }
 
 /// Every operation of a document: `(path, method, operationId)`.
-fn operations_of(root: &Value) -> Vec<(String, String, Option<String>)> {
-    let mut out = Vec::new();
-    let paths = root.get("paths").and_then(Value::as_object);
-    for (path, item) in paths.into_iter().flatten() {
-        let Some(item) = path_item(root, item) else {
-            continue;
-        };
-        for method in METHODS {
-            if let Some(operation) = item.get(method) {
-                let id = operation.get("operationId").and_then(Value::as_str);
-                out.push((path.clone(), method.to_string(), id.map(str::to_string)));
-            }
-        }
-    }
-    out
+fn operations_of(api: &OpenAPI) -> Vec<(String, String, Option<String>)> {
+    let operations = api.operations();
+    let operations = operations.map(|(path, method, op)| (path, method, op.operation_id.clone()));
+    operations
+        .map(|(path, method, id)| (path.to_string(), method.to_string(), id))
+        .collect()
 }
 
 /// The operation `record.operation_id`, else the one at `record.method` + `record.path`.
-fn find_operation(root: &Value, record: &OperationRecord) -> Option<Found> {
-    let operations = operations_of(root);
+fn find_operation(api: &OpenAPI, record: &OperationRecord) -> Option<Found> {
+    let operations = operations_of(api);
     let by_id = operations
         .iter()
         .find(|(_, _, id)| id.as_deref() == Some(record.operation_id.as_str()));
@@ -445,12 +513,4 @@ fn find_operation(root: &Value, record: &OperationRecord) -> Option<Found> {
         method,
         found_by: FoundBy::MethodAndPath { operation_id },
     })
-}
-
-/// A path item, through its `$ref` if it has one.
-fn path_item<'a>(root: &'a Value, item: &'a Value) -> Option<&'a Value> {
-    match item.get("$ref").and_then(Value::as_str) {
-        Some(reference) => spec_file::resolve_ref(root, reference),
-        None => Some(item),
-    }
 }

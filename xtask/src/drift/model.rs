@@ -1,16 +1,18 @@
-//! The comparable model of one operation: `$ref`s resolved, 3.0 and 3.1 spellings made
-//! equal, annotations set apart from what decides the wire format, and every node tagged
-//! with where it came from.
+//! The comparable model of one operation, read from openapiv3's types: `$ref`s resolved,
+//! 3.0 and 3.1 spellings made equal, annotations set apart from what decides the wire
+//! format, every node tagged with where it came from. Serialised (annotations left out),
+//! it is the normalised form that `spec/deviations.yaml` records.
 
+use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-use serde_json::{Map, Value};
+use openapiv3::{self as oa, ReferenceOr};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
 
-/// The HTTP methods an OpenAPI path item can hold, in the order they are searched.
-pub const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+use super::downgrade::{ORIGINAL, Original};
+use super::resolve::{Loc, Resolver, Scope, escape_token, parameter_token};
 
 /// Keys that describe a node without changing what goes over the wire.
 const ANNOTATION_KEYS: [&str; 9] = [
@@ -25,211 +27,148 @@ const ANNOTATION_KEYS: [&str; 9] = [
     "xml",
 ];
 
-/// Schema keywords that narrow the accepted values; compared for strictness.
-const CONSTRAINT_KEYS: [&str; 13] = [
-    "minLength",
-    "maxLength",
-    "pattern",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "minProperties",
-    "maxProperties",
-];
-
-/// Schema keywords the model reads itself (everything else is kept as "other").
-const MODELLED_SCHEMA_KEYS: [&str; 15] = [
-    "$ref",
-    "type",
-    "nullable",
-    "format",
-    "enum",
-    "const",
-    "default",
-    "properties",
-    "required",
-    "additionalProperties",
-    "items",
-    "prefixItems",
-    "oneOf",
-    "anyOf",
-    "allOf",
-];
-
-/// Escapes one reference token of a JSON pointer (RFC 6901).
-pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-/// Whether deviation pointers for a node are relative to the operation or to the document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    Operation,
-    Document,
-}
-
-impl Scope {
-    pub fn name(self) -> &'static str {
-        match self {
-            Scope::Operation => "operation",
-            Scope::Document => "document",
-        }
-    }
-}
-
-/// Where a node is: its JSON pointer in its own document (after following `$ref`s), and
-/// its pointer as `spec/deviations.yaml` writes it (relative to the operation, through
-/// `$ref`s, as if everything were inlined, with parameters named by `parameter_token`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Loc {
-    pub pointer: String,
-    pub scope: Scope,
-    pub relative: String,
-}
-
-impl Loc {
-    pub fn operation(pointer: &str) -> Self {
-        Loc {
-            pointer: pointer.to_string(),
-            scope: Scope::Operation,
-            relative: String::new(),
-        }
-    }
-
-    pub fn document(pointer: &str) -> Self {
-        Loc {
-            pointer: pointer.to_string(),
-            scope: Scope::Document,
-            relative: pointer.to_string(),
-        }
-    }
-
-    /// The location of `token` below this one (which need not exist).
-    pub fn child(&self, token: &str) -> Self {
-        let escaped = escape_token(token);
-        Loc {
-            pointer: format!("{}/{escaped}", self.pointer),
-            scope: self.scope,
-            relative: format!("{}/{escaped}", self.relative),
-        }
-    }
-}
-
-/// Why a document could not be modelled (a `$ref` that does not resolve, a node of the
-/// wrong kind). The message names the place; the caller adds the file.
-#[derive(Debug)]
-pub struct ModelError(pub String);
-
-/// An OpenAPI document being read, with the `$ref` targets currently being expanded (to
-/// stop on recursive schemas).
-pub struct Document<'a> {
-    root: &'a Value,
-    expanding: Vec<String>,
-}
+/// Descriptions, examples, titles and vendor extensions of a node, keyed by keyword.
+pub type Annotations = BTreeMap<String, Value>;
 
 /// One operation, normalised.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct Operation {
+    #[serde(skip)]
     pub loc: Loc,
+    #[serde(skip)]
     pub method: String,
+    #[serde(skip)]
     pub path: String,
+    /// Its own parameters, then those of the path item it does not override; serialised
+    /// (own ones only) by `parameter_token`, as deviations name them.
+    #[serde(
+        serialize_with = "own_parameters",
+        skip_serializing_if = "no_own_parameters"
+    )]
     pub parameters: Vec<Parameter>,
+    #[serde(rename = "requestBody", skip_serializing_if = "Option::is_none")]
     pub request_body: Option<RequestBody>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub responses: BTreeMap<String, Response>,
     /// `None` when neither the operation nor the document says anything about security.
+    #[serde(skip_serializing_if = "not_the_operations")]
     pub security: Option<Security>,
+    #[serde(skip)]
     pub annotations: Annotations,
 }
 
-#[derive(Debug)]
+fn own_parameters<S: Serializer>(parameters: &[Parameter], s: S) -> Result<S::Ok, S::Error> {
+    let own = parameters.iter().filter(|p| !p.from_path_item);
+    s.collect_map(own.map(|p| (p.key(), p)))
+}
+
+fn no_own_parameters(parameters: &[Parameter]) -> bool {
+    parameters.iter().all(|p| p.from_path_item)
+}
+
+fn not_the_operations(security: &Option<Security>) -> bool {
+    security
+        .as_ref()
+        .is_none_or(|s| s.loc.scope != Scope::Operation)
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+#[derive(Debug, Serialize)]
 pub struct Parameter {
+    #[serde(skip)]
     pub loc: Loc,
     pub name: String,
+    #[serde(rename = "in")]
     pub location: String,
+    #[serde(skip_serializing_if = "is_false")]
     pub required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<Schema>,
     /// `true` when the parameter comes from the path item rather than the operation.
+    #[serde(skip)]
     pub from_path_item: bool,
+    #[serde(skip)]
     pub annotations: Annotations,
 }
 
 impl Parameter {
     /// Parameters are identified by location and name; header names ignore case.
-    pub fn key(&self) -> (String, String) {
-        parameter_key(&self.location, &self.name)
+    pub fn key(&self) -> String {
+        parameter_token(&self.location, &self.name)
     }
 }
 
-fn parameter_key(location: &str, name: &str) -> (String, String) {
-    let name = if location == "header" {
-        name.to_ascii_lowercase()
-    } else {
-        name.to_string()
-    };
-    (location.to_string(), name)
-}
-
-/// How a deviation pointer names an operation's parameter: `query:slug` (location and
-/// name, as in `/parameters/query:slug`), so that a parameter added or removed upstream
-/// does not move the others.
-pub fn parameter_token(location: &str, name: &str) -> String {
-    let (location, name) = parameter_key(location, name);
-    format!("{location}:{name}")
-}
-
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct RequestBody {
+    #[serde(skip)]
     pub loc: Loc,
+    #[serde(skip_serializing_if = "is_false")]
     pub required: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub content: BTreeMap<String, MediaType>,
+    #[serde(skip)]
     pub annotations: Annotations,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct MediaType {
+    #[serde(skip)]
     pub loc: Loc,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<Schema>,
+    #[serde(skip)]
     pub annotations: Annotations,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct Response {
+    #[serde(skip)]
     pub loc: Loc,
-    /// Keyed by the header name in lower case; `Header::name` keeps the spelling.
+    /// Keyed by the header name in lower case; serialised by `Header::name`, as written.
+    #[serde(serialize_with = "by_name", skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Header>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub content: BTreeMap<String, MediaType>,
+    #[serde(skip)]
     pub annotations: Annotations,
 }
 
-#[derive(Debug)]
+fn by_name<S: Serializer>(headers: &BTreeMap<String, Header>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(headers.values().map(|header| (&header.name, header)))
+}
+
+#[derive(Debug, Serialize)]
 pub struct Header {
+    #[serde(skip)]
     pub loc: Loc,
+    #[serde(skip)]
     pub name: String,
+    #[serde(skip_serializing_if = "is_false")]
     pub required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<Schema>,
+    #[serde(skip)]
     pub annotations: Annotations,
 }
 
 /// Effective security requirements: alternatives, each a map of scheme name to scopes.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
 pub struct Security {
+    #[serde(skip)]
     pub loc: Loc,
     pub alternatives: Vec<BTreeMap<String, BTreeSet<String>>>,
 }
 
-/// Descriptions, examples, titles and vendor extensions of a node, keyed by keyword.
-pub type Annotations = BTreeMap<String, Value>;
-
 /// `additionalProperties`, as written: progenitor treats `true` and `{}` differently even
 /// though JSON Schema does not.
-#[derive(Debug)]
+#[derive(Debug, Default, Serialize)]
+#[serde(untagged)]
 pub enum Additional {
+    #[default]
     Unspecified,
     Bool(bool),
     Schema(Box<Schema>),
@@ -244,195 +183,91 @@ impl Additional {
             Additional::Schema(schema) => schema.accepts_anything(),
         }
     }
+
+    fn is_unspecified(&self) -> bool {
+        matches!(self, Additional::Unspecified)
+    }
 }
 
-/// `items`: one schema for every element, or the draft-4 tuple form (a list of schemas;
-/// 2020-12 `prefixItems` is read the same way).
-#[derive(Debug)]
+/// `items`: one schema for every element, or the tuple form (a list of schemas under
+/// `items`, or 2020-12 `prefixItems`).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
 pub enum Items {
     Each(Box<Schema>),
     Tuple(Vec<Schema>),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnionKind {
-    OneOf,
-    AnyOf,
-}
-
-impl UnionKind {
-    pub fn keyword(self) -> &'static str {
-        match self {
-            UnionKind::OneOf => "oneOf",
-            UnionKind::AnyOf => "anyOf",
-        }
-    }
-}
-
 /// A schema, normalised: `type: [T, 'null']`, `nullable: true` and a `{type: 'null'}`
 /// branch of a `oneOf`/`anyOf` all become `nullable`; a schema with `properties` and no
-/// `type` is an object; `const: v` is `enum: [v]`.
-#[derive(Debug)]
+/// `type` is an object; `const: v` is `enum: [v]`. Serialised, lists whose order means
+/// nothing (`required`, `enum`, `type`) are sorted.
+#[derive(Debug, Default, Serialize)]
 pub struct Schema {
+    #[serde(skip)]
     pub loc: Loc,
     /// JSON types other than `null`; empty means any type.
+    #[serde(
+        rename = "type",
+        serialize_with = "types",
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
     pub types: BTreeSet<String>,
+    #[serde(skip_serializing_if = "is_false")]
     pub nullable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    #[serde(
+        rename = "enum",
+        serialize_with = "sorted",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enumeration: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, Schema>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub required: BTreeSet<String>,
+    #[serde(
+        rename = "additionalProperties",
+        skip_serializing_if = "Additional::is_unspecified"
+    )]
     pub additional: Additional,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Items>,
-    pub union: Option<(UnionKind, Vec<Schema>)>,
+    #[serde(rename = "oneOf", skip_serializing_if = "Vec::is_empty")]
+    pub one_of: Vec<Schema>,
+    #[serde(rename = "anyOf", skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<Schema>,
+    #[serde(rename = "allOf", skip_serializing_if = "Vec::is_empty")]
     pub all_of: Vec<Schema>,
+    /// Keywords that narrow the accepted values (`minLength`, `maximum`, ...).
+    #[serde(flatten)]
     pub constraints: BTreeMap<String, Value>,
+    #[serde(rename = "readOnly", skip_serializing_if = "is_false")]
     pub read_only: bool,
+    #[serde(rename = "writeOnly", skip_serializing_if = "is_false")]
     pub write_only: bool,
     /// Keywords the model does not interpret, compared as written.
+    #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
+    #[serde(skip)]
     pub annotations: Annotations,
     /// Set instead of everything else when the schema refers back to one being expanded.
+    #[serde(rename = "$ref", skip_serializing_if = "Option::is_none")]
     pub recursive: Option<String>,
 }
 
-impl Schema {
-    fn empty(loc: Loc) -> Self {
-        Schema {
-            loc,
-            types: BTreeSet::new(),
-            nullable: false,
-            format: None,
-            enumeration: None,
-            default: None,
-            properties: BTreeMap::new(),
-            required: BTreeSet::new(),
-            additional: Additional::Unspecified,
-            items: None,
-            union: None,
-            all_of: Vec::new(),
-            constraints: BTreeMap::new(),
-            read_only: false,
-            write_only: false,
-            other: BTreeMap::new(),
-            annotations: Annotations::new(),
-            recursive: None,
-        }
+fn types<S: Serializer>(types: &BTreeSet<String>, s: S) -> Result<S::Ok, S::Error> {
+    match types.first() {
+        Some(only) if types.len() == 1 => only.serialize(s),
+        _ => types.serialize(s),
     }
+}
 
-    /// Whether the schema accepts every JSON value (`{}`, possibly with annotations).
-    pub fn accepts_anything(&self) -> bool {
-        self.types.is_empty()
-            && self.format.is_none()
-            && self.enumeration.is_none()
-            && self.properties.is_empty()
-            && self.required.is_empty()
-            && matches!(self.additional, Additional::Unspecified)
-            && self.items.is_none()
-            && self.union.is_none()
-            && self.all_of.is_empty()
-            && self.constraints.is_empty()
-            && self.other.is_empty()
-            && self.recursive.is_none()
-    }
-
-    /// The schema's `title`, if it has one.
-    pub fn title(&self) -> Option<&str> {
-        self.annotations.get("title").and_then(Value::as_str)
-    }
-
-    /// The normalised schema as JSON, without annotations: what deviations record as
-    /// `upstream_value`. Lists whose order means nothing (`required`, `enum`, `type`) are
-    /// sorted.
-    pub fn canonical(&self) -> Value {
-        let mut map = Map::new();
-        if let Some(target) = &self.recursive {
-            map.insert("$ref".into(), Value::String(target.clone()));
-            return Value::Object(map);
-        }
-        match self.types.len() {
-            0 => {}
-            1 => {
-                let only = self.types.iter().next().cloned().unwrap_or_default();
-                map.insert("type".into(), Value::String(only));
-            }
-            _ => {
-                map.insert(
-                    "type".into(),
-                    self.types.iter().cloned().map(Value::String).collect(),
-                );
-            }
-        }
-        if self.nullable {
-            map.insert("nullable".into(), Value::Bool(true));
-        }
-        if let Some(format) = &self.format {
-            map.insert("format".into(), Value::String(format.clone()));
-        }
-        if let Some(values) = &self.enumeration {
-            map.insert("enum".into(), Value::Array(sorted_values(values)));
-        }
-        if let Some(default) = &self.default {
-            map.insert("default".into(), default.clone());
-        }
-        if !self.properties.is_empty() {
-            let properties = self
-                .properties
-                .iter()
-                .map(|(name, schema)| (name.clone(), schema.canonical()));
-            map.insert("properties".into(), Value::Object(properties.collect()));
-        }
-        if !self.required.is_empty() {
-            map.insert(
-                "required".into(),
-                self.required.iter().cloned().map(Value::String).collect(),
-            );
-        }
-        match &self.additional {
-            Additional::Unspecified => {}
-            Additional::Bool(allowed) => {
-                map.insert("additionalProperties".into(), Value::Bool(*allowed));
-            }
-            Additional::Schema(schema) => {
-                map.insert("additionalProperties".into(), schema.canonical());
-            }
-        }
-        match &self.items {
-            None => {}
-            Some(Items::Each(schema)) => {
-                map.insert("items".into(), schema.canonical());
-            }
-            Some(Items::Tuple(schemas)) => {
-                map.insert(
-                    "items".into(),
-                    schemas.iter().map(Schema::canonical).collect(),
-                );
-            }
-        }
-        if let Some((kind, branches)) = &self.union {
-            map.insert(
-                kind.keyword().into(),
-                branches.iter().map(Schema::canonical).collect(),
-            );
-        }
-        if !self.all_of.is_empty() {
-            map.insert(
-                "allOf".into(),
-                self.all_of.iter().map(Schema::canonical).collect(),
-            );
-        }
-        for (key, value) in self.constraints.iter().chain(&self.other) {
-            map.insert(key.clone(), value.clone());
-        }
-        if self.read_only {
-            map.insert("readOnly".into(), Value::Bool(true));
-        }
-        if self.write_only {
-            map.insert("writeOnly".into(), Value::Bool(true));
-        }
-        Value::Object(map)
-    }
+fn sorted<S: Serializer>(values: &Option<Vec<Value>>, s: S) -> Result<S::Ok, S::Error> {
+    values.as_deref().map(sorted_values).serialize(s)
 }
 
 /// `values` sorted by their JSON text, so that two enums compare as sets.
@@ -442,138 +277,133 @@ pub fn sorted_values(values: &[Value]) -> Vec<Value> {
     sorted
 }
 
-fn is_annotation(key: &str) -> bool {
-    key.starts_with("x-") || ANNOTATION_KEYS.contains(&key)
-}
+impl Schema {
+    /// Whether the schema accepts every JSON value: written out, it has no keyword that
+    /// narrows the values (it may have annotations, a default, `nullable`...).
+    pub fn accepts_anything(&self) -> bool {
+        let harmless = ["nullable", "default", "readOnly", "writeOnly"];
+        let Value::Object(written) = json(self) else {
+            return false;
+        };
+        written.keys().all(|key| harmless.contains(&key.as_str()))
+    }
 
-/// The annotations among the keys of `map` (descriptions, examples, `x-*`, ...).
-fn annotations(map: &Map<String, Value>) -> Annotations {
-    map.iter()
-        .filter(|(key, _)| is_annotation(key))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-impl<'a> Document<'a> {
-    pub fn new(root: &'a Value) -> Self {
-        Document {
-            root,
-            expanding: Vec::new(),
+    /// `oneOf` or `anyOf`, and its branches.
+    pub fn union(&self) -> Option<(&'static str, &[Schema])> {
+        match (&self.one_of[..], &self.any_of[..]) {
+            ([], []) => None,
+            ([], any_of) => Some(("anyOf", any_of)),
+            (one_of, _) => Some(("oneOf", one_of)),
         }
     }
 
-    /// Follows `$ref`s from `value` (found at `loc`) to the object they name. The logical
-    /// location stays where the reference was written; the pointer moves to the target.
-    fn resolve(&self, mut value: &'a Value, loc: &Loc) -> Result<(&'a Value, Loc), ModelError> {
-        let mut loc = loc.clone();
-        let mut seen = Vec::new();
-        while let Some(reference) = value.get("$ref").and_then(Value::as_str) {
-            let Some(pointer) = reference.strip_prefix('#') else {
-                return Err(ModelError(format!(
-                    "`$ref: {reference}` at {} points outside the document; only local \
-                     references (`#/components/...`) are supported",
-                    loc.pointer
-                )));
-            };
-            if seen.iter().any(|p| p == pointer) {
-                return Err(ModelError(format!(
-                    "`$ref: {reference}` at {} refers to itself",
-                    loc.pointer
-                )));
-            }
-            let Some(target) = self.root.pointer(pointer) else {
-                return Err(ModelError(format!(
-                    "`$ref: {reference}` at {} does not resolve: there is nothing at that path \
-                     in the document",
-                    loc.pointer
-                )));
-            };
-            seen.push(pointer.to_string());
-            value = target;
-            loc.pointer = pointer.to_string();
-        }
-        Ok((value, loc))
+    /// The schema's `title`, if it has one.
+    pub fn title(&self) -> Option<&str> {
+        self.annotations.get("title").and_then(Value::as_str)
     }
+}
 
-    fn object(
-        &self,
-        value: &'a Value,
-        loc: &Loc,
-        what: &str,
-    ) -> Result<(&'a Map<String, Value>, Loc), ModelError> {
-        let (value, loc) = self.resolve(value, loc)?;
-        match value {
-            Value::Object(map) => Ok((map, loc)),
-            other => Err(ModelError(format!(
-                "{what} at {} should be a mapping, but it is {}",
-                loc.pointer,
-                kind_of(other)
-            ))),
+/// The JSON of a typed value, numbers written as integers when they are whole (openapiv3
+/// reads `minimum` and a number's `enum` as floats).
+fn json(value: impl Serialize) -> Value {
+    let value = serde_json::to_value(value).unwrap_or_default();
+    match value.as_f64() {
+        Some(n) if value.is_f64() && n.fract() == 0.0 && n.abs() < 9e15 => Value::from(n as i64),
+        _ => value,
+    }
+}
+
+/// The annotations of a typed node (and any of `extra`), from the node as openapiv3 writes it.
+fn annotations(node: impl Serialize, extra: &[&str]) -> Annotations {
+    let Value::Object(written) = json(node) else {
+        return Annotations::new();
+    };
+    let annotation =
+        |key: &str| ANNOTATION_KEYS.contains(&key) || extra.contains(&key) || key.starts_with("x-");
+    let written = written
+        .into_iter()
+        .filter(|(key, _)| annotation(key) && key != ORIGINAL);
+    written.collect()
+}
+
+/// Reads operations of one document into the model, following `$ref`s.
+pub struct Reader<'a> {
+    resolver: Resolver<'a>,
+    api: &'a oa::OpenAPI,
+    /// The `$ref` targets being expanded (to stop on recursive schemas).
+    expanding: Vec<String>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(api: &'a oa::OpenAPI, raw: &'a Value) -> Self {
+        let (resolver, expanding) = (Resolver { raw }, Vec::new());
+        Reader {
+            resolver,
+            api,
+            expanding,
         }
     }
 
     /// Reads the operation `method` of the path item `path`, with the path item's own
     /// parameters (the operation's win on the same name and location).
-    pub fn operation(&mut self, path: &str, method: &str) -> Result<Operation, ModelError> {
-        let root = self.root;
-        let item_pointer = format!("/paths/{}", escape_token(path));
-        let item_value = root
-            .pointer(&item_pointer)
-            .ok_or_else(|| ModelError(format!("no path `{path}`")))?;
-        let (item, item_loc) =
-            self.object(item_value, &Loc::document(&item_pointer), "the path item")?;
-        let op_value = item
-            .get(method)
-            .ok_or_else(|| ModelError(format!("no `{method}` under `{path}`")))?;
-        let op_loc = Loc::operation(&item_loc.child(method).pointer);
-        let (op, op_loc) = self.object(op_value, &op_loc, "the operation")?;
-
-        let mut parameters = Vec::new();
-        if let Some(list) = op.get("parameters") {
-            parameters = self.parameters(list, &op_loc.child("parameters"), false)?;
-        }
-        if let Some(list) = item.get("parameters") {
-            for parameter in self.parameters(list, &item_loc.child("parameters"), true)? {
-                if !parameters.iter().any(|p| p.key() == parameter.key()) {
-                    parameters.push(parameter);
-                }
+    pub fn operation(&mut self, path: &str, method: &str) -> Result<Operation, String> {
+        let item = (self.api.paths.paths.get(path)).ok_or_else(|| format!("no path `{path}`"))?;
+        let item_loc = Loc::document(&format!("/paths/{}", escape_token(path)));
+        let (item, item_loc) = self.resolver.resolve(item, &item_loc)?;
+        let (_, op) = (item.iter().find(|(m, _)| *m == method))
+            .ok_or_else(|| format!("no `{method}` under `{path}`"))?;
+        let loc = Loc::operation(&item_loc.child(method).pointer);
+        let mut parameters = self.parameters(&op.parameters, &loc.child("parameters"), false)?;
+        for parameter in self.parameters(&item.parameters, &item_loc.child("parameters"), true)? {
+            if !parameters.iter().any(|p| p.key() == parameter.key()) {
+                parameters.push(parameter);
             }
         }
-        let request_body = match op.get("requestBody") {
-            Some(body) => Some(self.request_body(body, &op_loc.child("requestBody"))?),
+        let request_body = match &op.request_body {
+            Some(body) => {
+                let (body, loc) = self.resolver.resolve(body, &loc.child("requestBody"))?;
+                let content = self.content(&body.content, &loc.child("content"))?;
+                let annotations = annotations(&body, &[]);
+                Some(RequestBody {
+                    required: body.required,
+                    content,
+                    annotations,
+                    loc,
+                })
+            }
             None => None,
         };
         let mut responses = BTreeMap::new();
-        if let Some(value) = op.get("responses") {
-            let (map, loc) = self.object(value, &op_loc.child("responses"), "`responses`")?;
-            for (status, response) in map {
-                if is_annotation(status) {
-                    continue;
-                }
-                responses.insert(status.clone(), self.response(response, &loc.child(status))?);
-            }
+        let default = op
+            .responses
+            .default
+            .iter()
+            .map(|r| ("default".to_string(), r));
+        let statuses = op
+            .responses
+            .responses
+            .iter()
+            .map(|(s, r)| (s.to_string(), r));
+        for (status, response) in statuses.chain(default) {
+            let response = self.response(response, &loc.child("responses").child(&status))?;
+            responses.insert(status, response);
         }
-        let security = match (op.get("security"), root.get("security")) {
-            (Some(list), _) => Some(self.security(list, &op_loc.child("security"))?),
-            (None, Some(list)) => Some(self.security(list, &Loc::document("/security"))?),
+        let security = match (&op.security, &self.api.security) {
+            (Some(list), _) => Some(security(list, loc.child("security"))),
+            (None, Some(list)) => Some(security(list, Loc::document("/security"))),
             (None, None) => None,
         };
+        let (method, path) = (method.to_string(), path.to_string());
+        let annotations = annotations(op, &["tags"]);
         Ok(Operation {
-            loc: op_loc,
-            method: method.to_string(),
-            path: path.to_string(),
+            loc,
+            method,
+            path,
             parameters,
             request_body,
             responses,
             security,
-            // The operationId is compared where the operation is found (`drift::check`).
-            annotations: annotations(op)
-                .into_iter()
-                .chain(
-                    op.get("tags")
-                        .map(|tags| ("tags".to_string(), tags.clone())),
-                )
-                .collect(),
+            annotations,
         })
     }
 
@@ -581,467 +411,302 @@ impl<'a> Document<'a> {
     /// document but, for deviations, by `parameter_token` (`/parameters/query:slug`).
     fn parameters(
         &mut self,
-        list: &'a Value,
+        list: &[ReferenceOr<oa::Parameter>],
         list_loc: &Loc,
         from_path_item: bool,
-    ) -> Result<Vec<Parameter>, ModelError> {
-        let Value::Array(items) = list else {
-            return Err(ModelError(format!(
-                "`parameters` at {} should be a list",
-                list_loc.pointer
-            )));
-        };
+    ) -> Result<Vec<Parameter>, String> {
         let mut out = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let (map, mut loc) =
-                self.object(item, &list_loc.child(&index.to_string()), "a parameter")?;
-            let name = map
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let location = map
-                .get("in")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+        for (index, parameter) in list.iter().enumerate() {
+            let (parameter, mut loc) = self.resolver.resolve(parameter, &list_loc.child(index))?;
+            let data = parameter.parameter_data_ref();
+            let location = match &*parameter {
+                oa::Parameter::Query { .. } => "query",
+                oa::Parameter::Header { .. } => "header",
+                oa::Parameter::Path { .. } => "path",
+                oa::Parameter::Cookie { .. } => "cookie",
+            };
             if loc.scope == Scope::Operation {
-                let token = escape_token(&parameter_token(&location, &name));
+                let token = escape_token(&parameter_token(location, &data.name));
                 loc.relative = format!("{}/{token}", list_loc.relative);
             }
-            let schema = match map.get("schema") {
+            let extra = ["style", "explode", "allowEmptyValue", "allowReserved"];
+            out.push(Parameter {
+                name: data.name.clone(),
+                location: location.to_string(),
+                // A path parameter is always required.
+                required: data.required || location == "path",
+                schema: self.parameter_schema(&data.format, &loc)?,
+                from_path_item,
+                annotations: annotations(&parameter, &extra),
+                loc,
+            });
+        }
+        Ok(out)
+    }
+
+    fn parameter_schema(
+        &mut self,
+        format: &oa::ParameterSchemaOrContent,
+        loc: &Loc,
+    ) -> Result<Option<Schema>, String> {
+        match format {
+            oa::ParameterSchemaOrContent::Schema(schema) => {
+                Ok(Some(self.schema(schema, &loc.child("schema"))?))
+            }
+            oa::ParameterSchemaOrContent::Content(_) => Ok(None),
+        }
+    }
+
+    fn content<'c>(
+        &mut self,
+        content: impl IntoIterator<Item = (&'c String, &'c oa::MediaType)>,
+        loc: &Loc,
+    ) -> Result<BTreeMap<String, MediaType>, String> {
+        let mut out = BTreeMap::new();
+        for (name, media) in content {
+            let loc = loc.child(name);
+            let schema = match &media.schema {
                 Some(schema) => Some(self.schema(schema, &loc.child("schema"))?),
                 None => None,
             };
-            let mut annotations = annotations(map);
-            for key in ["style", "explode", "allowEmptyValue", "allowReserved"] {
-                if let Some(value) = map.get(key) {
-                    annotations.insert(key.to_string(), value.clone());
-                }
-            }
-            out.push(Parameter {
-                required: map
-                    .get("required")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(location == "path"),
-                loc,
-                name,
-                location,
-                schema,
-                from_path_item,
-                annotations,
-            });
-        }
-        Ok(out)
-    }
-
-    fn request_body(&mut self, value: &'a Value, loc: &Loc) -> Result<RequestBody, ModelError> {
-        let (map, loc) = self.object(value, loc, "`requestBody`")?;
-        Ok(RequestBody {
-            required: map
-                .get("required")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            content: self.content(map.get("content"), &loc.child("content"))?,
-            annotations: annotations(map),
-            loc,
-        })
-    }
-
-    fn content(
-        &mut self,
-        value: Option<&'a Value>,
-        loc: &Loc,
-    ) -> Result<BTreeMap<String, MediaType>, ModelError> {
-        let mut out = BTreeMap::new();
-        let Some(value) = value else { return Ok(out) };
-        let (map, loc) = self.object(value, loc, "`content`")?;
-        for (media_type, item) in map {
-            let (item, item_loc) = self.object(item, &loc.child(media_type), "a media type")?;
-            let schema = match item.get("schema") {
-                Some(schema) => Some(self.schema(schema, &item_loc.child("schema"))?),
-                None => None,
-            };
-            let media = MediaType {
-                schema,
-                annotations: annotations(item),
-                loc: item_loc,
-            };
-            out.insert(media_type.clone(), media);
-        }
-        Ok(out)
-    }
-
-    fn response(&mut self, value: &'a Value, loc: &Loc) -> Result<Response, ModelError> {
-        let (map, loc) = self.object(value, loc, "a response")?;
-        let mut headers = BTreeMap::new();
-        if let Some(value) = map.get("headers") {
-            let (header_map, headers_loc) =
-                self.object(value, &loc.child("headers"), "`headers`")?;
-            for (name, header) in header_map {
-                let (header, header_loc) =
-                    self.object(header, &headers_loc.child(name), "a header")?;
-                let schema = match header.get("schema") {
-                    Some(schema) => Some(self.schema(schema, &header_loc.child("schema"))?),
-                    None => None,
-                };
-                let header = Header {
-                    name: name.clone(),
-                    required: header
-                        .get("required")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
+            let annotations = annotations(media, &[]);
+            out.insert(
+                name.clone(),
+                MediaType {
+                    loc,
                     schema,
-                    annotations: annotations(header),
-                    loc: header_loc,
-                };
-                headers.insert(name.to_ascii_lowercase(), header);
-            }
+                    annotations,
+                },
+            );
         }
+        Ok(out)
+    }
+
+    fn response(
+        &mut self,
+        response: &ReferenceOr<oa::Response>,
+        loc: &Loc,
+    ) -> Result<Response, String> {
+        let (response, loc) = self.resolver.resolve(response, loc)?;
+        let mut headers = BTreeMap::new();
+        for (name, header) in &response.headers {
+            let (header, loc) = self
+                .resolver
+                .resolve(header, &loc.child("headers").child(name))?;
+            let header = Header {
+                name: name.clone(),
+                required: header.required,
+                schema: self.parameter_schema(&header.format, &loc)?,
+                annotations: annotations(&header, &[]),
+                loc,
+            };
+            headers.insert(name.to_ascii_lowercase(), header);
+        }
+        let content = self.content(&response.content, &loc.child("content"))?;
+        let annotations = annotations(&response, &[]);
         Ok(Response {
             headers,
-            content: self.content(map.get("content"), &loc.child("content"))?,
-            annotations: annotations(map),
+            content,
+            annotations,
             loc,
         })
-    }
-
-    fn security(&self, value: &'a Value, loc: &Loc) -> Result<Security, ModelError> {
-        let (value, loc) = self.resolve(value, loc)?;
-        let Value::Array(items) = value else {
-            return Err(ModelError(format!(
-                "`security` at {} should be a list",
-                loc.pointer
-            )));
-        };
-        let mut alternatives = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let (map, _) = self.object(
-                item,
-                &loc.child(&index.to_string()),
-                "a security requirement",
-            )?;
-            let requirement = map
-                .iter()
-                .map(|(scheme, scopes)| {
-                    let scopes = scopes.as_array().into_iter().flatten();
-                    let scopes = scopes
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect();
-                    (scheme.clone(), scopes)
-                })
-                .collect();
-            alternatives.push(requirement);
-        }
-        Ok(Security { loc, alternatives })
     }
 
     /// Reads a schema, resolving `$ref`s and normalising spellings.
-    pub fn schema(&mut self, value: &'a Value, loc: &Loc) -> Result<Schema, ModelError> {
-        let reference = value.get("$ref").and_then(Value::as_str);
-        let (value, loc) = self.resolve(value, loc)?;
-        if reference.is_some() && self.expanding.contains(&loc.pointer) {
-            let mut schema = Schema::empty(loc.clone());
-            schema.recursive = Some(format!("#{}", loc.pointer));
-            return Ok(schema);
+    pub fn schema<T>(&mut self, value: &ReferenceOr<T>, loc: &Loc) -> Result<Schema, String>
+    where
+        T: Borrow<oa::Schema> + DeserializeOwned + Clone,
+    {
+        let reference = matches!(value, ReferenceOr::Reference { .. });
+        let (schema, loc) = self.resolver.resolve(value, loc)?;
+        if !reference {
+            return self.schema_object((*schema).borrow(), loc);
         }
-        let map = match value {
-            Value::Object(map) => map,
-            Value::Bool(true) => return Ok(Schema::empty(loc)),
-            Value::Bool(false) => {
-                let mut schema = Schema::empty(loc);
-                schema.other.insert("not".into(), Value::Object(Map::new()));
-                return Ok(schema);
-            }
-            other => {
-                return Err(ModelError(format!(
-                    "the schema at {} should be a mapping, but it is {}",
-                    loc.pointer,
-                    kind_of(other)
-                )));
-            }
-        };
-        if reference.is_some() {
-            self.expanding.push(loc.pointer.clone());
+        if self.expanding.contains(&loc.pointer) {
+            let recursive = Some(format!("#{}", loc.pointer));
+            return Ok(Schema {
+                recursive,
+                loc,
+                ..Schema::default()
+            });
         }
-        let result = self.schema_object(map, loc);
-        if reference.is_some() {
-            self.expanding.pop();
-        }
+        self.expanding.push(loc.pointer.clone());
+        let result = self.schema_object((*schema).borrow(), loc);
+        self.expanding.pop();
         result
     }
 
-    fn schema_object(
-        &mut self,
-        map: &'a Map<String, Value>,
-        loc: Loc,
-    ) -> Result<Schema, ModelError> {
-        let mut schema = Schema::empty(loc.clone());
-        match map.get("type") {
-            Some(Value::String(name)) => {
-                schema.types.insert(name.clone());
-            }
-            Some(Value::Array(names)) => {
-                schema
-                    .types
-                    .extend(names.iter().filter_map(Value::as_str).map(str::to_string));
-            }
-            _ => {}
-        }
-        if schema.types.len() > 1 && schema.types.remove("null") {
-            schema.nullable = true;
-        }
-        if map.get("nullable") == Some(&Value::Bool(true)) {
-            schema.nullable = true;
-        }
-        schema.format = map
-            .get("format")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        schema.enumeration = match (map.get("enum"), map.get("const")) {
-            (Some(Value::Array(values)), _) => Some(values.clone()),
-            (_, Some(value)) => Some(vec![value.clone()]),
-            _ => None,
+    /// One schema object. Every kind of openapiv3's is read through its catch-all kind,
+    /// `AnySchema`, which has every keyword; what the pre-pass rewrote is read back.
+    fn schema_object(&mut self, schema: &oa::Schema, loc: Loc) -> Result<Schema, String> {
+        let (data, unreadable) = (&schema.schema_data, |e: serde_json::Error| e.to_string());
+        let original = match data.extensions.get(ORIGINAL) {
+            Some(kept) => Original::deserialize(kept).map_err(unreadable)?,
+            None => Original::default(),
         };
-        if schema.nullable
-            && let Some(values) = &mut schema.enumeration
-        {
-            values.retain(|v| !v.is_null());
+        let any = match &schema.schema_kind {
+            oa::SchemaKind::Any(any) => Cow::Borrowed(any),
+            kind => Cow::Owned(oa::AnySchema::deserialize(json(kind)).map_err(unreadable)?),
+        };
+        let mut out = Schema {
+            loc,
+            ..Schema::default()
+        };
+        out.types = original.types.iter().chain(&any.typ).cloned().collect();
+        out.nullable = data.nullable;
+        out.format = any.format.clone();
+        out.enumeration = (!any.enumeration.is_empty()).then(|| {
+            let values = any
+                .enumeration
+                .iter()
+                .filter(|v| !(data.nullable && v.is_null()));
+            values.map(json).collect()
+        });
+        (out.default, out.read_only, out.write_only) =
+            (data.default.clone(), data.read_only, data.write_only);
+        let constraints = [
+            ("minLength", json(any.min_length)),
+            ("maxLength", json(any.max_length)),
+            ("pattern", json(&any.pattern)),
+            ("minimum", json(any.minimum)),
+            ("maximum", json(any.maximum)),
+            (
+                "exclusiveMinimum",
+                json(any.exclusive_minimum.filter(|b| *b)),
+            ),
+            (
+                "exclusiveMaximum",
+                json(any.exclusive_maximum.filter(|b| *b)),
+            ),
+            ("multipleOf", json(any.multiple_of)),
+            ("minItems", json(any.min_items)),
+            ("maxItems", json(any.max_items)),
+            ("uniqueItems", json(any.unique_items.filter(|b| *b))),
+            ("minProperties", json(any.min_properties)),
+            ("maxProperties", json(any.max_properties)),
+        ];
+        let written = constraints
+            .into_iter()
+            .filter(|(_, value)| !value.is_null());
+        out.constraints = written
+            .map(|(key, value)| (key.to_string(), value))
+            .collect();
+        let properties = out.loc.child("properties");
+        for (name, property) in &any.properties {
+            let property = self.schema(property, &properties.child(name))?;
+            out.properties.insert(name.clone(), property);
         }
-        schema.default = map.get("default").cloned();
-        if let Some(value) = map.get("properties") {
-            let (properties, properties_loc) =
-                self.object(value, &loc.child("properties"), "`properties`")?;
-            for (name, property) in properties {
-                let property = self.schema(property, &properties_loc.child(name))?;
-                schema.properties.insert(name.clone(), property);
-            }
-        }
-        if let Some(Value::Array(names)) = map.get("required") {
-            schema
-                .required
-                .extend(names.iter().filter_map(Value::as_str).map(str::to_string));
-        }
-        schema.additional = match map.get("additionalProperties") {
+        out.required = any.required.iter().cloned().collect();
+        out.additional = match &any.additional_properties {
             None => Additional::Unspecified,
-            Some(Value::Bool(allowed)) => Additional::Bool(*allowed),
-            Some(value) => Additional::Schema(Box::new(
-                self.schema(value, &loc.child("additionalProperties"))?,
-            )),
+            Some(oa::AdditionalProperties::Any(allowed)) => Additional::Bool(*allowed),
+            Some(oa::AdditionalProperties::Schema(schema)) => {
+                let loc = out.loc.child("additionalProperties");
+                Additional::Schema(Box::new(self.schema(schema, &loc)?))
+            }
         };
-        schema.items = match (map.get("items"), map.get("prefixItems")) {
-            (Some(Value::Array(list)), _) => {
-                Some(Items::Tuple(self.schemas(list, &loc.child("items"))?))
+        out.items = match (&any.items, &original.tuple) {
+            (None, _) => None,
+            // A tuple the pre-pass read as `items: {anyOf: [...]}`, each schema at its place.
+            (Some(ReferenceOr::Item(tuple)), Some(keyword)) => {
+                let oa::SchemaKind::AnyOf { any_of } = &tuple.schema_kind else {
+                    return Err(format!(
+                        "the tuple at {} was not rewritten",
+                        out.loc.pointer
+                    ));
+                };
+                Some(Items::Tuple(self.list(
+                    any_of,
+                    &out.loc.child(keyword),
+                    None,
+                )?))
             }
-            (_, Some(Value::Array(list))) => {
-                Some(Items::Tuple(self.schemas(list, &loc.child("prefixItems"))?))
-            }
-            (Some(value), None) => Some(Items::Each(Box::new(
-                self.schema(value, &loc.child("items"))?,
+            (Some(items), _) => Some(Items::Each(Box::new(
+                self.schema(items, &out.loc.child("items"))?,
             ))),
-            _ => None,
         };
-        for kind in [UnionKind::OneOf, UnionKind::AnyOf] {
-            if let Some(Value::Array(list)) = map.get(kind.keyword()) {
-                let branches = self.schemas(list, &loc.child(kind.keyword()))?;
-                schema.union = Some((kind, branches));
-                break;
+        let kept = original.kept_branches.as_deref();
+        if !any.one_of.is_empty() {
+            out.one_of = self.list(&any.one_of, &out.loc.child("oneOf"), kept)?;
+        } else if !any.any_of.is_empty() {
+            out.any_of = self.list(&any.any_of, &out.loc.child("anyOf"), kept)?;
+        }
+        out.all_of = self.list(&any.all_of, &out.loc.child("allOf"), None)?;
+        if let Some(not) = &any.not {
+            out.other.insert("not".into(), json(not));
+        }
+        if let Some(discriminator) = &data.discriminator {
+            out.other
+                .insert("discriminator".into(), json(discriminator));
+        }
+        out.annotations = annotations(schema, &[]);
+        for (key, value) in original.set_aside {
+            let annotation = ANNOTATION_KEYS.contains(&key.as_str());
+            let kept = if annotation {
+                &mut out.annotations
+            } else {
+                &mut out.other
+            };
+            kept.insert(key, value);
+        }
+        if kept.is_some() {
+            fold_single_branch(&mut out);
+        }
+        if out.types.is_empty() && out.union().is_none() && out.all_of.is_empty() {
+            let object = !out.properties.is_empty() || !out.required.is_empty();
+            if object || !out.additional.is_unspecified() {
+                out.types.insert("object".into());
+            } else if out.items.is_some() {
+                out.types.insert("array".into());
             }
         }
-        if let Some(Value::Array(list)) = map.get("allOf") {
-            schema.all_of = self.schemas(list, &loc.child("allOf"))?;
-        }
-        for (key, value) in map {
-            if CONSTRAINT_KEYS.contains(&key.as_str()) {
-                schema.constraints.insert(key.clone(), value.clone());
-            } else if key == "readOnly" {
-                schema.read_only = value == &Value::Bool(true);
-            } else if key == "writeOnly" {
-                schema.write_only = value == &Value::Bool(true);
-            } else if is_annotation(key) {
-                schema.annotations.insert(key.clone(), value.clone());
-            } else if !MODELLED_SCHEMA_KEYS.contains(&key.as_str()) && key != "nullable" {
-                schema.other.insert(key.clone(), value.clone());
-            }
-        }
-        fold_null_branch(&mut schema);
-        if schema.types.is_empty() && schema.union.is_none() && schema.all_of.is_empty() {
-            if !schema.properties.is_empty()
-                || !schema.required.is_empty()
-                || !matches!(schema.additional, Additional::Unspecified)
-            {
-                schema.types.insert("object".into());
-            } else if schema.items.is_some() {
-                schema.types.insert("array".into());
-            }
-        }
-        Ok(schema)
+        Ok(out)
     }
 
-    fn schemas(&mut self, list: &'a [Value], loc: &Loc) -> Result<Vec<Schema>, ModelError> {
+    /// A list of schemas; `places` says where each was written, when the pre-pass moved them.
+    fn list(
+        &mut self,
+        list: &[ReferenceOr<oa::Schema>],
+        loc: &Loc,
+        places: Option<&[usize]>,
+    ) -> Result<Vec<Schema>, String> {
         let mut out = Vec::with_capacity(list.len());
-        for (index, item) in list.iter().enumerate() {
-            out.push(self.schema(item, &loc.child(&index.to_string()))?);
+        for (index, schema) in list.iter().enumerate() {
+            let place = places.map_or(index, |places| places[index]);
+            out.push(self.schema(schema, &loc.child(place))?);
         }
         Ok(out)
     }
 }
 
-/// 3.1 writes a nullable reference as `oneOf: [{$ref: ...}, {type: 'null'}]`: the null
-/// branch becomes `nullable`, and a single remaining branch takes the union's place.
-fn fold_null_branch(schema: &mut Schema) {
-    let Some((_, branches)) = &mut schema.union else {
-        return;
+/// A nullable union left with one branch (3.1's nullable reference, `oneOf: [{$ref: ...},
+/// {type: 'null'}]`): the branch takes the union's place.
+fn fold_single_branch(schema: &mut Schema) {
+    let branches = if schema.one_of.is_empty() {
+        &mut schema.any_of
+    } else {
+        &mut schema.one_of
     };
-    let before = branches.len();
-    branches.retain(|branch| {
-        !(branch.types.len() == 1 && branch.types.contains("null") && !branch.nullable)
-    });
-    if branches.len() == before {
+    if branches.len() != 1 {
         return;
     }
-    schema.nullable = true;
-    if branches.len() == 1 {
-        let only = branches.pop().expect("one branch is left");
-        let parent = std::mem::replace(schema, only);
-        schema.loc = parent.loc;
-        schema.nullable = true;
-        for (key, value) in parent.annotations {
-            schema.annotations.entry(key).or_insert(value);
-        }
+    let Some(only) = branches.pop() else { return };
+    let parent = std::mem::replace(schema, only);
+    (schema.loc, schema.nullable) = (parent.loc, true);
+    for (key, value) in parent.annotations {
+        schema.annotations.entry(key).or_insert(value);
     }
 }
 
-pub fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
-
-impl Operation {
-    /// The operation as normalised JSON, laid out like an OpenAPI operation object (so that
-    /// deviation pointers find their nodes) except that `parameters` is a mapping keyed by
-    /// `parameter_token`, without annotations and empty collections.
-    pub fn canonical(&self) -> Value {
-        let mut map = Map::new();
-        let own_parameters: Map<String, Value> = self
-            .parameters
+fn security(list: &[oa::SecurityRequirement], loc: Loc) -> Security {
+    let alternatives = list.iter().map(|requirement| {
+        let schemes = requirement
             .iter()
-            .filter(|p| !p.from_path_item)
-            .map(|p| {
-                let mut parameter = Map::new();
-                parameter.insert("name".into(), Value::String(p.name.clone()));
-                parameter.insert("in".into(), Value::String(p.location.clone()));
-                if p.required {
-                    parameter.insert("required".into(), Value::Bool(true));
-                }
-                if let Some(schema) = &p.schema {
-                    parameter.insert("schema".into(), schema.canonical());
-                }
-                (
-                    parameter_token(&p.location, &p.name),
-                    Value::Object(parameter),
-                )
-            })
-            .collect();
-        if !own_parameters.is_empty() {
-            map.insert("parameters".into(), Value::Object(own_parameters));
-        }
-        if let Some(body) = &self.request_body {
-            let mut request_body = Map::new();
-            if body.required {
-                request_body.insert("required".into(), Value::Bool(true));
-            }
-            insert_content(&mut request_body, &body.content);
-            map.insert("requestBody".into(), Value::Object(request_body));
-        }
-        if !self.responses.is_empty() {
-            let responses = self.responses.iter().map(|(status, response)| {
-                let mut out = Map::new();
-                if !response.headers.is_empty() {
-                    let headers = response.headers.values().map(|header| {
-                        let mut h = Map::new();
-                        if header.required {
-                            h.insert("required".into(), Value::Bool(true));
-                        }
-                        if let Some(schema) = &header.schema {
-                            h.insert("schema".into(), schema.canonical());
-                        }
-                        (header.name.clone(), Value::Object(h))
-                    });
-                    out.insert("headers".into(), Value::Object(headers.collect()));
-                }
-                insert_content(&mut out, &response.content);
-                (status.clone(), Value::Object(out))
-            });
-            map.insert("responses".into(), Value::Object(responses.collect()));
-        }
-        if let Some(security) = &self.security
-            && security.loc.scope == Scope::Operation
-        {
-            let alternatives = security.alternatives.iter().map(|alternative| {
-                let schemes = alternative.iter().map(|(scheme, scopes)| {
-                    (
-                        scheme.clone(),
-                        scopes.iter().cloned().map(Value::String).collect(),
-                    )
-                });
-                Value::Object(schemes.collect())
-            });
-            map.insert("security".into(), alternatives.collect());
-        }
-        Value::Object(map)
-    }
-}
-
-fn insert_content(map: &mut Map<String, Value>, content: &BTreeMap<String, MediaType>) {
-    if content.is_empty() {
-        return;
-    }
-    let media = content.iter().map(|(media_type, media)| {
-        let mut m = Map::new();
-        if let Some(schema) = &media.schema {
-            m.insert("schema".into(), schema.canonical());
-        }
-        (media_type.clone(), Value::Object(m))
+            .map(|(scheme, scopes)| (scheme.clone(), scopes.iter().cloned().collect()));
+        schemes.collect()
     });
-    map.insert("content".into(), Value::Object(media.collect()));
-}
-
-/// Follows `pointer` through `root` the way deviations mean it: through `$ref`s, as if
-/// everything were inlined. Used for `document`-scope deviations.
-pub fn lookup_through_refs<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
-    let mut node = root;
-    let follow = |mut node: &'a Value| {
-        for _ in 0..32 {
-            match node
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-            {
-                Some(target) => node = root.pointer(target)?,
-                None => return Some(node),
-            }
-        }
-        None
-    };
-    if pointer.is_empty() {
-        return Some(root);
+    Security {
+        loc,
+        alternatives: alternatives.collect(),
     }
-    for token in pointer.strip_prefix('/')?.split('/') {
-        let token = token.replace("~1", "/").replace("~0", "~");
-        node = follow(node)?;
-        node = match node {
-            Value::Object(map) => map.get(&token)?,
-            Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    follow(node)
 }

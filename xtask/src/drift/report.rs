@@ -1,6 +1,7 @@
 //! Writing a drift outcome as text (for people), JSON (for tools, with serde) or Markdown
 //! (for a pull request or a GitHub job summary), grouped per operation of the fragment.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -8,16 +9,20 @@ use serde_json::Value;
 
 use super::compare::{Class, Difference};
 use super::deviations::{DeviationStatus, Mismatch, UpstreamSource};
-use super::model::Scope;
+use super::downgrade::Rule;
+use super::resolve::Scope;
 use super::{CheckedOperation, FoundBy, Outcome};
 
 const WHEN_IT_FIRES: &str = "Update spec/webflow-cms-items.yaml (or record the difference in \
 spec/deviations.yaml if ours should differ on purpose), run `cargo xtask codegen`, review the \
-snapshot changes with `cargo insta review`, and commit; README.md, \"Upstream drift\", has the steps.";
+snapshot changes with `cargo insta review`, and commit; CONTRIBUTING.md, \"Upstream drift\", has the steps.";
 
 const STALE_HELP: &str = "Upstream no longer says what these deviations record: Webflow fixed or \
 changed the spot. Drop the deviation if ours can now follow upstream; otherwise update its \
 recorded upstream value (`upstream_value`, `upstream_values` or `upstream_absent`).";
+
+/// What the pre-pass does, for a heading.
+const REWRITTEN: &str = "OpenAPI 3.1 constructs openapiv3 cannot read, rewritten before comparing";
 
 /// Longest value shown inline in text and Markdown (JSON has them in full).
 const SHOWN_VALUE_CHARS: usize = 160;
@@ -233,6 +238,18 @@ impl Outcome {
         Counts::of(self.differences.iter(), self.deviations.iter())
     }
 
+    /// The pointers of the pre-pass's rewrites, per rule.
+    fn rewrite_counts(&self) -> BTreeMap<Rule, Vec<&str>> {
+        let mut counts: BTreeMap<Rule, Vec<&str>> = BTreeMap::new();
+        for rewrite in &self.rewrites {
+            counts
+                .entry(rewrite.rule)
+                .or_default()
+                .push(&rewrite.pointer);
+        }
+        counts
+    }
+
     /// The counts behind the verdict, in a sentence.
     fn details(&self) -> String {
         let counts = self.counts();
@@ -338,6 +355,16 @@ pub fn text(outcome: &Outcome) -> String {
         outcome.deviations_file,
         outcome.recorded_from.describe()
     );
+    let rewrites = outcome.rewrite_counts();
+    if !rewrites.is_empty() {
+        let _ = writeln!(
+            out,
+            "  rewritten:  {REWRITTEN} (where: --format json --verbose)"
+        );
+        for (rule, pointers) in rewrites {
+            let _ = writeln!(out, "    {:>5} × {}", pointers.len(), rule.describe());
+        }
+    }
     let _ = writeln!(
         out,
         "\nResult: {}. {}",
@@ -476,6 +503,17 @@ struct JsonReport<'a> {
 struct JsonUpstream<'a> {
     source: &'a str,
     openapi: &'a str,
+    /// What the pre-pass rewrote, per rule; where, with `--verbose`.
+    rewritten: Vec<JsonRewrite<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRewrite<'a> {
+    rule: Rule,
+    description: &'static str,
+    count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pointers: Option<Vec<&'a str>>,
 }
 
 #[derive(Serialize)]
@@ -620,6 +658,14 @@ pub fn json(outcome: &Outcome) -> String {
         upstream: JsonUpstream {
             source: &outcome.upstream_source,
             openapi: &outcome.upstream_version,
+            rewritten: (outcome.rewrite_counts().into_iter())
+                .map(|(rule, pointers)| JsonRewrite {
+                    rule,
+                    description: rule.describe(),
+                    count: pointers.len(),
+                    pointers: outcome.verbose.then_some(pointers),
+                })
+                .collect(),
         },
         ours: &outcome.spec,
         deviations_file: &outcome.deviations_file,
@@ -667,6 +713,19 @@ pub fn markdown(outcome: &Outcome) -> String {
         outcome.upstream_source,
         outcome.upstream_version
     );
+    let rewrites = outcome.rewrite_counts();
+    if !rewrites.is_empty() {
+        let total: usize = rewrites.values().map(Vec::len).sum();
+        let _ = writeln!(
+            out,
+            "<details><summary>Upstream's {REWRITTEN} ({total})</summary>\n"
+        );
+        let _ = writeln!(out, "| Count | Rewrite |\n| --- | --- |");
+        for (rule, pointers) in rewrites {
+            let _ = writeln!(out, "| {} | {} |", pointers.len(), cell(rule.describe()));
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
     for section in outcome.sections() {
         if section.worth_showing() {
             section_markdown(&mut out, &section);

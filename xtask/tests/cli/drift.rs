@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drift")
@@ -545,6 +545,117 @@ mod variants {
     }
 }
 
+/// Operations our fragment does not have yet (a GET using every 3.1 spelling the check
+/// rewrites, a PATCH and a DELETE with request bodies, a 204 without a body), with their
+/// own fragment and deviations file: the check has no per-operation code.
+mod more_operations {
+    use super::*;
+
+    fn run(upstream: &str, format: &str) -> Output {
+        let (spec, deviations) = (
+            fixture("more-operations/fragment.yaml"),
+            fixture("more-operations/deviations.yaml"),
+        );
+        let args = [
+            "--upstream",
+            upstream,
+            "--spec",
+            &spec,
+            "--deviations",
+            &deviations,
+        ];
+        drift(&[&args[..], &["--format", format, "--verbose"]].concat())
+    }
+
+    #[test]
+    fn spellings_of_3_1_equal_those_of_3_0_and_each_rewrite_is_reported() {
+        let output = run(&fixture("more-operations/upstream.yml"), "json");
+        let report = json_report(&output);
+        assert_eq!(output.status.code(), Some(0), "{report:#}");
+        assert_eq!(report["summary"]["unexplained_breaking"], 0);
+        assert_eq!(report["summary"]["unexplained_additive"], 0);
+        assert_eq!(report["summary"]["explained_additive"], 1, "the tuple");
+        let schema = "/paths/~1collections~1{collection_id}/get/responses/200/content/\
+                      application~1json/schema/properties";
+        let rewritten: Vec<(String, Vec<String>)> = report["upstream"]["rewritten"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let pointers = r["pointers"].as_array().unwrap().iter();
+                let pointers = pointers.map(|p| p.as_str().unwrap().replace(schema, "…"));
+                (r["rule"].as_str().unwrap().to_string(), pointers.collect())
+            })
+            .collect();
+        let expected = [
+            ("openapi-version", "/openapi"),
+            (
+                "boolean-schema",
+                "…/validations/properties/additionalProperties",
+            ),
+            ("type-list", "…/displayName/type"),
+            ("null-branch", "…/lastUpdated/oneOf"),
+            ("exclusive-bound", "…/fieldCount/exclusiveMinimum"),
+            ("const", "…/kind/const"),
+            ("tuple-items", "…/tags/items"),
+            ("set-aside", "…/tags/examples"),
+        ];
+        let expected: Vec<(String, Vec<String>)> = expected
+            .iter()
+            .map(|(rule, pointer)| (rule.to_string(), vec![pointer.to_string()]))
+            .collect();
+        assert_eq!(rewritten, expected);
+    }
+
+    #[test]
+    fn request_bodies_of_patch_and_delete_and_a_204_are_compared() {
+        let live = "/paths/~1collections~1{collection_id}~1items~1live";
+        let cases = [
+            (
+                json!([{"op": "add", "path": format!("{live}/delete/responses/204/content"),
+                    "value": {"application/json": {"schema": {"type": "object"}}}}]),
+                ("delete-items-live", "additive", "response 204 body"),
+                "upstream also uses media type `application/json`; ours does not",
+            ),
+            (
+                json!([{"op": "add", "path": format!("{live}/delete/requestBody/required"),
+                    "value": true}]),
+                ("delete-items-live", "breaking", "request body"),
+                "upstream requires a body; ours may send none",
+            ),
+            (
+                json!([{"op": "add", "path": format!("{live}/patch/requestBody/content/\
+                    application~1json/schema/properties/items/items/required/-"),
+                    "value": "cmsLocaleId"}]),
+                (
+                    "update-items-live",
+                    "breaking",
+                    "request body › items › [] › cmsLocaleId",
+                ),
+                "upstream requires `cmsLocaleId` (without declaring it under `properties`); \
+                 ours makes it optional",
+            ),
+        ];
+        for (index, (patch, (operation, class, subject), description)) in cases.iter().enumerate() {
+            let name = format!("more-operations-{index}");
+            let path = patched("more-operations/upstream.yml", patch, &name);
+            let output = run(&path, "json");
+            let report = json_report(&output);
+            assert_eq!(output.status.code(), Some(1), "{name}: {report:#}");
+            let unexplained: Vec<&Value> = super::operation(&report, operation)["differences"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["explained_by"].is_null() && d["class"] != "cosmetic")
+                .collect();
+            assert_eq!(unexplained.len(), 1, "{name}: {unexplained:#?}");
+            let found = (&unexplained[0]["class"], &unexplained[0]["subject"]);
+            assert_eq!(found, (&json!(class), &json!(subject)), "{name}");
+            assert_eq!(unexplained[0]["description"], *description, "{name}");
+        }
+    }
+}
+
 mod cannot_run {
     use super::*;
 
@@ -701,6 +812,23 @@ mod cannot_run {
                 "error: the upstream document {path} cannot be read: `$ref: #/components/schemas/CollectionItem` at \
                  /paths/~1collections~1{{collection_id}}~1items~1live/post/responses/202/content/application~1json/schema \
                  does not resolve: there is nothing at that path in the document\n"
+            )
+        );
+    }
+
+    /// What the pre-pass does not rewrite and openapiv3 cannot read is named by its place.
+    #[test]
+    fn a_document_openapiv3_cannot_read() {
+        let patch = json!([{"op": "add", "value": {"name": "x", "in": "querystring"},
+            "path": "/paths/~1collections~1{collection_id}~1items/get/parameters/-"}]);
+        let path = patched("upstream.yml", &patch, "unreadable-parameter");
+        let message = refused(&["--upstream", &path]);
+        assert_eq!(
+            message,
+            format!(
+                "error: the upstream document {path} cannot be read as OpenAPI 3.0 (after rewriting its \
+                 3.1 constructs) at /paths/~1collections~1{{collection_id}}~1items/get: unknown variant \
+                 `querystring`, expected one of `query`, `header`, `path`, `cookie`\n"
             )
         );
     }
