@@ -518,3 +518,38 @@ async fn a_second_ctrl_c_exits_at_once_with_130() {
         "exited in {took:?}, not after the slow answer"
     );
 }
+
+/// `--report` naming the input (the same path, a symlink or a hard link to it) is refused
+/// before anything is read or written: the input stays as it was, with or without
+/// `--dry-run`.
+#[cfg(unix)]
+#[test]
+fn a_report_that_is_the_input_is_refused_and_the_input_kept() {
+    let content = ndjson(&[&item("A", "a"), &item("B", "b")]);
+    let input = temp_file("same.ndjson", &content);
+    let symlink = temp_path("same-symlink.ndjson");
+    std::os::unix::fs::symlink(&input.0, &symlink.0).expect("a symlink");
+    let hard_link = temp_path("same-hard-link.ndjson");
+    std::fs::hard_link(&input.0, &hard_link.0).expect("a hard link");
+    for report in [&input, &symlink, &hard_link] {
+        for dry_run in [false, true] {
+            let mut args = vec![path_arg(&input), "--report", path_arg(report)];
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let ran = run(command(), &args, None);
+            assert_eq!(ran.code, Some(2), "{args:?}: {}", ran.stderr);
+            assert!(
+                ran.stderr.contains("is the input"),
+                "{args:?}: {}",
+                ran.stderr
+            );
+            assert_eq!(ran.summary()["end"], "not_started");
+            assert_eq!(
+                std::fs::read_to_string(&input.0).unwrap(),
+                content,
+                "{args:?}: the input is intact"
+            );
+        }
+    }
+}

@@ -337,6 +337,10 @@ struct Prepared {
 }
 
 async fn prepare(args: &Args) -> Result<Prepared, String> {
+    // Before anything is read or written.
+    if let Some(report) = &args.report {
+        report::refuse_if_input(report, &args.input)?;
+    }
     let target = target(args)?;
     let (mock, collection) = match &target {
         Target::Webflow { collection, .. } => (false, collection.clone()),

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -85,6 +85,92 @@ impl Report {
             .flush()
             .map_err(|e| format!("cannot write the report {}: {e}", inner.path))
     }
+}
+
+/// Refuses a report path that resolves to the input file: creating the report would
+/// truncate the input before it is read. The same file through symlinks or hard links
+/// counts (same device and inode when the report exists; same canonical directory and
+/// name when it does not). Standard input (`-`) is compared through its descriptor, so
+/// `--report items.ndjson - < items.ndjson` is refused too.
+pub fn refuse_if_input(report: &Path, input: &Path) -> Result<(), String> {
+    if is_same_file(report, input) {
+        return Err(format!(
+            "the report {} is the input {}: writing it would destroy the input before it is \
+             read; name another file for --report",
+            report.display(),
+            input.display()
+        ));
+    }
+    Ok(())
+}
+
+fn is_same_file(report: &Path, input: &Path) -> bool {
+    let input_meta = if input == Path::new("-") {
+        stdin_metadata()
+    } else {
+        std::fs::metadata(input).ok()
+    };
+    let Some(input_meta) = input_meta else {
+        // An input that cannot be read is refused when it is opened.
+        return false;
+    };
+    match std::fs::metadata(report) {
+        Ok(report_meta) => same_identity(&report_meta, &input_meta, report, input),
+        // The report does not exist (or its link dangles): compare where it would be
+        // created with where the input is.
+        Err(_) => match (would_create_at(report), std::fs::canonicalize(input)) {
+            (Some(report), Ok(input)) => report == input,
+            _ => false,
+        },
+    }
+}
+
+/// The canonical path a new file at `path` would get: its directory canonicalized, plus
+/// its name.
+fn would_create_at(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(name))
+}
+
+#[cfg(unix)]
+fn same_identity(
+    a: &std::fs::Metadata,
+    b: &std::fs::Metadata,
+    _a_path: &Path,
+    _b_path: &Path,
+) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_identity(
+    _a: &std::fs::Metadata,
+    _b: &std::fs::Metadata,
+    a_path: &Path,
+    b_path: &Path,
+) -> bool {
+    match (std::fs::canonicalize(a_path), std::fs::canonicalize(b_path)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// What standard input is, when it is a file (`- < items.ndjson`).
+#[cfg(unix)]
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    use std::os::fd::AsFd;
+    let descriptor = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    File::from(descriptor).metadata().ok()
+}
+
+#[cfg(not(unix))]
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    None
 }
 
 /// Writes to the report when there is one.
