@@ -1,6 +1,6 @@
 //! End-to-end tests of the `webflow-import` command (feature `cli`): the built binary, run
-//! as a child process without `WEBFLOW_API_TOKEN` (so against its embedded mock), or with a
-//! token pointed at a mock this test starts (the path a real token takes).
+//! as a child process with `--mock` (against its embedded mock), or with a token pointed at
+//! a mock this test starts (the path a real token takes).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -15,7 +15,7 @@ use webflow_api::mock::{Fault, MockWebflow};
 const BIN: &str = env!("CARGO_BIN_EXE_webflow-import");
 
 /// The command, with none of the configuration variables of the environment it runs in.
-fn command() -> Command {
+fn bare_command() -> Command {
     let mut command = Command::new(BIN);
     command
         .env_remove("WEBFLOW_API_TOKEN")
@@ -24,9 +24,16 @@ fn command() -> Command {
     command
 }
 
+/// The same, against the embedded mock (`--mock`).
+fn command() -> Command {
+    let mut command = bare_command();
+    command.arg("--mock");
+    command
+}
+
 /// The same, pointed at `mock` with its token: the real-token path.
 fn command_for(mock: &MockWebflow) -> Command {
-    let mut command = command();
+    let mut command = bare_command();
     command
         .env("WEBFLOW_API_TOKEN", MockWebflow::TOKEN)
         .env("WEBFLOW_API_BASE_URL", mock.base_url())
@@ -354,7 +361,7 @@ fn configuration_errors_exit_2_with_one_line() {
     assert_eq!(ran.summary()["end"], "not_started");
 
     // A token without a collection.
-    let mut with_token = command();
+    let mut with_token = bare_command();
     with_token.env("WEBFLOW_API_TOKEN", "some-token");
     let ran = run(with_token, &["-"], Some(""));
     assert_eq!(ran.code, Some(2), "{}", ran.stderr);
@@ -552,4 +559,67 @@ fn a_report_that_is_the_input_is_refused_and_the_input_kept() {
             );
         }
     }
+}
+
+/// Without a token the command refuses to run (exit 2, nothing imported) unless `--mock`
+/// asks for the embedded mock, also when a collection is configured; a dry run without
+/// `--resume` sends nothing and needs neither.
+#[test]
+fn without_a_token_only_an_explicit_mock_runs() {
+    let input = temp_file("no-token.ndjson", &ndjson(&[&item("A", "a")]));
+    let mut with_collection = bare_command();
+    with_collection.env("WEBFLOW_COLLECTION_ID", MockWebflow::COLLECTION_ID);
+    for command in [bare_command(), with_collection] {
+        let ran = run(command, &[path_arg(&input)], None);
+        assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+        assert!(
+            ran.stderr.contains("WEBFLOW_API_TOKEN is not set") && ran.stderr.contains("--mock"),
+            "{}",
+            ran.stderr
+        );
+        let summary = ran.summary();
+        assert_eq!(summary["end"], "not_started");
+        assert_eq!(summary["created"], 0);
+    }
+
+    let ran = run(command(), &[path_arg(&input)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.summary()["mock"], true);
+    assert!(
+        ran.stderr.contains("--mock: using a local mock"),
+        "{}",
+        ran.stderr
+    );
+
+    let ran = run(bare_command(), &["--dry-run", path_arg(&input)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        (summary["would_create"].as_u64(), summary["mock"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let ran = run(
+        bare_command(),
+        &["--dry-run", "--resume", path_arg(&input)],
+        None,
+    );
+    assert_eq!(
+        ran.code,
+        Some(2),
+        "--resume lists the collection: {}",
+        ran.stderr
+    );
+}
+
+/// A mistyped option gets clap's "did you mean" tip.
+#[test]
+fn a_mistyped_option_gets_a_suggestion() {
+    let ran = run(command(), &["--resme", "-"], None);
+    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("similar argument exists: '--resume'"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(ran.summary()["end"], "not_started");
 }

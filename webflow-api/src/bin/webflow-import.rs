@@ -1,6 +1,6 @@
 //! `webflow-import`: imports an NDJSON file (one item per line) into a Webflow CMS
-//! collection as live items, with `bulk_create_live`; without `WEBFLOW_API_TOKEN`, into the
-//! embedded mock. See `docs/webflow-import.md`.
+//! collection as live items, with `bulk_create_live`; with `--mock`, into the embedded mock.
+//! See `docs/webflow-import.md`.
 //!
 //! ```text
 //! cargo run -p webflow-api --features cli --bin webflow-import -- [OPTIONS] <FILE|->
@@ -16,9 +16,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use serde::Serialize;
-use webflow_api::mock::MockWebflow;
-use webflow_api::time::ManualClock;
-use webflow_api::{ApiToken, BASE_URL_ENV, CancellationToken, Client, Error, ImportEnd, TOKEN_ENV};
+use webflow_api::{BASE_URL_ENV, CancellationToken, Error, ImportEnd, TOKEN_ENV};
 
 // A binary's root is its directory's module root: the submodules live beside it, in
 // `webflow-import/`.
@@ -30,15 +28,15 @@ mod import;
 mod input;
 #[path = "webflow-import/report.rs"]
 mod report;
+#[path = "webflow-import/target.rs"]
+mod target;
 #[path = "webflow-import/ui.rs"]
 mod ui;
 
 use input::Input;
 use report::Report;
+use target::{COLLECTION_ENV, Connected, Target};
 use ui::Ui;
-
-/// The environment variable naming the collection when `--collection` is not given.
-const COLLECTION_ENV: &str = "WEBFLOW_COLLECTION_ID";
 
 /// Exit code: a usage or configuration error (nothing was imported).
 const EXIT_USAGE: u8 = 2;
@@ -61,8 +59,8 @@ const EXIT_INTERRUPTED: i32 = 130;
     version,
     after_help = "\
 Environment:
-  WEBFLOW_API_TOKEN      site API token or OAuth token with cms:write; unset: import into a
-                         local mock Webflow (nothing leaves the machine)
+  WEBFLOW_API_TOKEN      site API token or OAuth token with cms:write (required, unless
+                         --mock, or --dry-run without --resume)
   WEBFLOW_COLLECTION_ID  the collection, unless --collection is given
   WEBFLOW_API_BASE_URL   another API base URL (a proxy); default https://api.webflow.com/v2
 
@@ -77,22 +75,15 @@ struct Args {
     #[arg(value_name = "FILE|-")]
     input: PathBuf,
 
-    /// Collection id [default: $WEBFLOW_COLLECTION_ID; without a token, the mock's]
+    /// Collection id [default: $WEBFLOW_COLLECTION_ID; with --mock, the mock's]
     #[arg(short, long, value_name = "ID")]
     collection: Option<String>,
 
-    /// Skip items whose slug already exists in the collection (lists it first), so an
-    /// interrupted import can be run again from the start
-    #[arg(long)]
-    resume: bool,
+    #[command(flatten)]
+    mock: target::MockOptions,
 
-    /// Do not look up items whose create answer was lost: report them as unknown
-    #[arg(long)]
-    no_settle: bool,
-
-    /// Split a request refused for invalid items in halves until only the bad items fail
-    #[arg(long)]
-    bisect: bool,
+    #[command(flatten)]
+    import: import::ImportOptions,
 
     /// Write one JSON line per input line (line, slug, outcome, id or error) to FILE, in the
     /// order outcomes arrive
@@ -103,13 +94,6 @@ struct Args {
     /// --resume, also count the slugs that already exist
     #[arg(long)]
     dry_run: bool,
-}
-
-/// The import options the run needs.
-pub struct Options {
-    pub resume: bool,
-    pub no_settle: bool,
-    pub bisect: bool,
 }
 
 /// The last stdout line.
@@ -240,84 +224,6 @@ fn print_summary(summary: &Summary) {
     let _ = stdout.flush();
 }
 
-/// Where items go: the token and collection, or the mock.
-enum Target {
-    Webflow { token: ApiToken, collection: String },
-    Mock { collection: String },
-}
-
-/// Reads `WEBFLOW_API_TOKEN` and the collection.
-fn target(args: &Args) -> Result<Target, String> {
-    if std::env::var_os(TOKEN_ENV).is_none() {
-        let collection = args
-            .collection
-            .clone()
-            .unwrap_or_else(|| MockWebflow::COLLECTION_ID.to_owned());
-        return Ok(Target::Mock { collection });
-    }
-    let token = ApiToken::from_env()
-        .map_err(|e| format!("{e} (unset {TOKEN_ENV} to import into the local mock instead)"))?;
-    let collection = match &args.collection {
-        Some(collection) => collection.clone(),
-        None => std::env::var(COLLECTION_ENV)
-            .ok()
-            .map(|c| c.trim().to_owned())
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| {
-                format!(
-                    "no collection: pass --collection ID or set {COLLECTION_ENV} \
-                     (the collection id from the Webflow designer's CMS settings)"
-                )
-            })?,
-    };
-    Ok(Target::Webflow { token, collection })
-}
-
-/// The client (and the mock it talks to, kept alive while the import runs).
-struct Connected {
-    client: Client,
-    collection: String,
-    mock: Option<MockWebflow>,
-}
-
-async fn connect(target: Target) -> Result<Connected, String> {
-    match target {
-        Target::Webflow { token, collection } => {
-            let client = Client::builder()
-                .token(token)
-                .build()
-                .map_err(|e| e.to_string())?;
-            Ok(Connected {
-                client,
-                collection,
-                mock: None,
-            })
-        }
-        Target::Mock { collection } => {
-            // The client and the mock share a clock that moves only when the client waits:
-            // the mock's rate limit and the settle delay take no real time.
-            let clock = ManualClock::new();
-            let mock = MockWebflow::builder()
-                .rate_limit(120)
-                .clock(clock.clone())
-                .token(MockWebflow::TOKEN)
-                .start()
-                .await;
-            let client = Client::builder()
-                .token(ApiToken::new(MockWebflow::TOKEN).map_err(|e| e.to_string())?)
-                .base_url(mock.base_url())
-                .clock(clock)
-                .build()
-                .map_err(|e| e.to_string())?;
-            Ok(Connected {
-                client,
-                collection,
-                mock: Some(mock),
-            })
-        }
-    }
-}
-
 async fn run(args: Args, started: Instant) -> u8 {
     match prepare(&args).await {
         Ok(prepared) => execute(&args, prepared, started).await,
@@ -328,7 +234,6 @@ async fn run(args: Args, started: Instant) -> u8 {
 /// Everything set up before the first line is read.
 struct Prepared {
     connected: Option<Connected>,
-    collection: String,
     mock: bool,
     input: Input,
     report: Option<Report>,
@@ -341,17 +246,11 @@ async fn prepare(args: &Args) -> Result<Prepared, String> {
     if let Some(report) = &args.report {
         report::refuse_if_input(report, &args.input)?;
     }
-    let target = target(args)?;
-    let (mock, collection) = match &target {
-        Target::Webflow { collection, .. } => (false, collection.clone()),
-        Target::Mock { collection } => (true, collection.clone()),
-    };
     // A dry run without --resume sends nothing: no client, no mock.
-    let connected = if args.dry_run && !args.resume {
-        None
-    } else {
-        Some(connect(target).await?)
-    };
+    let sends = !args.dry_run || args.import.resume;
+    let target = Target::choose(&args.mock, args.collection.as_deref(), sends)?;
+    let mock = target.is_mock();
+    let connected = target::connect(target, sends).await?;
     let input = Input::open(&args.input).await?;
     let report = args.report.as_deref().map(Report::create).transpose()?;
     let ui = Arc::new(Ui::new(input.size));
@@ -363,7 +262,6 @@ async fn prepare(args: &Args) -> Result<Prepared, String> {
     }
     Ok(Prepared {
         connected,
-        collection,
         mock,
         input,
         report,
@@ -410,7 +308,6 @@ fn on_interrupt(
 async fn execute(args: &Args, prepared: Prepared, started: Instant) -> u8 {
     let Prepared {
         connected,
-        collection,
         mock,
         input,
         report,
@@ -422,28 +319,31 @@ async fn execute(args: &Args, prepared: Prepared, started: Instant) -> u8 {
     } else {
         args.input.display().to_string()
     };
-    if let Some(mock_server) = connected.as_ref().and_then(|c| c.mock.as_ref()) {
+    if let Some(connected) = &connected
+        && let Some(mock_server) = &connected.mock
+    {
         ui.say(format_args!(
-            "{TOKEN_ENV} is not set: using a local mock Webflow at {} (collection {collection}); \
-             nothing reaches Webflow",
-            mock_server.base_url()
+            "--mock: using a local mock Webflow at {} (collection {}); nothing reaches Webflow",
+            mock_server.base_url(),
+            connected.collection
         ));
-        for ignored in [COLLECTION_ENV, BASE_URL_ENV] {
+        for ignored in [TOKEN_ENV, COLLECTION_ENV, BASE_URL_ENV] {
             if std::env::var_os(ignored).is_some() {
-                ui.say(format_args!("{ignored} is ignored without {TOKEN_ENV}"));
+                ui.say(format_args!("{ignored} is ignored with --mock"));
             }
         }
-        if args.resume {
+        if args.import.resume {
             ui.say("--resume: the mock starts empty, so no item exists yet");
         }
     } else if let Some(connected) = &connected {
         ui.say(format_args!(
-            "{} {source} into collection {collection} at {}",
+            "{} {source} into collection {} at {}",
             if args.dry_run {
                 "checking"
             } else {
                 "importing"
             },
+            connected.collection,
             connected.client.base_url()
         ));
     }
@@ -511,16 +411,11 @@ async fn execute(args: &Args, prepared: Prepared, started: Instant) -> u8 {
         let Some(connected) = &connected else {
             unreachable!("a real run always connects");
         };
-        let options = Options {
-            resume: args.resume,
-            no_settle: args.no_settle,
-            bisect: args.bisect,
-        };
         let ran = import::run(
             &connected.client,
             &connected.collection,
             input,
-            &options,
+            &args.import,
             report.as_ref(),
             &ui,
             &cancel,
@@ -572,5 +467,17 @@ async fn execute(args: &Args, prepared: Prepared, started: Instant) -> u8 {
         0
     } else {
         1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own consistency checks of the arguments (conflicts, names, flattened groups).
+    #[test]
+    fn the_arguments_are_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
     }
 }

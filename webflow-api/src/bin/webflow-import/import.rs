@@ -8,9 +8,26 @@ use futures_util::stream;
 use webflow_api::{BulkSummary, CancellationToken, Client, Error, ItemOutcome, ItemResult, Settle};
 
 use crate::input::{self, Input};
+use crate::lock;
 use crate::report::{self, Report};
 use crate::ui::Ui;
-use crate::{Options, lock};
+
+/// How the import runs: `webflow-import`'s options, parsed by clap and used as they are.
+#[derive(clap::Args, Debug)]
+pub struct ImportOptions {
+    /// Skip items whose slug already exists in the collection (lists it first), so an
+    /// interrupted import can be run again from the start
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Do not look up items whose create answer was lost: report them as unknown
+    #[arg(long)]
+    pub no_settle: bool,
+
+    /// Split a request refused for invalid items in halves until only the bad items fail
+    #[arg(long)]
+    pub bisect: bool,
+}
 
 /// Item failures printed on stderr before the rest go only to the report.
 const PRINTED_FAILURES: u64 = 10;
@@ -120,7 +137,7 @@ pub async fn run(
     client: &Client,
     collection: &str,
     mut input: Input,
-    options: &Options,
+    options: &ImportOptions,
     report: Option<&Report>,
     ui: &Ui,
     cancel: &CancellationToken,
