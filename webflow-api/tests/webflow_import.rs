@@ -623,3 +623,178 @@ fn a_mistyped_option_gets_a_suggestion() {
     );
     assert_eq!(ran.summary()["end"], "not_started");
 }
+
+/// A JSON array is not NDJSON: the error says so and shows the jq command that converts it.
+#[test]
+fn a_json_array_gets_the_way_to_convert_it() {
+    let array = format!("[{},{}]\n", item("A", "a"), item("B", "b"));
+    let input = temp_file("array.json", &array);
+    let ran = run(command(), &[path_arg(&input)], None);
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert_eq!(ran.summary()["malformed_lines"], 1);
+    let converted = input.0.with_extension("ndjson");
+    let hint = format!("jq -c '.[]' {} > {}", path_arg(&input), converted.display());
+    assert!(
+        ran.stderr.contains("NDJSON") && ran.stderr.contains(&hint),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// A field of the wrong type is named by its path, and the line keeps its slug.
+#[test]
+fn a_type_error_names_the_field() {
+    let input = temp_file(
+        "type-error.ndjson",
+        &ndjson(&[r#"{"fieldData": {"name": 3, "slug": "three"}}"#]),
+    );
+    let report = temp_path("type-error-report.ndjson");
+    let ran = run(
+        command(),
+        &[path_arg(&input), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(
+            "line 1: malformed: fieldData.name: invalid type: integer `3`, expected a string"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(report_lines(&report)[0]["slug"], "three");
+}
+
+/// A line over `--max-line-bytes` is malformed, and the lines after it are read as usual.
+#[test]
+fn a_line_over_the_limit_is_malformed_and_the_rest_is_read() {
+    let long = item("Long", &"l".repeat(200));
+    let input = ndjson(&[&long, &item("A", "a")]);
+    let ran = run(command(), &["--max-line-bytes", "100", "-"], Some(&input));
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        (
+            summary["malformed_lines"].as_u64(),
+            summary["created"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert!(
+        ran.stderr.contains(&format!(
+            "line 1: malformed: the line is {} bytes long, over the limit of 100 bytes (--max-line-bytes raises it)",
+            long.len()
+        )),
+        "{}",
+        ran.stderr
+    );
+    let ran = run(command(), &["--max-line-bytes", "1K", "-"], Some(&input));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.summary()["created"], 2);
+}
+
+/// The peak resident memory of a running process, from `/proc`.
+#[cfg(target_os = "linux")]
+fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc status")
+}
+
+/// A 100 MB one-line JSON array (the shape of a file that should have been converted) is
+/// refused with the conversion hint, read through without being held: the process's peak
+/// memory stays far below the line's size. The line comes through a pipe held open, so the
+/// peak is read while the process runs, after the line was read through.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_huge_line_is_refused_with_flat_memory() {
+    const LINE_BYTES: usize = 100 << 20;
+    let mut child = command()
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stderr_lines = stderr_lines(&mut child);
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || {
+        let piece = format!("{},", item("A", "a"));
+        let mut line = String::with_capacity(1 << 20);
+        stdin.write_all(b"[").expect("the child reads");
+        let mut written = 1;
+        while written < LINE_BYTES {
+            line.clear();
+            while line.len() < (1 << 20) {
+                line.push_str(&piece);
+            }
+            stdin.write_all(line.as_bytes()).expect("the child reads");
+            written += line.len();
+        }
+        stdin
+            .write_all(format!("{}]\n{}\n", item("Z", "z"), item("B", "b")).as_bytes())
+            .expect("the child reads");
+        stdin
+    });
+    let refused = wait_for_line(&stderr_lines, Duration::from_secs(300), |line| {
+        line.starts_with("line 1: malformed")
+    });
+    let peak_kib = peak_memory_kib(child.id());
+    drop(writer.join().expect("the writer ends"));
+    let output = child.wait_with_output().expect("the binary ends");
+    assert!(
+        refused.contains("bytes long, over the limit of 1048576 bytes"),
+        "{refused}"
+    );
+    assert!(refused.contains("jq -c '.[]'"), "{refused}");
+    assert!(
+        peak_kib < 64 * 1024,
+        "peak memory {peak_kib} KiB for a {LINE_BYTES}-byte line"
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let summary: Value = serde_json::from_slice(&output.stdout).expect("one summary line");
+    assert_eq!(
+        (
+            summary["malformed_lines"].as_u64(),
+            summary["created"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "the line after it was imported"
+    );
+}
+
+/// Stderr's lines, as they come, on a channel.
+fn stderr_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel::<String>();
+    let stderr = child.stderr.take().expect("piped stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// Waits for a line that `wanted` accepts, and returns it; panics after `timeout` (with
+/// the lines seen) or when the stream ends.
+fn wait_for_line(
+    lines: &mpsc::Receiver<String>,
+    timeout: Duration,
+    wanted: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if wanted(&line) => return line,
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("no such line ({e}); seen: {seen:#?}"),
+        }
+    }
+}

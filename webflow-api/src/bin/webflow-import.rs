@@ -94,6 +94,11 @@ struct Args {
     /// --resume, also count the slugs that already exist
     #[arg(long)]
     dry_run: bool,
+
+    /// Refuse input lines longer than N bytes (suffixes K, M, G): such a line is malformed,
+    /// and skipped without being held in memory
+    #[arg(long, value_name = "N", default_value = "1M", value_parser = input::parse_byte_size)]
+    max_line_bytes: u64,
 }
 
 /// The last stdout line.
@@ -251,9 +256,9 @@ async fn prepare(args: &Args) -> Result<Prepared, String> {
     let target = Target::choose(&args.mock, args.collection.as_deref(), sends)?;
     let mock = target.is_mock();
     let connected = target::connect(target, sends).await?;
-    let input = Input::open(&args.input).await?;
+    let input = Input::open(&args.input, args.max_line_bytes).await?;
     let report = args.report.as_deref().map(Report::create).transpose()?;
-    let ui = Arc::new(Ui::new(input.size));
+    let ui = Arc::new(Ui::new(None));
     let cancel = CancellationToken::new();
     if let Err(e) = on_interrupt(cancel.clone(), ui.clone(), report.clone()) {
         ui.say(format_args!(

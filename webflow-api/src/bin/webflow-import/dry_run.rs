@@ -65,13 +65,12 @@ pub async fn run(
                 break;
             }
         };
-        ui.read(raw.consumed);
         lines = lines.saturating_add(1);
         if lines.is_multiple_of(1000) {
             ui.status(format!("{lines} lines checked"));
         }
         let line = raw.number;
-        let item = match input::parse(&raw.bytes) {
+        let item = match input::parse(&raw, &input.path) {
             Ok(item) => item,
             Err(malformed) => {
                 checked.malformed = checked.malformed.saturating_add(1);

@@ -158,16 +158,13 @@ pub async fn run(
             let mut tracker = lock(shared);
             tracker.lines_read = input.lines_read();
             match next {
-                Ok(Some(raw)) => {
-                    ui.read(raw.consumed);
-                    match input::parse(&raw.bytes) {
-                        Ok(item) => {
-                            tracker.pulled(raw.number);
-                            return Some((item, input));
-                        }
-                        Err(malformed) => tracker.malformed(raw.number, &malformed, ui),
+                Ok(Some(raw)) => match input::parse(&raw, &input.path) {
+                    Ok(item) => {
+                        tracker.pulled(raw.number);
+                        return Some((item, input));
                     }
-                }
+                    Err(malformed) => tracker.malformed(raw.number, &malformed, ui),
+                },
                 Ok(None) => return None,
                 Err(e) => {
                     let line = input.lines_read().saturating_add(1);
