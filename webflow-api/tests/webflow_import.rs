@@ -6,11 +6,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use webflow_api::mock::{Fault, MockWebflow};
+use webflow_api::mock::MockWebflow;
 
 const BIN: &str = env!("CARGO_BIN_EXE_webflow-import");
 
@@ -438,92 +438,345 @@ async fn with_a_token_resume_skips_what_exists() {
     assert!(!ran.stderr.contains("wrong-token"), "{}", ran.stderr);
 }
 
-/// Starts the command on one item whose create the mock answers slowly, and sends it
-/// SIGINT once the create is in flight; `twice` sends a second one after the first is
-/// acknowledged. Returns the exit code, stdout, and how long the exit took after the last
-/// signal.
+/// A stand-in for Webflow on 127.0.0.1, for the scenarios the embedded mock cannot script
+/// from outside: it creates every item it is sent (ids in order) and lists none, and holds
+/// the create requests from a given one on until [`release`](Self::release); the test waits
+/// for requests to reach it.
+struct StandIn {
+    base_url: String,
+    shared: Arc<StandInShared>,
+}
+
+struct StandInShared {
+    state: Mutex<StandInState>,
+    changed: Condvar,
+}
+
+struct StandInState {
+    /// Create requests received.
+    creates: u64,
+    /// Creates from this one (1-based) on are held until released.
+    hold_from: u64,
+    released: bool,
+    next_id: u64,
+}
+
+impl StandIn {
+    /// Starts it; `hold_from`: the first create request held (`u64::MAX`: none).
+    fn start(hold_from: u64) -> StandIn {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a local port");
+        let base_url = format!("http://{}/v2", listener.local_addr().unwrap());
+        let shared = Arc::new(StandInShared {
+            state: Mutex::new(StandInState {
+                creates: 0,
+                hold_from,
+                released: false,
+                next_id: 1,
+            }),
+            changed: Condvar::new(),
+        });
+        let serving = shared.clone();
+        std::thread::spawn(move || {
+            for connection in listener.incoming().map_while(Result::ok) {
+                let shared = serving.clone();
+                std::thread::spawn(move || serve(connection, &shared));
+            }
+        });
+        StandIn { base_url, shared }
+    }
+
+    /// The command with a token, pointed at the stand-in.
+    fn command(&self) -> Command {
+        let mut command = bare_command();
+        command
+            .env("WEBFLOW_API_TOKEN", STAND_IN_TOKEN)
+            .env("WEBFLOW_API_BASE_URL", &self.base_url)
+            .env("WEBFLOW_COLLECTION_ID", MockWebflow::COLLECTION_ID);
+        command
+    }
+
+    /// Waits until `count` create requests have arrived.
+    fn wait_for_creates(&self, count: u64) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut state = self.shared.state.lock().unwrap();
+        while state.creates < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "create request {count} never arrived");
+            state = self.shared.changed.wait_timeout(state, left).unwrap().0;
+        }
+    }
+
+    /// Answers the held requests, and every later one at once.
+    fn release(&self) {
+        self.shared.state.lock().unwrap().released = true;
+        self.shared.changed.notify_all();
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+const STAND_IN_TOKEN: &str = "stand-in-token-5f3a9c";
+
+/// One connection: HTTP/1.1 requests with a Content-Length, one after the other.
+fn serve(connection: std::net::TcpStream, shared: &StandInShared) {
+    let mut reader = BufReader::new(connection.try_clone().expect("a second handle"));
+    let mut writer = connection;
+    loop {
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" => break,
+                Ok(_) => head.push(line),
+            }
+        }
+        let request_line = head.first().cloned().unwrap_or_default();
+        let length: usize = head
+            .iter()
+            .find_map(|h| {
+                let (name, value) = h.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+            return;
+        }
+        let (status, answer) = if request_line.starts_with("POST ") {
+            let mut state = shared.state.lock().unwrap();
+            state.creates += 1;
+            let number = state.creates;
+            shared.changed.notify_all();
+            while number >= state.hold_from && !state.released {
+                state = shared.changed.wait(state).unwrap();
+            }
+            let sent: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let items: Vec<Value> = sent["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|item| {
+                    state.next_id += 1;
+                    json!({
+                        "id": format!("{:024x}", state.next_id),
+                        "createdOn": "2026-01-01T00:00:00.000Z",
+                        "lastUpdated": "2026-01-01T00:00:00.000Z",
+                        "lastPublished": "2026-01-01T00:00:00.000Z",
+                        "isArchived": false,
+                        "isDraft": false,
+                        "fieldData": item["fieldData"],
+                    })
+                })
+                .collect();
+            ("202 Accepted", json!({ "items": items }))
+        } else {
+            (
+                "200 OK",
+                json!({"items": [], "pagination": {"limit": 100, "offset": 0, "total": 0}}),
+            )
+        };
+        let answer = answer.to_string();
+        let response = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             X-RateLimit-Limit: 6000\r\nX-RateLimit-Remaining: 5999\r\n\r\n{answer}",
+            answer.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends `signal` (`TERM`, `HUP`, `INT`, `KILL`) to the process `pid`.
 #[cfg(unix)]
-async fn interrupt(slow: Duration, twice: bool) -> (Option<i32>, String, Duration) {
-    let mock = MockWebflow::builder()
-        .token(MockWebflow::TOKEN)
-        .start()
-        .await;
-    mock.fault_when(|_| true, Fault::slow(slow));
-    let input = temp_file("interrupt.ndjson", &ndjson(&[&item("A", "a")]));
-    let mut command = command_for(&mock);
+fn send_signal(signal: &str, pid: u32) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Spawns the command with `args`, stdout and stderr piped, stdin closed.
+fn spawn(mut command: Command, args: &[&str]) -> std::process::Child {
     command
-        .arg(path_arg(&input))
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("the binary starts");
-    let (lines, stderr_lines) = mpsc::channel::<String>();
-    let stderr = child.stderr.take().expect("piped stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// Every report line, in file order; each must be complete JSON.
+fn report_entries(path: &TempPath) -> Vec<Value> {
+    let text = std::fs::read_to_string(&path.0).unwrap_or_default();
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "the report ends with a whole line: {:?}",
+        &text[text.len().saturating_sub(80)..]
+    );
+    text.lines()
+        .map(|line| serde_json::from_str(line).expect("each report line is whole JSON"))
+        .collect()
+}
+
+/// `n` items, `item-1` to `item-n`.
+fn items(n: usize) -> String {
+    let lines: Vec<String> = (1..=n)
+        .map(|i| item(&format!("Item {i}"), &format!("item-{i}")))
+        .collect();
+    lines.iter().map(|line| format!("{line}\n")).collect()
+}
+
+/// SIGTERM and SIGHUP (a container or systemd stop, a closed terminal) stop the run as the
+/// first Ctrl-C does: no new request, the request in flight answered, every line reported,
+/// the closing line and one summary line, exit code 1. The stop messages agree with each
+/// other and with the file.
+#[cfg(unix)]
+#[test]
+fn sigterm_and_sighup_stop_like_a_first_ctrl_c() {
+    for signal in ["TERM", "HUP", "INT"] {
+        let stand_in = StandIn::start(1);
+        let input = temp_file("signal.ndjson", &items(150));
+        let report = temp_path("signal-report.ndjson");
+        let mut child = spawn(
+            stand_in.command(),
+            &[path_arg(&input), "--report", path_arg(&report)],
+        );
+        let stderr = stderr_lines(&mut child);
+        stand_in.wait_for_creates(1);
+        send_signal(signal, child.id());
+        let acknowledged = wait_for_line(&stderr, Duration::from_secs(60), |line| {
+            line.contains("stopping: no new request is sent")
+        });
+        assert!(
+            acknowledged.contains(&format!("SIG{signal}")),
+            "{acknowledged}"
+        );
+        stand_in.release();
+        let output = child.wait_with_output().expect("the binary ends");
+        let rest: Vec<String> = stderr.iter().collect();
+        assert_eq!(output.status.code(), Some(1), "SIG{signal}: {rest:#?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "one summary line: {stdout:?}");
+        let summary: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(summary["end"], "cancelled");
+        assert_eq!(summary["signal"], format!("SIG{signal}"));
+        assert_eq!(
+            summary["created"], 100,
+            "the request in flight was answered"
+        );
+        let entries = report_entries(&report);
+        let read = entries.len() as u64;
+        assert_eq!(
+            summary["created"].as_u64().unwrap() + summary["not_attempted"].as_u64().unwrap(),
+            read,
+            "every item read has its report line"
+        );
+        let closing = rest.last().expect("a closing line");
+        assert!(
+            closing.starts_with(&format!("cancelled by SIG{signal}: 100 created")),
+            "{closing}"
+        );
+        if read == 150 {
+            assert!(
+                closing.contains("the whole input was read (150 lines)"),
+                "{closing}"
+            );
+        } else {
+            assert!(
+                closing.contains(&format!(
+                    "lines 1 to {read} of 150 were read, lines {} to 150 were not",
+                    read + 1
+                )),
+                "{closing}"
+            );
         }
-    });
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while mock.request_count() == 0 {
-        assert!(Instant::now() < deadline, "the create was never sent");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(closing.contains("--resume"), "{closing}");
     }
-    let sigint = |pid: u32| {
-        let status = Command::new("kill")
-            .args(["-INT", &pid.to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    };
-    sigint(child.id());
-    let acknowledged = tokio::task::spawn_blocking(move || {
-        stderr_lines
-            .iter()
-            .any(|line| line.starts_with("interrupted:"))
-    });
-    assert!(
-        acknowledged.await.unwrap(),
-        "the first Ctrl-C is acknowledged"
-    );
-    if twice {
-        sigint(child.id());
-    }
-    let signalled = Instant::now();
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .expect("the binary ends");
-    (
-        output.status.code(),
-        String::from_utf8(output.stdout).unwrap(),
-        signalled.elapsed(),
-    )
 }
 
+/// A second signal exits at once with 130, without waiting for the request in flight: its
+/// items get an `unknown` report line (they may have been created), and stdout still gets
+/// its one summary line.
 #[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_stops_sending_and_reports() {
-    let (code, stdout, _) = interrupt(Duration::from_millis(800), false).await;
-    assert_eq!(code, Some(1));
-    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-    assert_eq!(summary["end"], "cancelled");
-    assert_eq!(summary["created"], 1, "the request in flight was answered");
+#[test]
+fn a_second_signal_reports_the_items_in_flight_unknown_and_exits_130() {
+    let stand_in = StandIn::start(1);
+    let input = temp_file("twice.ndjson", &items(150));
+    let report = temp_path("twice-report.ndjson");
+    let mut child = spawn(
+        stand_in.command(),
+        &[path_arg(&input), "--report", path_arg(&report)],
+    );
+    let stderr = stderr_lines(&mut child);
+    stand_in.wait_for_creates(1);
+    send_signal("INT", child.id());
+    wait_for_line(&stderr, Duration::from_secs(60), |line| {
+        line.contains("stopping: no new request is sent")
+    });
+    send_signal("INT", child.id());
+    let output = child.wait_with_output().expect("the binary ends");
+    assert_eq!(output.status.code(), Some(130));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "one summary line: {stdout:?}");
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["end"], "interrupted");
+    assert_eq!(summary["created"], 0);
+    let entries = report_entries(&report);
+    let unknown = entries.iter().filter(|e| e["outcome"] == "unknown").count();
+    assert!(
+        unknown >= 100,
+        "the 100 items in flight are unknown: {unknown}"
+    );
+    assert_eq!(summary["unknown"], unknown as u64);
+    let mut lines: Vec<u64> = entries
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    lines.sort_unstable();
+    let expected: Vec<u64> = (1..=lines.len() as u64).collect();
+    assert_eq!(lines, expected, "one line per item read, none twice");
+    assert_eq!(summary["total"], lines.len() as u64);
+    let closing = stderr.iter().last().expect("a closing line");
+    assert!(closing.starts_with("interrupted (SIGINT)"), "{closing}");
 }
 
+/// Report lines reach the file as soon as their outcome is known, whole: a process killed
+/// outright (SIGKILL) leaves every line it knew, and no torn one.
 #[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_ctrl_c_exits_at_once_with_130() {
-    let (code, stdout, took) = interrupt(Duration::from_secs(20), true).await;
-    assert_eq!(code, Some(130));
-    assert!(
-        stdout.is_empty(),
-        "no summary after a second Ctrl-C: {stdout}"
+#[test]
+fn report_lines_are_on_disk_as_soon_as_known() {
+    let stand_in = StandIn::start(2);
+    let input = temp_file("on-disk.ndjson", &items(200));
+    let report = temp_path("on-disk-report.ndjson");
+    let mut child = spawn(
+        stand_in.command(),
+        &[path_arg(&input), "--report", path_arg(&report)],
     );
-    assert!(
-        took < Duration::from_secs(5),
-        "exited in {took:?}, not after the slow answer"
-    );
+    stand_in.wait_for_creates(2);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while report_entries(&report).len() < 100 {
+        assert!(
+            Instant::now() < deadline,
+            "the first request's 100 outcomes never reached the report: {} lines",
+            report_entries(&report).len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send_signal("KILL", child.id());
+    let _ = child.wait();
+    let entries = report_entries(&report);
+    assert_eq!(entries.len(), 100);
+    assert!(entries.iter().all(|e| e["outcome"] == "created"));
 }
 
 /// `--report` naming the input (the same path, a symlink or a hard link to it) is refused
@@ -797,4 +1050,160 @@ fn wait_for_line(
             Err(e) => panic!("no such line ({e}); seen: {seen:#?}"),
         }
     }
+}
+
+/// Without a terminal (a log, CI) even a small import opens with a line that says what it
+/// reads, how many items and where to, and closes with a line for people: the counts, the
+/// time, the report.
+#[test]
+fn piped_stderr_has_a_start_line_and_a_closing_line() {
+    let input = temp_file("piped.ndjson", &items(3));
+    let report = temp_path("piped-report.ndjson");
+    let ran = run(
+        command(),
+        &[path_arg(&input), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!(
+            "importing {} (3 items) into collection",
+            path_arg(&input)
+        )),
+        "{}",
+        ran.stderr
+    );
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(closing.starts_with("done: 3 created in "), "{closing}");
+    assert!(
+        closing.ends_with(&format!("; report: {}", path_arg(&report))),
+        "{closing}"
+    );
+}
+
+/// When something went wrong the closing line says what to do next.
+#[test]
+fn the_closing_line_says_what_to_do_next() {
+    let input = ndjson(&[&item("A", "a"), "{not json", &item(" ", "blank-name")]);
+    let ran = run(command(), &["-"], Some(&input));
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("finished with problems: 1 created, 1 failed, 1 malformed lines in "),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(
+            "Next: fix the failed and malformed lines (--report FILE lists them); then run \
+             again with --resume (items that exist are skipped)"
+        ),
+        "{closing}"
+    );
+
+    let ran = run(command(), &["--dry-run", "-"], Some(&items(2)));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("dry run: every line is valid: 2 would be created"),
+        "{closing}"
+    );
+}
+
+/// `-q`: only errors and the closing line.
+#[test]
+fn quiet_prints_only_errors_and_the_closing_line() {
+    let ran = run(command(), &["-q", "-"], Some(&items(2)));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(ran.stderr.starts_with("done: 2 created"), "{}", ran.stderr);
+    let input = ndjson(&[&item("A", "a"), "{not json"]);
+    let ran = run(command(), &["--quiet", "-"], Some(&input));
+    let lines: Vec<&str> = ran.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", ran.stderr);
+    assert!(lines[0].starts_with("line 2: malformed"), "{}", ran.stderr);
+    assert_eq!(ran.summary()["created"], 1);
+}
+
+/// `-v` shows the library's log: each request, with its status; never the token.
+#[test]
+fn verbose_shows_each_request_and_never_the_token() {
+    let stand_in = StandIn::start(u64::MAX);
+    let ran = run(stand_in.command(), &["-vv", "-"], Some(&items(2)));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("webflow.request")
+            && ran.stderr.contains("http.response.status_code=202"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.stderr.contains(STAND_IN_TOKEN), "{}", ran.stderr);
+    assert!(!ran.stdout.contains(STAND_IN_TOKEN));
+    let ran = run(command(), &["-v", "-q", "-"], Some(&items(1)));
+    assert_eq!(ran.code, Some(2), "-v and -q conflict: {}", ran.stderr);
+}
+
+/// `-` on a terminal says that it waits for NDJSON and how to end it (in a pseudo-terminal
+/// made by util-linux's `script`).
+#[cfg(target_os = "linux")]
+#[test]
+fn reading_a_terminal_says_how_to_end_the_input() {
+    let shell_command = format!("stty cols 80; exec '{BIN}' --mock -");
+    let mut script = Command::new("script")
+        .args(["-qefc", &shell_command, "/dev/null"])
+        .env_remove("WEBFLOW_API_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("util-linux script runs");
+    let mut terminal_input = script.stdin.take().unwrap();
+    let output = script.stdout.take().unwrap();
+    let (sender, screen) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut output = output;
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut output, &mut buffer) {
+            if n == 0
+                || sender
+                    .send(String::from_utf8_lossy(&buffer[..n]).into_owned())
+                    .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !seen.contains("end with Ctrl-D") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        seen.push_str(
+            &screen
+                .recv_timeout(left)
+                .unwrap_or_else(|e| panic!("{e}: {}", tail(&seen))),
+        );
+    }
+    assert!(
+        seen.contains("reading NDJSON from the terminal"),
+        "{seen:?}"
+    );
+    terminal_input
+        .write_all(format!("{}\n\x04", item("A", "a")).as_bytes())
+        .unwrap();
+    while !seen.contains("\"created\":1") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        seen.push_str(
+            &screen
+                .recv_timeout(left)
+                .unwrap_or_else(|e| panic!("{e}: {}", tail(&seen))),
+        );
+    }
+    drop(terminal_input);
+    assert!(script.wait().unwrap().success());
+}
+
+/// The last 2,000 characters of a screen, for a failure message.
+fn tail(screen: &str) -> String {
+    let chars: Vec<char> = screen.chars().collect();
+    let start = chars.len().saturating_sub(2000);
+    format!("{:?}", chars[start..].iter().collect::<String>())
 }

@@ -1,7 +1,9 @@
-//! `--report FILE`: one JSON object per non-blank input line, written as outcomes arrive.
+//! `--report FILE`: one JSON object per non-blank input line, each written whole, in one
+//! write, as soon as its outcome is known — so however the process ends (even killed), the
+//! file holds only complete lines.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -27,15 +29,18 @@ pub struct Entry<'a> {
     pub error: Option<&'a str>,
 }
 
-/// The report file, shared with the Ctrl-C handler (which flushes it before exiting).
+/// The report file, shared by the import and the signal handler.
 #[derive(Clone)]
 pub struct Report {
     inner: Arc<Mutex<Inner>>,
+    path: Arc<str>,
 }
 
 struct Inner {
-    out: BufWriter<File>,
-    path: String,
+    /// Unbuffered: each line goes to the file in one write as soon as it is known.
+    out: File,
+    /// The line being written (kept to reuse its allocation).
+    line: Vec<u8>,
     /// The first write error; nothing more is written after it.
     error: Option<String>,
 }
@@ -47,43 +52,44 @@ impl Report {
             .map_err(|e| format!("cannot create the report {}: {e}", path.display()))?;
         Ok(Report {
             inner: Arc::new(Mutex::new(Inner {
-                out: BufWriter::new(file),
-                path: path.display().to_string(),
+                out: file,
+                line: Vec::with_capacity(256),
                 error: None,
             })),
+            path: path.display().to_string().into(),
         })
     }
 
-    /// Appends one line. A write error is kept (see [`finish`](Self::finish)) and stops
-    /// further writes; it never stops the import.
+    /// The report's path, as given.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Appends one line, whole, in one write. A write error is kept (see
+    /// [`finish`](Self::finish)) and stops further writes; it never stops the import.
     pub fn write(&self, entry: &Entry<'_>) {
         let mut inner = lock(&self.inner);
-        if inner.error.is_some() {
+        let Inner { out, line, error } = &mut *inner;
+        if error.is_some() {
             return;
         }
-        let result = serde_json::to_writer(&mut inner.out, entry)
-            .map_err(std::io::Error::from)
-            .and_then(|()| inner.out.write_all(b"\n"));
-        if let Err(e) = result {
-            inner.error = Some(format!("cannot write the report {}: {e}", inner.path));
+        line.clear();
+        if let Err(e) = serde_json::to_writer(&mut *line, entry) {
+            *error = Some(format!("cannot write the report {}: {e}", self.path));
+            return;
+        }
+        line.push(b'\n');
+        if let Err(e) = out.write_all(line) {
+            *error = Some(format!("cannot write the report {}: {e}", self.path));
         }
     }
 
-    /// Flushes what was written (best effort).
-    pub fn flush(&self) {
-        let _ = lock(&self.inner).out.flush();
-    }
-
-    /// Flushes and returns the first write error, if any.
+    /// The first write error, if any (every line was written as it came: nothing to flush).
     pub fn finish(&self) -> Result<(), String> {
-        let mut inner = lock(&self.inner);
-        if let Some(error) = &inner.error {
-            return Err(error.clone());
+        match &lock(&self.inner).error {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
         }
-        inner
-            .out
-            .flush()
-            .map_err(|e| format!("cannot write the report {}: {e}", inner.path))
     }
 }
 
@@ -171,32 +177,4 @@ fn stdin_metadata() -> Option<std::fs::Metadata> {
 #[cfg(not(unix))]
 fn stdin_metadata() -> Option<std::fs::Metadata> {
     None
-}
-
-/// Writes to the report when there is one.
-pub fn write(report: Option<&Report>, entry: &Entry<'_>) {
-    if let Some(report) = report {
-        report.write(entry);
-    }
-}
-
-/// A malformed input line, told on stderr and in the report (shared by a run and a dry run).
-pub fn malformed(
-    report: Option<&Report>,
-    ui: &crate::ui::Ui,
-    line: u64,
-    malformed: &crate::input::Malformed,
-) {
-    ui.say(format_args!("line {line}: malformed: {}", malformed.error));
-    write(
-        report,
-        &Entry {
-            line: Some(line),
-            slug: malformed.slug.as_deref(),
-            outcome: "malformed",
-            id: None,
-            stored_slug: None,
-            error: Some(&malformed.error),
-        },
-    );
 }
