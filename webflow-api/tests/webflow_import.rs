@@ -74,8 +74,14 @@ fn run(mut command: Command, args: &[&str], stdin: Option<&str>) -> Ran {
     let mut child = command.spawn().expect("the binary starts");
     if let Some(text) = stdin {
         let mut pipe = child.stdin.take().expect("piped stdin");
-        pipe.write_all(text.as_bytes())
-            .expect("stdin takes the input");
+        // A command that ends before reading (a usage error) closes its stdin.
+        if let Err(e) = pipe.write_all(text.as_bytes()) {
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe,
+                "stdin takes the input"
+            );
+        }
     }
     let output = child.wait_with_output().expect("the binary ends");
     Ran {
