@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
 use clap::Parser;
@@ -187,8 +187,8 @@ struct Context {
     dry_run: bool,
     ledger: Arc<Ledger>,
     ui: Arc<Ui>,
-    /// The input's lines, when it is a file that was counted.
-    total_lines: Option<u64>,
+    /// The input's lines, once counted (a file).
+    total_lines: OnceLock<u64>,
     /// The first stop signal.
     signal: Mutex<Option<&'static str>>,
 }
@@ -221,7 +221,7 @@ impl Context {
             &summary,
             &Position {
                 snapshot,
-                total_lines: self.total_lines,
+                total_lines: self.total_lines.get().copied(),
                 report,
             },
         );
@@ -275,17 +275,6 @@ async fn run(args: Args, started: Instant) -> u8 {
     if args.dry_run {
         ui.set_verb("checking");
     }
-    // The items to expect: the file's non-blank lines, counted first (flat memory).
-    let counted = match input.take_counter() {
-        Some(file) => tokio::task::spawn_blocking(move || input::count_lines(&file))
-            .await
-            .ok()
-            .and_then(Result::ok),
-        None => None,
-    };
-    if let Some(counted) = counted {
-        ui.set_total(counted.items);
-    }
     let ledger = Arc::new(Ledger::new(report, ui.clone()));
     let context = Arc::new(Context {
         started,
@@ -293,7 +282,7 @@ async fn run(args: Args, started: Instant) -> u8 {
         dry_run: args.dry_run,
         ledger: ledger.clone(),
         ui: ui.clone(),
-        total_lines: counted.map(|c| c.lines),
+        total_lines: OnceLock::new(),
         signal: Mutex::new(None),
     });
 
@@ -328,6 +317,23 @@ async fn run(args: Args, started: Instant) -> u8 {
         ));
     }
 
+    // The items to expect: the file's non-blank lines, counted first (flat memory; a stop
+    // signal ends the count, and then the run, at once).
+    let counted = match input.take_counter() {
+        Some(file) => {
+            let cancel = cancel.clone();
+            tokio::task::spawn_blocking(move || input::count_lines(&file, &cancel))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .flatten()
+        }
+        None => None,
+    };
+    if let Some(counted) = counted {
+        ui.set_total(counted.items);
+        let _ = context.total_lines.set(counted.lines);
+    }
     announce(&args, &ui, connected.as_ref(), &input, counted);
     let refresher = {
         let (ui, ledger) = (ui.clone(), ledger.clone());

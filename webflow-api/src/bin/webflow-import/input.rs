@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use webflow_api::NewItem;
+use webflow_api::{CancellationToken, NewItem};
 
 /// The longest slug the format check accepts (see `docs/webflow-import.md`).
 pub const MAX_SLUG_LEN: usize = 256;
@@ -220,9 +220,12 @@ pub struct LineCount {
 }
 
 /// Counts the lines of `file` from its start, in 256 KiB pieces (memory flat, whatever
-/// the length of its lines), with the reader's rule for blank lines. Blocking: run it off
-/// the runtime's workers.
-pub fn count_lines(file: &std::fs::File) -> io::Result<LineCount> {
+/// the length of its lines), with the reader's rule for blank lines; `None` once `cancel`
+/// is cancelled. Blocking: run it off the runtime's workers.
+pub fn count_lines(
+    file: &std::fs::File,
+    cancel: &CancellationToken,
+) -> io::Result<Option<LineCount>> {
     let mut buffer = vec![0u8; 256 * 1024];
     let mut count = LineCount::default();
     let mut offset: u64 = 0;
@@ -230,6 +233,9 @@ pub fn count_lines(file: &std::fs::File) -> io::Result<LineCount> {
     let mut pending = false;
     let mut content = false;
     loop {
+        if cancel.is_cancelled() {
+            return Ok(None);
+        }
         let read = read_at(file, &mut buffer, offset)?;
         if read == 0 {
             break;
@@ -260,7 +266,7 @@ pub fn count_lines(file: &std::fs::File) -> io::Result<LineCount> {
             count.items += 1;
         }
     }
-    Ok(count)
+    Ok(Some(count))
 }
 
 #[cfg(unix)]
@@ -590,7 +596,12 @@ mod tests {
             ));
         }
         assert!(input.exhausted());
-        let counted = count_lines(&std::fs::File::open(&path).unwrap()).unwrap();
+        let counted = count_lines(
+            &std::fs::File::open(&path).unwrap(),
+            &CancellationToken::new(),
+        )
+        .unwrap()
+        .unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(
             counted.items,
@@ -632,7 +643,12 @@ mod tests {
             ("\u{feff}\n{}\n", 2, 1),
         ] {
             std::fs::write(&path, text).unwrap();
-            let counted = count_lines(&std::fs::File::open(&path).unwrap()).unwrap();
+            let counted = count_lines(
+                &std::fs::File::open(&path).unwrap(),
+                &CancellationToken::new(),
+            )
+            .unwrap()
+            .unwrap();
             assert_eq!((counted.lines, counted.items), (lines, items), "{text:?}");
         }
         std::fs::remove_file(&path).unwrap();
