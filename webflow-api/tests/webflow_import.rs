@@ -1095,7 +1095,7 @@ fn the_closing_line_says_what_to_do_next() {
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
     let closing = ran.stderr.lines().last().unwrap();
     assert!(
-        closing.starts_with("finished with problems: 1 created, 1 failed, 1 malformed lines in "),
+        closing.starts_with("finished with problems: 1 created, 1 failed, 1 malformed line in "),
         "{closing}"
     );
     assert!(

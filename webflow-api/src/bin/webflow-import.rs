@@ -461,7 +461,7 @@ fn announce(
         args.input.display().to_string()
     };
     let source = match counted {
-        Some(counted) => format!("{source} ({} items)", indicatif::HumanCount(counted.items)),
+        Some(counted) => format!("{source} ({})", summary::counted(counted.items, "item")),
         None => source,
     };
     if input.is_stdin() && std::io::IsTerminal::is_terminal(&std::io::stdin()) {

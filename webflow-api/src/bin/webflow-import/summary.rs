@@ -138,7 +138,14 @@ pub fn closing_line(summary: &Summary, position: &Position<'_>) -> String {
             push(*count, name);
         }
     }
-    push(summary.malformed_lines, "malformed lines");
+    push(
+        summary.malformed_lines,
+        if summary.malformed_lines == 1 {
+            "malformed line"
+        } else {
+            "malformed lines"
+        },
+    );
     if parts.is_empty() {
         parts.push("no item".to_owned());
     }
@@ -225,7 +232,7 @@ fn read_position(position: &Position<'_>) -> String {
     let snapshot = position.snapshot;
     let read = snapshot.lines_read;
     if snapshot.input_exhausted || position.total_lines == Some(read) {
-        return format!("the whole input was read ({} lines)", HumanCount(read));
+        return format!("the whole input was read ({})", counted(read, "line"));
     }
     match position.total_lines {
         Some(total) if total > read => format!(
@@ -241,6 +248,12 @@ fn read_position(position: &Position<'_>) -> String {
             HumanCount(read)
         ),
     }
+}
+
+/// `1 item`, `10,000 items`.
+pub fn counted(count: u64, what: &str) -> String {
+    let s = if count == 1 { "" } else { "s" };
+    format!("{} {what}{s}", HumanCount(count))
 }
 
 /// `850ms`, `12s`, `1m 32s`, `2h 05m`.
