@@ -47,7 +47,7 @@ use ui::Ui;
 
 /// Exit code: a usage or configuration error (nothing was imported).
 const EXIT_USAGE: u8 = 2;
-/// Exit code: a second stop signal (Ctrl-C, SIGTERM or SIGHUP).
+/// Exit code: a second stop signal (Ctrl-C or SIGTERM).
 const EXIT_INTERRUPTED: i32 = 130;
 
 /// Import NDJSON items into a Webflow CMS collection as live items.
@@ -63,7 +63,7 @@ const EXIT_INTERRUPTED: i32 = 130;
 ///
 /// The last line on stdout is a JSON summary, the last line on stderr says what came of the
 /// run. Ctrl-C, SIGTERM or SIGHUP stops sending, lets the requests in flight finish and
-/// reports everything; a second one exits at once (code 130).
+/// reports everything; a second Ctrl-C or SIGTERM exits at once (code 130).
 #[derive(Parser, Debug)]
 #[command(
     name = "webflow-import",
@@ -80,7 +80,7 @@ Exit codes:
   1    some item failed, is unknown or was not attempted, some line is malformed, or the
        run was stopped (a first Ctrl-C, SIGTERM or SIGHUP: run again with --resume)
   2    usage or configuration error (nothing was imported)
-  130  a second Ctrl-C, SIGTERM or SIGHUP (items in flight reported unknown)"
+  130  a second Ctrl-C or SIGTERM (items in flight reported unknown)"
 )]
 struct Args {
     /// NDJSON input, one item per line; `-` (or /dev/stdin) reads standard input

@@ -1,11 +1,12 @@
 //! Stop signals: the first Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the run gracefully
 //! (no new request, the requests in flight answered, report and summary written); a second
-//! one ends it at once, through `on_second`.
+//! Ctrl-C or SIGTERM ends it at once, through `on_second` (a repeated SIGHUP does not).
 
 use webflow_api::CancellationToken;
 
 /// Watches for stop signals: on the first, cancels `cancel` and calls `on_first` with the
-/// signal's name; on the second, calls `on_second` (which exits the process).
+/// signal's name; on a second SIGINT or SIGTERM, calls `on_second` (which exits the
+/// process).
 pub fn watch(
     cancel: CancellationToken,
     on_first: impl Fn(&'static str) + Send + 'static,
@@ -18,8 +19,14 @@ pub fn watch(
         };
         cancel.cancel();
         on_first(first);
-        if let Some(second) = signals.next().await {
-            on_second(second);
+        // A closing terminal or SSH session often sends SIGHUP twice (to the process group
+        // and through the shell), and nobody is there to mean it: only a second SIGINT or
+        // SIGTERM ends the run at once.
+        while let Some(second) = signals.next().await {
+            if second != "SIGHUP" {
+                on_second(second);
+                break;
+            }
         }
     });
     Ok(())
