@@ -1,21 +1,21 @@
 //! End-to-end tests of the `webflow-import` command (feature `cli`): the built binary, run
-//! as a child process without `WEBFLOW_API_TOKEN` (so against its embedded mock), or with a
-//! token pointed at a mock this test starts (the path a real token takes).
+//! as a child process with `--mock` (against its embedded mock), or with a token pointed at
+//! a mock this test starts (the path a real token takes).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use webflow_api::mock::{Fault, MockWebflow};
+use webflow_api::mock::MockWebflow;
 
 const BIN: &str = env!("CARGO_BIN_EXE_webflow-import");
 
 /// The command, with none of the configuration variables of the environment it runs in.
-fn command() -> Command {
+fn bare_command() -> Command {
     let mut command = Command::new(BIN);
     command
         .env_remove("WEBFLOW_API_TOKEN")
@@ -24,9 +24,16 @@ fn command() -> Command {
     command
 }
 
+/// The same, against the embedded mock (`--mock`).
+fn command() -> Command {
+    let mut command = bare_command();
+    command.arg("--mock");
+    command
+}
+
 /// The same, pointed at `mock` with its token: the real-token path.
 fn command_for(mock: &MockWebflow) -> Command {
-    let mut command = command();
+    let mut command = bare_command();
     command
         .env("WEBFLOW_API_TOKEN", MockWebflow::TOKEN)
         .env("WEBFLOW_API_BASE_URL", mock.base_url())
@@ -67,8 +74,14 @@ fn run(mut command: Command, args: &[&str], stdin: Option<&str>) -> Ran {
     let mut child = command.spawn().expect("the binary starts");
     if let Some(text) = stdin {
         let mut pipe = child.stdin.take().expect("piped stdin");
-        pipe.write_all(text.as_bytes())
-            .expect("stdin takes the input");
+        // A command that ends before reading (a usage error) closes its stdin.
+        if let Err(e) = pipe.write_all(text.as_bytes()) {
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe,
+                "stdin takes the input"
+            );
+        }
     }
     let output = child.wait_with_output().expect("the binary ends");
     Ran {
@@ -354,7 +367,7 @@ fn configuration_errors_exit_2_with_one_line() {
     assert_eq!(ran.summary()["end"], "not_started");
 
     // A token without a collection.
-    let mut with_token = command();
+    let mut with_token = bare_command();
     with_token.env("WEBFLOW_API_TOKEN", "some-token");
     let ran = run(with_token, &["-"], Some(""));
     assert_eq!(ran.code, Some(2), "{}", ran.stderr);
@@ -431,90 +444,776 @@ async fn with_a_token_resume_skips_what_exists() {
     assert!(!ran.stderr.contains("wrong-token"), "{}", ran.stderr);
 }
 
-/// Starts the command on one item whose create the mock answers slowly, and sends it
-/// SIGINT once the create is in flight; `twice` sends a second one after the first is
-/// acknowledged. Returns the exit code, stdout, and how long the exit took after the last
-/// signal.
+/// A stand-in for Webflow on 127.0.0.1, for the scenarios the embedded mock cannot script
+/// from outside: it creates every item it is sent (ids in order) and lists none, and holds
+/// the create requests from a given one on until [`release`](Self::release); the test waits
+/// for requests to reach it.
+struct StandIn {
+    base_url: String,
+    shared: Arc<StandInShared>,
+}
+
+struct StandInShared {
+    state: Mutex<StandInState>,
+    changed: Condvar,
+}
+
+struct StandInState {
+    /// Create requests received.
+    creates: u64,
+    /// Creates from this one (1-based) on are held until released.
+    hold_from: u64,
+    released: bool,
+    next_id: u64,
+}
+
+impl StandIn {
+    /// Starts it; `hold_from`: the first create request held (`u64::MAX`: none).
+    fn start(hold_from: u64) -> StandIn {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a local port");
+        let base_url = format!("http://{}/v2", listener.local_addr().unwrap());
+        let shared = Arc::new(StandInShared {
+            state: Mutex::new(StandInState {
+                creates: 0,
+                hold_from,
+                released: false,
+                next_id: 1,
+            }),
+            changed: Condvar::new(),
+        });
+        let serving = shared.clone();
+        std::thread::spawn(move || {
+            for connection in listener.incoming().map_while(Result::ok) {
+                let shared = serving.clone();
+                std::thread::spawn(move || serve(connection, &shared));
+            }
+        });
+        StandIn { base_url, shared }
+    }
+
+    /// The command with a token, pointed at the stand-in.
+    fn command(&self) -> Command {
+        let mut command = bare_command();
+        command
+            .env("WEBFLOW_API_TOKEN", STAND_IN_TOKEN)
+            .env("WEBFLOW_API_BASE_URL", &self.base_url)
+            .env("WEBFLOW_COLLECTION_ID", MockWebflow::COLLECTION_ID);
+        command
+    }
+
+    /// Waits until `count` create requests have arrived.
+    fn wait_for_creates(&self, count: u64) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut state = self.shared.state.lock().unwrap();
+        while state.creates < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "create request {count} never arrived");
+            state = self.shared.changed.wait_timeout(state, left).unwrap().0;
+        }
+    }
+
+    /// Answers the held requests, and every later one at once.
+    fn release(&self) {
+        self.shared.state.lock().unwrap().released = true;
+        self.shared.changed.notify_all();
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+const STAND_IN_TOKEN: &str = "stand-in-token-5f3a9c";
+
+/// One connection: HTTP/1.1 requests with a Content-Length, one after the other.
+fn serve(connection: std::net::TcpStream, shared: &StandInShared) {
+    let mut reader = BufReader::new(connection.try_clone().expect("a second handle"));
+    let mut writer = connection;
+    loop {
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" => break,
+                Ok(_) => head.push(line),
+            }
+        }
+        let request_line = head.first().cloned().unwrap_or_default();
+        let length: usize = head
+            .iter()
+            .find_map(|h| {
+                let (name, value) = h.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+            return;
+        }
+        let (status, answer) = if request_line.starts_with("POST ") {
+            let mut state = shared.state.lock().unwrap();
+            state.creates += 1;
+            let number = state.creates;
+            shared.changed.notify_all();
+            while number >= state.hold_from && !state.released {
+                state = shared.changed.wait(state).unwrap();
+            }
+            let sent: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let items: Vec<Value> = sent["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|item| {
+                    state.next_id += 1;
+                    json!({
+                        "id": format!("{:024x}", state.next_id),
+                        "createdOn": "2026-01-01T00:00:00.000Z",
+                        "lastUpdated": "2026-01-01T00:00:00.000Z",
+                        "lastPublished": "2026-01-01T00:00:00.000Z",
+                        "isArchived": false,
+                        "isDraft": false,
+                        "fieldData": item["fieldData"],
+                    })
+                })
+                .collect();
+            ("202 Accepted", json!({ "items": items }))
+        } else {
+            (
+                "200 OK",
+                json!({"items": [], "pagination": {"limit": 100, "offset": 0, "total": 0}}),
+            )
+        };
+        let answer = answer.to_string();
+        let response = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             X-RateLimit-Limit: 6000\r\nX-RateLimit-Remaining: 5999\r\n\r\n{answer}",
+            answer.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends `signal` (`TERM`, `HUP`, `INT`, `KILL`) to the process `pid`.
 #[cfg(unix)]
-async fn interrupt(slow: Duration, twice: bool) -> (Option<i32>, String, Duration) {
-    let mock = MockWebflow::builder()
-        .token(MockWebflow::TOKEN)
-        .start()
-        .await;
-    mock.fault_when(|_| true, Fault::slow(slow));
-    let input = temp_file("interrupt.ndjson", &ndjson(&[&item("A", "a")]));
-    let mut command = command_for(&mock);
+fn send_signal(signal: &str, pid: u32) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Spawns the command with `args`, stdout and stderr piped, stdin closed.
+fn spawn(mut command: Command, args: &[&str]) -> std::process::Child {
     command
-        .arg(path_arg(&input))
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("the binary starts");
-    let (lines, stderr_lines) = mpsc::channel::<String>();
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// Every report line, in file order; each must be complete JSON.
+fn report_entries(path: &TempPath) -> Vec<Value> {
+    let text = std::fs::read_to_string(&path.0).unwrap_or_default();
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "the report ends with a whole line: {:?}",
+        &text[text.len().saturating_sub(80)..]
+    );
+    text.lines()
+        .map(|line| serde_json::from_str(line).expect("each report line is whole JSON"))
+        .collect()
+}
+
+/// `n` items, `item-1` to `item-n`.
+fn items(n: usize) -> String {
+    let lines: Vec<String> = (1..=n)
+        .map(|i| item(&format!("Item {i}"), &format!("item-{i}")))
+        .collect();
+    lines.iter().map(|line| format!("{line}\n")).collect()
+}
+
+/// SIGTERM and SIGHUP (a container or systemd stop, a closed terminal) stop the run as the
+/// first Ctrl-C does: no new request, the request in flight answered, every line reported,
+/// the closing line and one summary line, exit code 1 (a repeated SIGHUP changes nothing).
+/// The stop messages agree with each other and with the file.
+#[cfg(unix)]
+#[test]
+fn sigterm_and_sighup_stop_like_a_first_ctrl_c() {
+    for signal in ["TERM", "HUP", "INT"] {
+        let stand_in = StandIn::start(1);
+        let input = temp_file("signal.ndjson", &items(150));
+        let report = temp_path("signal-report.ndjson");
+        let mut child = spawn(
+            stand_in.command(),
+            &[path_arg(&input), "--report", path_arg(&report)],
+        );
+        let stderr = stderr_lines(&mut child);
+        stand_in.wait_for_creates(1);
+        send_signal(signal, child.id());
+        let acknowledged = wait_for_line(&stderr, Duration::from_secs(60), |line| {
+            line.contains("stopping: no new request is sent")
+        });
+        assert!(
+            acknowledged.contains(&format!("SIG{signal}")),
+            "{acknowledged}"
+        );
+        if signal == "HUP" {
+            // A closing terminal sends it twice: that is not a second stop.
+            send_signal("HUP", child.id());
+        }
+        stand_in.release();
+        let output = child.wait_with_output().expect("the binary ends");
+        let rest: Vec<String> = stderr.iter().collect();
+        assert_eq!(output.status.code(), Some(1), "SIG{signal}: {rest:#?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "one summary line: {stdout:?}");
+        let summary: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(summary["end"], "cancelled");
+        assert_eq!(summary["signal"], format!("SIG{signal}"));
+        assert_eq!(
+            summary["created"], 100,
+            "the request in flight was answered"
+        );
+        let entries = report_entries(&report);
+        let read = entries.len() as u64;
+        assert_eq!(
+            summary["created"].as_u64().unwrap() + summary["not_attempted"].as_u64().unwrap(),
+            read,
+            "every item read has its report line"
+        );
+        let closing = rest.last().expect("a closing line");
+        assert!(
+            closing.starts_with(&format!("cancelled by SIG{signal}: 100 created")),
+            "{closing}"
+        );
+        if read == 150 {
+            assert!(
+                closing.contains("the whole input was read (150 lines)"),
+                "{closing}"
+            );
+        } else {
+            assert!(
+                closing.contains(&format!(
+                    "lines 1 to {read} of 150 were read, lines {} to 150 were not",
+                    read + 1
+                )),
+                "{closing}"
+            );
+        }
+        assert!(closing.contains("--resume"), "{closing}");
+    }
+}
+
+/// A second signal exits at once with 130, without waiting for the request in flight: its
+/// items get an `unknown` report line (they may have been created), and stdout still gets
+/// its one summary line.
+#[cfg(unix)]
+#[test]
+fn a_second_signal_reports_the_items_in_flight_unknown_and_exits_130() {
+    let stand_in = StandIn::start(1);
+    let input = temp_file("twice.ndjson", &items(150));
+    let report = temp_path("twice-report.ndjson");
+    let mut child = spawn(
+        stand_in.command(),
+        &[path_arg(&input), "--report", path_arg(&report)],
+    );
+    let stderr = stderr_lines(&mut child);
+    stand_in.wait_for_creates(1);
+    send_signal("INT", child.id());
+    wait_for_line(&stderr, Duration::from_secs(60), |line| {
+        line.contains("stopping: no new request is sent")
+    });
+    send_signal("INT", child.id());
+    let output = child.wait_with_output().expect("the binary ends");
+    assert_eq!(output.status.code(), Some(130));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "one summary line: {stdout:?}");
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["end"], "interrupted");
+    assert_eq!(summary["created"], 0);
+    let entries = report_entries(&report);
+    let unknown = entries.iter().filter(|e| e["outcome"] == "unknown").count();
+    assert!(
+        unknown >= 100,
+        "the 100 items in flight are unknown: {unknown}"
+    );
+    assert_eq!(summary["unknown"], unknown as u64);
+    let mut lines: Vec<u64> = entries
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    lines.sort_unstable();
+    let expected: Vec<u64> = (1..=lines.len() as u64).collect();
+    assert_eq!(lines, expected, "one line per item read, none twice");
+    assert_eq!(summary["total"], lines.len() as u64);
+    let closing = stderr.iter().last().expect("a closing line");
+    assert!(closing.starts_with("interrupted (SIGINT)"), "{closing}");
+}
+
+/// Report lines reach the file as soon as their outcome is known, whole: a process killed
+/// outright (SIGKILL) leaves every line it knew, and no torn one.
+#[cfg(unix)]
+#[test]
+fn report_lines_are_on_disk_as_soon_as_known() {
+    let stand_in = StandIn::start(2);
+    let input = temp_file("on-disk.ndjson", &items(200));
+    let report = temp_path("on-disk-report.ndjson");
+    let mut child = spawn(
+        stand_in.command(),
+        &[path_arg(&input), "--report", path_arg(&report)],
+    );
+    stand_in.wait_for_creates(2);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while report_entries(&report).len() < 100 {
+        assert!(
+            Instant::now() < deadline,
+            "the first request's 100 outcomes never reached the report: {} lines",
+            report_entries(&report).len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send_signal("KILL", child.id());
+    let _ = child.wait();
+    let entries = report_entries(&report);
+    assert_eq!(entries.len(), 100);
+    assert!(entries.iter().all(|e| e["outcome"] == "created"));
+}
+
+/// `--report` naming the input (the same path, a symlink or a hard link to it) is refused
+/// before anything is read or written: the input stays as it was, with or without
+/// `--dry-run`.
+#[cfg(unix)]
+#[test]
+fn a_report_that_is_the_input_is_refused_and_the_input_kept() {
+    let content = ndjson(&[&item("A", "a"), &item("B", "b")]);
+    let input = temp_file("same.ndjson", &content);
+    let symlink = temp_path("same-symlink.ndjson");
+    std::os::unix::fs::symlink(&input.0, &symlink.0).expect("a symlink");
+    let hard_link = temp_path("same-hard-link.ndjson");
+    std::fs::hard_link(&input.0, &hard_link.0).expect("a hard link");
+    for report in [&input, &symlink, &hard_link] {
+        for dry_run in [false, true] {
+            let mut args = vec![path_arg(&input), "--report", path_arg(report)];
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let ran = run(command(), &args, None);
+            assert_eq!(ran.code, Some(2), "{args:?}: {}", ran.stderr);
+            assert!(
+                ran.stderr.contains("is the input"),
+                "{args:?}: {}",
+                ran.stderr
+            );
+            assert_eq!(ran.summary()["end"], "not_started");
+            assert_eq!(
+                std::fs::read_to_string(&input.0).unwrap(),
+                content,
+                "{args:?}: the input is intact"
+            );
+        }
+    }
+}
+
+/// Without a token the command refuses to run (exit 2, nothing imported) unless `--mock`
+/// asks for the embedded mock, also when a collection is configured; a dry run without
+/// `--resume` sends nothing and needs neither.
+#[test]
+fn without_a_token_only_an_explicit_mock_runs() {
+    let input = temp_file("no-token.ndjson", &ndjson(&[&item("A", "a")]));
+    let mut with_collection = bare_command();
+    with_collection.env("WEBFLOW_COLLECTION_ID", MockWebflow::COLLECTION_ID);
+    for command in [bare_command(), with_collection] {
+        let ran = run(command, &[path_arg(&input)], None);
+        assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+        assert!(
+            ran.stderr.contains("WEBFLOW_API_TOKEN is not set") && ran.stderr.contains("--mock"),
+            "{}",
+            ran.stderr
+        );
+        let summary = ran.summary();
+        assert_eq!(summary["end"], "not_started");
+        assert_eq!(summary["created"], 0);
+    }
+
+    let ran = run(command(), &[path_arg(&input)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.summary()["mock"], true);
+    assert!(
+        ran.stderr.contains("--mock: using a local mock"),
+        "{}",
+        ran.stderr
+    );
+
+    let ran = run(bare_command(), &["--dry-run", path_arg(&input)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        (summary["would_create"].as_u64(), summary["mock"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let ran = run(
+        bare_command(),
+        &["--dry-run", "--resume", path_arg(&input)],
+        None,
+    );
+    assert_eq!(
+        ran.code,
+        Some(2),
+        "--resume lists the collection: {}",
+        ran.stderr
+    );
+}
+
+/// A mistyped option gets clap's "did you mean" tip.
+#[test]
+fn a_mistyped_option_gets_a_suggestion() {
+    let ran = run(command(), &["--resme", "-"], None);
+    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("similar argument exists: '--resume'"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(ran.summary()["end"], "not_started");
+}
+
+/// A JSON array is not NDJSON: the error says so and shows the jq command that converts it.
+#[test]
+fn a_json_array_gets_the_way_to_convert_it() {
+    let array = format!("[{},{}]\n", item("A", "a"), item("B", "b"));
+    let input = temp_file("array.json", &array);
+    let ran = run(command(), &[path_arg(&input)], None);
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert_eq!(ran.summary()["malformed_lines"], 1);
+    let converted = input.0.with_extension("ndjson");
+    let hint = format!("jq -c '.[]' {} > {}", path_arg(&input), converted.display());
+    assert!(
+        ran.stderr.contains("NDJSON") && ran.stderr.contains(&hint),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// A field of the wrong type is named by its path, and the line keeps its slug.
+#[test]
+fn a_type_error_names_the_field() {
+    let input = temp_file(
+        "type-error.ndjson",
+        &ndjson(&[r#"{"fieldData": {"name": 3, "slug": "three"}}"#]),
+    );
+    let report = temp_path("type-error-report.ndjson");
+    let ran = run(
+        command(),
+        &[path_arg(&input), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(
+            "line 1: malformed: fieldData.name: invalid type: integer `3`, expected a string"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(report_lines(&report)[0]["slug"], "three");
+}
+
+/// A line over `--max-line-bytes` is malformed, and the lines after it are read as usual.
+#[test]
+fn a_line_over_the_limit_is_malformed_and_the_rest_is_read() {
+    let long = item("Long", &"l".repeat(200));
+    let input = ndjson(&[&long, &item("A", "a")]);
+    let ran = run(command(), &["--max-line-bytes", "100", "-"], Some(&input));
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        (
+            summary["malformed_lines"].as_u64(),
+            summary["created"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert!(
+        ran.stderr.contains(&format!(
+            "line 1: malformed: the line is {} bytes long, over the limit of 100 bytes (--max-line-bytes raises it)",
+            long.len()
+        )),
+        "{}",
+        ran.stderr
+    );
+    let ran = run(command(), &["--max-line-bytes", "1K", "-"], Some(&input));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.summary()["created"], 2);
+}
+
+/// The peak resident memory of a running process, from `/proc`.
+#[cfg(target_os = "linux")]
+fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc status")
+}
+
+/// A 100 MB one-line JSON array (the shape of a file that should have been converted) is
+/// refused with the conversion hint, read through without being held: the process's peak
+/// memory stays far below the line's size. The line comes through a pipe held open, so the
+/// peak is read while the process runs, after the line was read through.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_huge_line_is_refused_with_flat_memory() {
+    const LINE_BYTES: usize = 100 << 20;
+    let mut child = command()
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stderr_lines = stderr_lines(&mut child);
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || {
+        let piece = format!("{},", item("A", "a"));
+        let mut line = String::with_capacity(1 << 20);
+        stdin.write_all(b"[").expect("the child reads");
+        let mut written = 1;
+        while written < LINE_BYTES {
+            line.clear();
+            while line.len() < (1 << 20) {
+                line.push_str(&piece);
+            }
+            stdin.write_all(line.as_bytes()).expect("the child reads");
+            written += line.len();
+        }
+        stdin
+            .write_all(format!("{}]\n{}\n", item("Z", "z"), item("B", "b")).as_bytes())
+            .expect("the child reads");
+        stdin
+    });
+    let refused = wait_for_line(&stderr_lines, Duration::from_secs(300), |line| {
+        line.starts_with("line 1: malformed")
+    });
+    let peak_kib = peak_memory_kib(child.id());
+    drop(writer.join().expect("the writer ends"));
+    let output = child.wait_with_output().expect("the binary ends");
+    assert!(
+        refused.contains("bytes long, over the limit of 1048576 bytes"),
+        "{refused}"
+    );
+    assert!(refused.contains("jq -c '.[]'"), "{refused}");
+    assert!(
+        peak_kib < 64 * 1024,
+        "peak memory {peak_kib} KiB for a {LINE_BYTES}-byte line"
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let summary: Value = serde_json::from_slice(&output.stdout).expect("one summary line");
+    assert_eq!(
+        (
+            summary["malformed_lines"].as_u64(),
+            summary["created"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "the line after it was imported"
+    );
+}
+
+/// Stderr's lines, as they come, on a channel.
+fn stderr_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel::<String>();
     let stderr = child.stderr.take().expect("piped stderr");
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
+            if sender.send(line).is_err() {
+                break;
+            }
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while mock.request_count() == 0 {
-        assert!(Instant::now() < deadline, "the create was never sent");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    receiver
+}
+
+/// Waits for a line that `wanted` accepts, and returns it; panics after `timeout` (with
+/// the lines seen) or when the stream ends.
+fn wait_for_line(
+    lines: &mpsc::Receiver<String>,
+    timeout: Duration,
+    wanted: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + timeout;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if wanted(&line) => return line,
+            Ok(line) => seen.push(line),
+            Err(e) => panic!("no such line ({e}); seen: {seen:#?}"),
+        }
     }
-    let sigint = |pid: u32| {
-        let status = Command::new("kill")
-            .args(["-INT", &pid.to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-    };
-    sigint(child.id());
-    let acknowledged = tokio::task::spawn_blocking(move || {
-        stderr_lines
-            .iter()
-            .any(|line| line.starts_with("interrupted:"))
+}
+
+/// Without a terminal (a log, CI) even a small import opens with a line that says what it
+/// reads, how many items and where to, and closes with a line for people: the counts, the
+/// time, the report.
+#[test]
+fn piped_stderr_has_a_start_line_and_a_closing_line() {
+    let input = temp_file("piped.ndjson", &items(3));
+    let report = temp_path("piped-report.ndjson");
+    let ran = run(
+        command(),
+        &[path_arg(&input), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!(
+            "importing {} (3 items) into collection",
+            path_arg(&input)
+        )),
+        "{}",
+        ran.stderr
+    );
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(closing.starts_with("done: 3 created in "), "{closing}");
+    assert!(
+        closing.ends_with(&format!("; report: {}", path_arg(&report))),
+        "{closing}"
+    );
+}
+
+/// When something went wrong the closing line says what to do next.
+#[test]
+fn the_closing_line_says_what_to_do_next() {
+    let input = ndjson(&[&item("A", "a"), "{not json", &item(" ", "blank-name")]);
+    let ran = run(command(), &["-"], Some(&input));
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("finished with problems: 1 created, 1 failed, 1 malformed line in "),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(
+            "Next: fix the failed and malformed lines (--report FILE lists them); then run \
+             again with --resume (items that exist are skipped)"
+        ),
+        "{closing}"
+    );
+
+    let ran = run(command(), &["--dry-run", "-"], Some(&items(2)));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("dry run: every line is valid: 2 would be created"),
+        "{closing}"
+    );
+}
+
+/// `-q`: only errors and the closing line.
+#[test]
+fn quiet_prints_only_errors_and_the_closing_line() {
+    let ran = run(command(), &["-q", "-"], Some(&items(2)));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(ran.stderr.starts_with("done: 2 created"), "{}", ran.stderr);
+    let input = ndjson(&[&item("A", "a"), "{not json"]);
+    let ran = run(command(), &["--quiet", "-"], Some(&input));
+    let lines: Vec<&str> = ran.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", ran.stderr);
+    assert!(lines[0].starts_with("line 2: malformed"), "{}", ran.stderr);
+    assert_eq!(ran.summary()["created"], 1);
+}
+
+/// `-v` shows the library's log: each request, with its status; never the token.
+#[test]
+fn verbose_shows_each_request_and_never_the_token() {
+    let stand_in = StandIn::start(u64::MAX);
+    let ran = run(stand_in.command(), &["-vv", "-"], Some(&items(2)));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("webflow.request")
+            && ran.stderr.contains("http.response.status_code=202"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.stderr.contains(STAND_IN_TOKEN), "{}", ran.stderr);
+    assert!(!ran.stdout.contains(STAND_IN_TOKEN));
+    let ran = run(command(), &["-v", "-q", "-"], Some(&items(1)));
+    assert_eq!(ran.code, Some(2), "-v and -q conflict: {}", ran.stderr);
+}
+
+/// `-` on a terminal says that it waits for NDJSON and how to end it (in a pseudo-terminal
+/// made by util-linux's `script`).
+#[cfg(target_os = "linux")]
+#[test]
+fn reading_a_terminal_says_how_to_end_the_input() {
+    let shell_command = format!("stty cols 80; exec '{BIN}' --mock -");
+    let mut script = Command::new("script")
+        .args(["-qefc", &shell_command, "/dev/null"])
+        .env_remove("WEBFLOW_API_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("util-linux script runs");
+    let mut terminal_input = script.stdin.take().unwrap();
+    let output = script.stdout.take().unwrap();
+    let (sender, screen) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut output = output;
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut output, &mut buffer) {
+            if n == 0
+                || sender
+                    .send(String::from_utf8_lossy(&buffer[..n]).into_owned())
+                    .is_err()
+            {
+                break;
+            }
+        }
     });
-    assert!(
-        acknowledged.await.unwrap(),
-        "the first Ctrl-C is acknowledged"
-    );
-    if twice {
-        sigint(child.id());
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !seen.contains("end with Ctrl-D") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        seen.push_str(
+            &screen
+                .recv_timeout(left)
+                .unwrap_or_else(|e| panic!("{e}: {}", tail(&seen))),
+        );
     }
-    let signalled = Instant::now();
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .expect("the binary ends");
-    (
-        output.status.code(),
-        String::from_utf8(output.stdout).unwrap(),
-        signalled.elapsed(),
-    )
+    assert!(
+        seen.contains("reading NDJSON from the terminal"),
+        "{seen:?}"
+    );
+    terminal_input
+        .write_all(format!("{}\n\x04", item("A", "a")).as_bytes())
+        .unwrap();
+    while !seen.contains("\"created\":1") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        seen.push_str(
+            &screen
+                .recv_timeout(left)
+                .unwrap_or_else(|e| panic!("{e}: {}", tail(&seen))),
+        );
+    }
+    drop(terminal_input);
+    assert!(script.wait().unwrap().success());
 }
 
-#[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_stops_sending_and_reports() {
-    let (code, stdout, _) = interrupt(Duration::from_millis(800), false).await;
-    assert_eq!(code, Some(1));
-    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-    assert_eq!(summary["end"], "cancelled");
-    assert_eq!(summary["created"], 1, "the request in flight was answered");
-}
-
-#[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_ctrl_c_exits_at_once_with_130() {
-    let (code, stdout, took) = interrupt(Duration::from_secs(20), true).await;
-    assert_eq!(code, Some(130));
-    assert!(
-        stdout.is_empty(),
-        "no summary after a second Ctrl-C: {stdout}"
-    );
-    assert!(
-        took < Duration::from_secs(5),
-        "exited in {took:?}, not after the slow answer"
-    );
+/// The last 2,000 characters of a screen, for a failure message.
+fn tail(screen: &str) -> String {
+    let chars: Vec<char> = screen.chars().collect();
+    let start = chars.len().saturating_sub(2000);
+    format!("{:?}", chars[start..].iter().collect::<String>())
 }

@@ -1,24 +1,21 @@
 //! `webflow-import`: imports an NDJSON file (one item per line) into a Webflow CMS
-//! collection as live items, with `bulk_create_live`; without `WEBFLOW_API_TOKEN`, into the
-//! embedded mock. See `docs/webflow-import.md`.
+//! collection as live items, with `bulk_create_live`; with `--mock`, into the embedded mock.
+//! See `docs/webflow-import.md`.
 //!
 //! ```text
 //! cargo run -p webflow-api --features cli --bin webflow-import -- [OPTIONS] <FILE|->
 //! ```
 //!
+//! This file owns the arguments and the run's course, from the arguments to the exit code.
 //! Stdout carries one line, the JSON summary; everything else goes to stderr.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
 use clap::Parser;
-use serde::Serialize;
-use webflow_api::mock::MockWebflow;
-use webflow_api::time::ManualClock;
-use webflow_api::{ApiToken, BASE_URL_ENV, CancellationToken, Client, Error, ImportEnd, TOKEN_ENV};
+use webflow_api::{BASE_URL_ENV, CancellationToken, Error, TOKEN_ENV};
 
 // A binary's root is its directory's module root: the submodules live beside it, in
 // `webflow-import/`.
@@ -28,21 +25,29 @@ mod dry_run;
 mod import;
 #[path = "webflow-import/input.rs"]
 mod input;
+#[path = "webflow-import/ledger.rs"]
+mod ledger;
 #[path = "webflow-import/report.rs"]
 mod report;
+#[path = "webflow-import/signals.rs"]
+mod signals;
+#[path = "webflow-import/summary.rs"]
+mod summary;
+#[path = "webflow-import/target.rs"]
+mod target;
 #[path = "webflow-import/ui.rs"]
 mod ui;
 
 use input::Input;
+use ledger::{Ledger, Snapshot};
 use report::Report;
+use summary::{Position, Summary, seconds};
+use target::{COLLECTION_ENV, Connected, Target};
 use ui::Ui;
-
-/// The environment variable naming the collection when `--collection` is not given.
-const COLLECTION_ENV: &str = "WEBFLOW_COLLECTION_ID";
 
 /// Exit code: a usage or configuration error (nothing was imported).
 const EXIT_USAGE: u8 = 2;
-/// Exit code: a second Ctrl-C.
+/// Exit code: a second stop signal (Ctrl-C or SIGTERM).
 const EXIT_INTERRUPTED: i32 = 130;
 
 /// Import NDJSON items into a Webflow CMS collection as live items.
@@ -53,49 +58,47 @@ const EXIT_INTERRUPTED: i32 = 130;
 /// go out in requests of up to 100, at the rate limit Webflow reports; an answer lost to a
 /// 5xx or a timeout is settled by looking the items up, never by sending them blindly again.
 ///
-/// The last line on stdout is a JSON summary; everything else goes to stderr. Ctrl-C stops
-/// sending and reports what was not sent; a second Ctrl-C exits at once (code 130).
+/// Without WEBFLOW_API_TOKEN nothing runs (exit 2) unless --mock asks for a rehearsal
+/// against a local mock Webflow (nothing leaves the machine).
+///
+/// The last line on stdout is a JSON summary, the last line on stderr says what came of the
+/// run. Ctrl-C, SIGTERM or SIGHUP stops sending, lets the requests in flight finish and
+/// reports everything; a second Ctrl-C or SIGTERM exits at once (code 130).
 #[derive(Parser, Debug)]
 #[command(
     name = "webflow-import",
     version,
     after_help = "\
 Environment:
-  WEBFLOW_API_TOKEN      site API token or OAuth token with cms:write; unset: import into a
-                         local mock Webflow (nothing leaves the machine)
+  WEBFLOW_API_TOKEN      site API token or OAuth token with cms:write (required, unless
+                         --mock, or --dry-run without --resume)
   WEBFLOW_COLLECTION_ID  the collection, unless --collection is given
   WEBFLOW_API_BASE_URL   another API base URL (a proxy); default https://api.webflow.com/v2
 
 Exit codes:
   0    every item created or skipped, no malformed line (--dry-run: every line valid)
-  1    some item failed, is unknown or was not attempted, or some line is malformed
+  1    some item failed, is unknown or was not attempted, some line is malformed, or the
+       run was stopped (a first Ctrl-C, SIGTERM or SIGHUP: run again with --resume)
   2    usage or configuration error (nothing was imported)
-  130  a second Ctrl-C"
+  130  a second Ctrl-C or SIGTERM (items in flight reported unknown)"
 )]
 struct Args {
     /// NDJSON input, one item per line; `-` (or /dev/stdin) reads standard input
     #[arg(value_name = "FILE|-")]
     input: PathBuf,
 
-    /// Collection id [default: $WEBFLOW_COLLECTION_ID; without a token, the mock's]
+    /// Collection id [default: $WEBFLOW_COLLECTION_ID; with --mock, the mock's]
     #[arg(short, long, value_name = "ID")]
     collection: Option<String>,
 
-    /// Skip items whose slug already exists in the collection (lists it first), so an
-    /// interrupted import can be run again from the start
-    #[arg(long)]
-    resume: bool,
+    #[command(flatten)]
+    mock: target::MockOptions,
 
-    /// Do not look up items whose create answer was lost: report them as unknown
-    #[arg(long)]
-    no_settle: bool,
+    #[command(flatten)]
+    import: import::ImportOptions,
 
-    /// Split a request refused for invalid items in halves until only the bad items fail
-    #[arg(long)]
-    bisect: bool,
-
-    /// Write one JSON line per input line (line, slug, outcome, id or error) to FILE, in the
-    /// order outcomes arrive
+    /// Write one JSON line per input line (line, slug, outcome, id or error) to FILE, each as
+    /// soon as it is known (not in input order)
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
 
@@ -103,53 +106,14 @@ struct Args {
     /// --resume, also count the slugs that already exist
     #[arg(long)]
     dry_run: bool,
-}
 
-/// The import options the run needs.
-pub struct Options {
-    pub resume: bool,
-    pub no_settle: bool,
-    pub bisect: bool,
-}
+    /// Refuse input lines longer than N bytes (suffixes K, M, G): such a line is malformed,
+    /// and skipped without being held in memory
+    #[arg(long, value_name = "N", default_value = "1M", value_parser = input::parse_byte_size)]
+    max_line_bytes: u64,
 
-/// The last stdout line.
-#[derive(Serialize, Default)]
-struct Summary {
-    created: u64,
-    settled: u64,
-    skipped: u64,
-    failed: u64,
-    unknown: u64,
-    not_attempted: u64,
-    malformed_lines: u64,
-    renamed: u64,
-    requests: u64,
-    create_requests: u64,
-    list_requests: u64,
-    throttled: u64,
-    /// `input_exhausted`, `cancelled`, `stopped`, or `not_started` (exit code 2).
-    end: &'static str,
-    elapsed_seconds: f64,
-    /// Items handed to the importer (every line that parsed).
-    total: u64,
-    /// Whether it ran against the embedded mock.
-    mock: bool,
-    dry_run: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    would_create: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    would_skip: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    invalid: Option<u64>,
-    /// Reading the input failed: the rest of it was not read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    input_error: Option<String>,
-    /// Writing the report failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    report_error: Option<String>,
-    /// Why nothing was imported (`end: not_started`), or why the run stopped.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    #[command(flatten)]
+    output: ui::OutputOptions,
 }
 
 /// Locks a mutex, whether or not a panic poisoned it.
@@ -175,7 +139,7 @@ fn main() -> ExitCode {
                 .map(str::trim)
                 .collect();
             let first = first.join(" ");
-            summarize_not_started(first.trim_start_matches("error: "), started);
+            not_started_summary(first.trim_start_matches("error: "), started);
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -185,296 +149,210 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            summarize_not_started(&format!("cannot start the runtime: {e}"), started);
-            return ExitCode::from(EXIT_USAGE);
+            return ExitCode::from(not_started(
+                &format!("cannot start the runtime: {e}"),
+                started,
+            ));
         }
     };
     let code = runtime.block_on(run(args, started));
     // Exit without waiting for the runtime: a read of an interactive stdin cannot be
     // cancelled and would hold the shutdown until Enter is pressed.
-    let _ = std::io::stdout().flush();
     std::process::exit(code.into());
 }
 
 /// Prints a summary of nothing, for exit code 2.
-fn summarize_not_started(error: &str, started: Instant) {
-    not_started_summary(Summary::default(), error, started);
-}
-
-fn not_started_summary(base: Summary, error: &str, started: Instant) {
-    print_summary(&Summary {
+fn not_started_summary(error: &str, started: Instant) {
+    Summary {
         end: "not_started",
         elapsed_seconds: seconds(started),
         error: Some(error.to_owned()),
-        ..base
-    });
-}
-
-/// Prints the error and a summary of nothing; returns exit code 2.
-fn not_started(error: &str, started: Instant) -> u8 {
-    eprintln!("error: {error}");
-    summarize_not_started(error, started);
-    EXIT_USAGE
-}
-
-/// A configuration error found once the run was set up (a bad collection id): exit code 2,
-/// with the run's flags in the summary.
-fn refused(ui: &Ui, mut base: Summary, error: &Error, started: Instant) -> u8 {
-    ui.finish();
-    eprintln!("error: {error}");
-    base.requests = 0;
-    base.list_requests = 0;
-    not_started_summary(base, &error.to_string(), started);
-    EXIT_USAGE
-}
-
-fn seconds(started: Instant) -> f64 {
-    (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
-}
-
-fn print_summary(summary: &Summary) {
-    let line = serde_json::to_string(summary).unwrap_or_else(|e| format!(r#"{{"error":"{e}"}}"#));
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{line}");
-    let _ = stdout.flush();
-}
-
-/// Where items go: the token and collection, or the mock.
-enum Target {
-    Webflow { token: ApiToken, collection: String },
-    Mock { collection: String },
-}
-
-/// Reads `WEBFLOW_API_TOKEN` and the collection.
-fn target(args: &Args) -> Result<Target, String> {
-    if std::env::var_os(TOKEN_ENV).is_none() {
-        let collection = args
-            .collection
-            .clone()
-            .unwrap_or_else(|| MockWebflow::COLLECTION_ID.to_owned());
-        return Ok(Target::Mock { collection });
+        ..Summary::default()
     }
-    let token = ApiToken::from_env()
-        .map_err(|e| format!("{e} (unset {TOKEN_ENV} to import into the local mock instead)"))?;
-    let collection = match &args.collection {
-        Some(collection) => collection.clone(),
-        None => std::env::var(COLLECTION_ENV)
-            .ok()
-            .map(|c| c.trim().to_owned())
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| {
-                format!(
-                    "no collection: pass --collection ID or set {COLLECTION_ENV} \
-                     (the collection id from the Webflow designer's CMS settings)"
-                )
-            })?,
-    };
-    Ok(Target::Webflow { token, collection })
+    .print();
 }
 
-/// The client (and the mock it talks to, kept alive while the import runs).
-struct Connected {
-    client: Client,
-    collection: String,
-    mock: Option<MockWebflow>,
+/// Prints the error (the closing line) and a summary of nothing; returns exit code 2.
+fn not_started(error: &str, started: Instant) -> u8 {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "error: {error}");
+    not_started_summary(error, started);
+    EXIT_USAGE
 }
 
-async fn connect(target: Target) -> Result<Connected, String> {
-    match target {
-        Target::Webflow { token, collection } => {
-            let client = Client::builder()
-                .token(token)
-                .build()
-                .map_err(|e| e.to_string())?;
-            Ok(Connected {
-                client,
-                collection,
-                mock: None,
-            })
+/// What the closing line and the summary need to know of the run, whatever ends it.
+struct Context {
+    started: Instant,
+    mock: bool,
+    dry_run: bool,
+    ledger: Arc<Ledger>,
+    ui: Arc<Ui>,
+    /// The input's lines, once counted (a file).
+    total_lines: OnceLock<u64>,
+    /// The first stop signal.
+    signal: Mutex<Option<&'static str>>,
+}
+
+impl Context {
+    /// A summary with the run's flags and the ledger's counts.
+    fn summary(&self, snapshot: &Snapshot) -> Summary {
+        let requests = snapshot.requests;
+        Summary {
+            mock: self.mock,
+            dry_run: self.dry_run,
+            signal: *lock(&self.signal),
+            requests: requests.requests,
+            list_requests: requests.list_requests,
+            create_requests: requests.requests.saturating_sub(requests.list_requests),
+            throttled: requests.throttled,
+            total: snapshot.handed,
+            input_error: snapshot.input_error.clone(),
+            ..Summary::default()
         }
-        Target::Mock { collection } => {
-            // The client and the mock share a clock that moves only when the client waits:
-            // the mock's rate limit and the settle delay take no real time.
-            let clock = ManualClock::new();
-            let mock = MockWebflow::builder()
-                .rate_limit(120)
-                .clock(clock.clone())
-                .token(MockWebflow::TOKEN)
-                .start()
-                .await;
-            let client = Client::builder()
-                .token(ApiToken::new(MockWebflow::TOKEN).map_err(|e| e.to_string())?)
-                .base_url(mock.base_url())
-                .clock(clock)
-                .build()
-                .map_err(|e| e.to_string())?;
-            Ok(Connected {
-                client,
-                collection,
-                mock: Some(mock),
-            })
-        }
+        .with_counts(&snapshot.counts, self.dry_run)
+    }
+
+    /// Ends the run: the summary on stdout, then the closing line on stderr (so on a
+    /// terminal the last thing on screen is for people; `| tail -n 1` still gets the JSON).
+    fn close(&self, mut summary: Summary, snapshot: &Snapshot) {
+        summary.elapsed_seconds = seconds(self.started);
+        let report = self.ledger.report().map(Report::path);
+        let line = summary::closing_line(
+            &summary,
+            &Position {
+                snapshot,
+                total_lines: self.total_lines.get().copied(),
+                report,
+            },
+        );
+        self.ui.finish();
+        summary.print();
+        self.ui.close(&line);
+    }
+
+    /// A second stop signal: the items in flight are reported unknown, the closing line
+    /// and the summary written, and the process exits with 130.
+    fn interrupted(&self, signal: &'static str) -> ! {
+        self.ui.finish();
+        let snapshot = self.ledger.abandon_in_flight();
+        let mut summary = self.summary(&snapshot);
+        summary.end = "interrupted";
+        summary.signal.get_or_insert(signal);
+        self.close(summary, &snapshot);
+        std::process::exit(EXIT_INTERRUPTED);
     }
 }
 
 async fn run(args: Args, started: Instant) -> u8 {
-    match prepare(&args).await {
-        Ok(prepared) => execute(&args, prepared, started).await,
-        Err(error) => not_started(&error, started),
+    // Before anything is read or written.
+    if let Some(report) = &args.report
+        && let Err(error) = report::refuse_if_input(report, &args.input)
+    {
+        return not_started(&error, started);
     }
-}
-
-/// Everything set up before the first line is read.
-struct Prepared {
-    connected: Option<Connected>,
-    collection: String,
-    mock: bool,
-    input: Input,
-    report: Option<Report>,
-    ui: Arc<Ui>,
-    cancel: CancellationToken,
-}
-
-async fn prepare(args: &Args) -> Result<Prepared, String> {
-    let target = target(args)?;
-    let (mock, collection) = match &target {
-        Target::Webflow { collection, .. } => (false, collection.clone()),
-        Target::Mock { collection } => (true, collection.clone()),
-    };
     // A dry run without --resume sends nothing: no client, no mock.
-    let connected = if args.dry_run && !args.resume {
-        None
-    } else {
-        Some(connect(target).await?)
+    let sends = !args.dry_run || args.import.resume;
+    let target = match Target::choose(&args.mock, args.collection.as_deref(), sends) {
+        Ok(target) => target,
+        Err(error) => return not_started(&error, started),
     };
-    let input = Input::open(&args.input).await?;
-    let report = args.report.as_deref().map(Report::create).transpose()?;
-    let ui = Arc::new(Ui::new(input.size));
-    let cancel = CancellationToken::new();
-    if let Err(e) = on_interrupt(cancel.clone(), ui.clone(), report.clone()) {
-        ui.say(format_args!(
-            "warning: cannot catch Ctrl-C ({e}); it will end the import at once"
-        ));
-    }
-    Ok(Prepared {
-        connected,
-        collection,
-        mock,
-        input,
-        report,
-        ui,
-        cancel,
-    })
-}
-
-/// First Ctrl-C: cancel (stop sending, finish what is in flight, report). Second: exit now.
-fn on_interrupt(
-    cancel: CancellationToken,
-    ui: Arc<Ui>,
-    report: Option<Report>,
-) -> std::io::Result<()> {
-    #[cfg(unix)]
-    let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-    #[cfg(windows)]
-    let mut interrupts = tokio::signal::windows::ctrl_c()?;
-    tokio::spawn(async move {
-        if interrupts.recv().await.is_none() {
-            return;
-        }
-        cancel.cancel();
-        ui.say(
-            "interrupted: no more requests are sent; waiting for the requests in flight \
-             (Ctrl-C again to exit at once)",
-        );
-        if interrupts.recv().await.is_none() {
-            return;
-        }
-        ui.finish();
-        if let Some(report) = &report {
-            report.flush();
-        }
-        eprintln!(
-            "interrupted again: exiting without waiting for the requests in flight (their items \
-             may have been created: run again with --resume)"
-        );
-        std::process::exit(EXIT_INTERRUPTED);
-    });
-    Ok(())
-}
-
-async fn execute(args: &Args, prepared: Prepared, started: Instant) -> u8 {
-    let Prepared {
-        connected,
-        collection,
-        mock,
-        input,
-        report,
-        ui,
-        cancel,
-    } = prepared;
-    let source = if args.input.as_os_str() == "-" {
-        "standard input".to_owned()
-    } else {
-        args.input.display().to_string()
+    let mock = target.is_mock();
+    let connected = match target::connect(target, sends).await {
+        Ok(connected) => connected,
+        Err(error) => return not_started(&error, started),
     };
-    if let Some(mock_server) = connected.as_ref().and_then(|c| c.mock.as_ref()) {
-        ui.say(format_args!(
-            "{TOKEN_ENV} is not set: using a local mock Webflow at {} (collection {collection}); \
-             nothing reaches Webflow",
-            mock_server.base_url()
-        ));
-        for ignored in [COLLECTION_ENV, BASE_URL_ENV] {
-            if std::env::var_os(ignored).is_some() {
-                ui.say(format_args!("{ignored} is ignored without {TOKEN_ENV}"));
-            }
-        }
-        if args.resume {
-            ui.say("--resume: the mock starts empty, so no item exists yet");
-        }
-    } else if let Some(connected) = &connected {
-        ui.say(format_args!(
-            "{} {source} into collection {collection} at {}",
-            if args.dry_run {
-                "checking"
-            } else {
-                "importing"
-            },
-            connected.client.base_url()
-        ));
-    }
+    let mut input = match Input::open(&args.input, args.max_line_bytes).await {
+        Ok(input) => input,
+        Err(error) => return not_started(&error, started),
+    };
+    let report = match args.report.as_deref().map(Report::create).transpose() {
+        Ok(report) => report,
+        Err(error) => return not_started(&error, started),
+    };
+
+    ui::init_log(args.output.verbose);
+    let ui = Arc::new(Ui::new(&args.output));
     if args.dry_run {
-        ui.say(format_args!(
-            "dry run: checking {source}; no item is created{}",
-            if connected.is_none() {
-                ", nothing is sent"
-            } else {
-                ""
-            }
-        ));
+        ui.set_verb("checking");
     }
-
-    let mut summary = Summary {
+    let ledger = Arc::new(Ledger::new(report, ui.clone()));
+    let context = Arc::new(Context {
+        started,
         mock,
         dry_run: args.dry_run,
-        ..Summary::default()
+        ledger: ledger.clone(),
+        ui: ui.clone(),
+        total_lines: OnceLock::new(),
+        signal: Mutex::new(None),
+    });
+
+    let cancel = CancellationToken::new();
+    let on_first = {
+        let context = context.clone();
+        move |signal: &'static str| {
+            *lock(&context.signal) = Some(signal);
+            let in_flight = context.ledger.snapshot().in_flight;
+            let message = if context.dry_run {
+                format!(
+                    "{}: stopping; the rest of the input is not checked (again: exit at once)",
+                    signals::spoken(signal)
+                )
+            } else {
+                format!(
+                    "{}: stopping: no new request is sent; waiting for the {in_flight} items in \
+                     flight (again: exit at once, reporting them unknown)",
+                    signals::spoken(signal)
+                )
+            };
+            context.ui.warn(message);
+        }
     };
-    let exit_ok;
-    if args.dry_run {
+    let on_second = {
+        let context = context.clone();
+        move |signal: &'static str| context.interrupted(signal)
+    };
+    if let Err(e) = signals::watch(cancel.clone(), on_first, on_second) {
+        ui.warn(format_args!(
+            "warning: cannot catch Ctrl-C, SIGTERM or SIGHUP ({e}); they end the import at once"
+        ));
+    }
+
+    // The items to expect: the file's non-blank lines, counted first (flat memory; a stop
+    // signal ends the count, and then the run, at once).
+    let counted = match input.take_counter() {
+        Some(file) => {
+            let cancel = cancel.clone();
+            tokio::task::spawn_blocking(move || input::count_lines(&file, &cancel))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .flatten()
+        }
+        None => None,
+    };
+    if let Some(counted) = counted {
+        ui.set_total(counted.items);
+        let _ = context.total_lines.set(counted.lines);
+    }
+    announce(&args, &ui, connected.as_ref(), &input, counted);
+    let refresher = {
+        let (ui, ledger) = (ui.clone(), ledger.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(ui::REFRESH_EVERY);
+            loop {
+                every.tick().await;
+                ui.refresh(&ledger.snapshot());
+            }
+        })
+    };
+
+    let (mut summary, exit_ok) = if args.dry_run {
         let lister = connected
             .as_ref()
             .map(|c| (&c.client, c.collection.as_str()));
-        let checked = dry_run::run(input, lister, report.as_ref(), &ui, &cancel).await;
-        summary.malformed_lines = checked.malformed;
-        summary.list_requests = checked.list_requests;
-        summary.requests = checked.list_requests;
-        summary.total = checked
-            .would_create
-            .saturating_add(checked.would_skip)
-            .saturating_add(checked.invalid);
-        summary.would_create = Some(checked.would_create);
-        summary.would_skip = Some(checked.would_skip);
-        summary.invalid = Some(checked.invalid);
+        let checked = dry_run::run(input, lister, &args.import, &ledger, &ui, &cancel).await;
+        let snapshot = ledger.snapshot();
+        let mut summary = context.summary(&snapshot);
         summary.end = if checked.cancelled {
             "cancelled"
         } else if checked.stopped.is_some() {
@@ -484,89 +362,164 @@ async fn execute(args: &Args, prepared: Prepared, started: Instant) -> u8 {
         };
         match checked.stopped {
             Some(e @ (Error::InvalidInput(_) | Error::Config(_))) => {
-                return refused(&ui, summary, &e, started);
+                refresher.abort();
+                return refused(&context, summary, &e);
             }
             Some(e) => {
-                ui.say(format_args!("stopped: listing the collection failed: {e}"));
+                ui.warn(format_args!("stopping: listing the collection failed: {e}"));
                 summary.error = Some(format!("listing the collection failed: {e}"));
             }
             None => {}
         }
-        summary.input_error = checked.input_error;
-        if checked.cancelled {
-            ui.say(format_args!(
-                "cancelled: checked up to line {}; the lines after it were not read",
-                checked.lines_read
-            ));
-        }
-        exit_ok = summary.end == "input_exhausted"
-            && checked.malformed == 0
-            && checked.invalid == 0
+        let counts = &snapshot.counts;
+        let exit_ok = summary.end == "input_exhausted"
+            && counts.malformed == 0
+            && counts.invalid == 0
             && summary.input_error.is_none();
+        (summary, exit_ok)
     } else {
         let Some(connected) = &connected else {
             unreachable!("a real run always connects");
-        };
-        let options = Options {
-            resume: args.resume,
-            no_settle: args.no_settle,
-            bisect: args.bisect,
         };
         let ran = import::run(
             &connected.client,
             &connected.collection,
             input,
-            &options,
-            report.as_ref(),
+            &args.import,
+            &ledger,
             &ui,
             &cancel,
         )
         .await;
-        let ran = match ran {
-            Ok(ran) => ran,
-            Err(e) => return refused(&ui, summary, &e, started),
+        let s = match ran {
+            Ok(s) => s,
+            Err(e) => {
+                refresher.abort();
+                return refused(&context, context.summary(&ledger.snapshot()), &e);
+            }
         };
-        let s = &ran.summary;
+        let snapshot = ledger.snapshot();
+        let mut summary = context.summary(&snapshot);
+        // The library's totals are the reference; the ledger adds the lines it never saw.
         summary.created = s.created;
         summary.settled = s.settled;
         summary.skipped = s.skipped;
         summary.failed = s.failed;
         summary.unknown = s.unknown;
         summary.not_attempted = s.not_attempted;
-        summary.malformed_lines = ran.malformed;
         summary.renamed = s.renamed;
         summary.requests = s.requests;
         summary.create_requests = s.create_requests;
         summary.list_requests = s.list_requests;
         summary.throttled = s.throttled;
         summary.total = s.total;
-        summary.end = match s.end {
-            ImportEnd::InputExhausted => "input_exhausted",
-            ImportEnd::Cancelled => "cancelled",
-            _ => "stopped",
-        };
-        summary.input_error = ran.input_error;
-        if s.end != ImportEnd::InputExhausted {
-            ui.say(format_args!(
-                "{}: read up to line {}; the lines after it were not read, {} items read were \
-                 not sent (run again with --resume to finish)",
-                summary.end, ran.lines_read, s.not_attempted
-            ));
-        }
-        exit_ok = s.all_done() && ran.malformed == 0 && summary.input_error.is_none();
-    }
-    if let Some(report) = &report
+        summary.end = ui::end_name(s.end);
+        let exit_ok =
+            s.all_done() && snapshot.counts.malformed == 0 && summary.input_error.is_none();
+        (summary, exit_ok)
+    };
+    refresher.abort();
+    if let Some(report) = ledger.report()
         && let Err(e) = report.finish()
     {
-        ui.say(format_args!("error: {e}"));
+        ui.warn(format_args!("error: {e}"));
         summary.report_error = Some(e);
     }
-    ui.finish();
-    summary.elapsed_seconds = seconds(started);
-    print_summary(&summary);
-    if exit_ok && summary.report_error.is_none() {
-        0
+    let report_ok = summary.report_error.is_none();
+    let snapshot = ledger.snapshot();
+    ui.refresh(&snapshot);
+    context.close(summary, &snapshot);
+    if exit_ok && report_ok { 0 } else { 1 }
+}
+
+/// A configuration error found once the run was set up (a bad collection id): exit code 2,
+/// with the run's flags in the summary.
+fn refused(context: &Context, mut summary: Summary, error: &Error) -> u8 {
+    context.ui.finish();
+    context.ui.warn(format_args!("error: {error}"));
+    summary.requests = 0;
+    summary.list_requests = 0;
+    summary.create_requests = 0;
+    summary.end = "not_started";
+    summary.elapsed_seconds = seconds(context.started);
+    summary.error = Some(error.to_string());
+    summary.print();
+    EXIT_USAGE
+}
+
+/// The lines that open the run: where items go, what is read, and how many items to expect.
+fn announce(
+    args: &Args,
+    ui: &Ui,
+    connected: Option<&Connected>,
+    input: &Input,
+    counted: Option<input::LineCount>,
+) {
+    let source = if input.is_stdin() {
+        "standard input".to_owned()
     } else {
-        1
+        args.input.display().to_string()
+    };
+    let source = match counted {
+        Some(counted) => format!("{source} ({})", summary::counted(counted.items, "item")),
+        None => source,
+    };
+    if input.is_stdin() && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        let end = if cfg!(windows) {
+            "Ctrl-Z, Enter"
+        } else {
+            "Ctrl-D"
+        };
+        ui.warn(format_args!(
+            "reading NDJSON from the terminal (one item per line); end with {end}"
+        ));
+    }
+    match connected {
+        Some(connected) => {
+            if let Some(mock) = &connected.mock {
+                ui.say(format_args!(
+                    "--mock: using a local mock Webflow at {}; nothing reaches Webflow",
+                    mock.base_url()
+                ));
+                for ignored in [TOKEN_ENV, COLLECTION_ENV, BASE_URL_ENV] {
+                    if std::env::var_os(ignored).is_some() {
+                        ui.say(format_args!("{ignored} is ignored with --mock"));
+                    }
+                }
+                if args.import.resume {
+                    ui.say("--resume: the mock starts empty, so no item exists yet");
+                }
+            }
+            ui.say(format_args!(
+                "{} {source} into collection {} at {}{}",
+                if args.dry_run {
+                    "dry run: checking"
+                } else {
+                    "importing"
+                },
+                connected.collection,
+                connected.client.base_url(),
+                if args.dry_run {
+                    "; no item is created"
+                } else {
+                    ""
+                }
+            ));
+        }
+        None => ui.say(format_args!(
+            "dry run: checking {source}; no item is created, nothing is sent"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own consistency checks of the arguments (conflicts, names, flattened groups).
+    #[test]
+    fn the_arguments_are_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
     }
 }

@@ -8,34 +8,29 @@ use futures_util::StreamExt;
 use webflow_api::list::{SortBy, SortOrder};
 use webflow_api::{CancellationToken, Client, Error};
 
+use crate::import::ImportOptions;
 use crate::input::{self, Input};
-use crate::report::{self, Report};
+use crate::ledger::{Ledger, Verdict};
 use crate::ui::Ui;
 
-/// What a dry run found.
+/// How a dry run ended (its counts are in the ledger).
 #[derive(Default)]
 pub struct Checked {
-    pub would_create: u64,
-    pub would_skip: u64,
-    pub invalid: u64,
-    pub malformed: u64,
-    pub list_requests: u64,
     pub cancelled: bool,
     /// The listing failed (`--resume`): the check stopped there.
     pub stopped: Option<Error>,
-    pub input_error: Option<String>,
-    pub lines_read: u64,
 }
 
 /// The existing slugs of one locale (`None`: Webflow's default) and their ids.
 type Existing = HashMap<String, String>;
 
-/// Checks every line of `input`; `existing_in` is the client and collection to list when
-/// `--resume` is given.
+/// Checks every line of `input`; `existing_in` is the client and collection to list with
+/// `--resume`.
 pub async fn run(
     mut input: Input,
     existing_in: Option<(&Client, &str)>,
-    report: Option<&Report>,
+    options: &ImportOptions,
+    ledger: &Ledger,
     ui: &Ui,
     cancel: &CancellationToken,
 ) -> Checked {
@@ -43,7 +38,7 @@ pub async fn run(
     // The first line of each (locale, slug) met: memory grows with distinct slugs.
     let mut seen: HashMap<(Option<String>, String), u64> = HashMap::new();
     let mut existing: HashMap<Option<String>, Existing> = HashMap::new();
-    let mut lines: u64 = 0;
+    let existing_in = existing_in.filter(|_| options.resume);
     loop {
         let next = tokio::select! {
             biased;
@@ -53,29 +48,20 @@ pub async fn run(
             }
             next = input.next() => next,
         };
-        checked.lines_read = input.lines_read();
+        ledger.read_to(input.lines_read(), input.exhausted());
         let raw = match next {
             Ok(Some(raw)) => raw,
             Ok(None) => break,
             Err(e) => {
-                let line = input.lines_read().saturating_add(1);
-                let message = format!("reading the input failed at line {line}: {e}");
-                ui.say(format_args!("error: {message}; the rest is not read"));
-                checked.input_error = Some(message);
+                ledger.input_failed(&e);
                 break;
             }
         };
-        ui.read(raw.consumed);
-        lines = lines.saturating_add(1);
-        if lines.is_multiple_of(1000) {
-            ui.status(format!("{lines} lines checked"));
-        }
         let line = raw.number;
-        let item = match input::parse(&raw.bytes) {
+        let item = match input::parse(&raw, &input.path) {
             Ok(item) => item,
             Err(malformed) => {
-                checked.malformed = checked.malformed.saturating_add(1);
-                report::malformed(report, ui, line, &malformed);
+                ledger.malformed(line, &malformed);
                 continue;
             }
         };
@@ -103,32 +89,22 @@ pub async fn run(
         }
         if !problems.is_empty() {
             let error = problems.join("; ");
-            checked.invalid = checked.invalid.saturating_add(1);
-            ui.say(format_args!("line {line}: invalid: {error}"));
-            report::write(
-                report,
-                &report::Entry {
-                    line: Some(line),
-                    slug: Some(slug),
-                    outcome: "invalid",
-                    id: None,
-                    stored_slug: None,
-                    error: Some(&error),
-                },
-            );
+            ledger.checked(line, slug, Verdict::Invalid { error: &error });
             continue;
         }
         let mut existing_id = None;
         if let Some((client, collection)) = existing_in {
             if !existing.contains_key(&locale) {
+                let mut requests = 0;
                 let listed = tokio::select! {
                     biased;
                     () = cancel.cancelled() => {
                         checked.cancelled = true;
                         break;
                     }
-                    listed = list(client, collection, locale.as_deref(), &mut checked.list_requests) => listed,
+                    listed = list(client, collection, locale.as_deref(), &mut requests) => listed,
                 };
+                ledger.listed(requests);
                 match listed {
                     Ok(slugs) => {
                         ui.say(format_args!(
@@ -149,24 +125,11 @@ pub async fn run(
             }
             existing_id = existing.get(&locale).and_then(|slugs| slugs.get(slug));
         }
-        let outcome = if existing_id.is_some() {
-            checked.would_skip = checked.would_skip.saturating_add(1);
-            "would_skip"
-        } else {
-            checked.would_create = checked.would_create.saturating_add(1);
-            "would_create"
+        let verdict = match existing_id {
+            Some(id) => Verdict::WouldSkip { id },
+            None => Verdict::WouldCreate,
         };
-        report::write(
-            report,
-            &report::Entry {
-                line: Some(line),
-                slug: Some(slug),
-                outcome,
-                id: existing_id.map(String::as_str),
-                stored_slug: None,
-                error: None,
-            },
-        );
+        ledger.checked(line, slug, verdict);
     }
     checked
 }
