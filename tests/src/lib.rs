@@ -32,6 +32,8 @@ mod secrets;
 #[cfg(test)]
 mod settle;
 #[cfg(test)]
+mod truth;
+#[cfg(test)]
 mod upstream_examples;
 #[cfg(test)]
 mod wire;

@@ -82,3 +82,82 @@ impl fmt::Debug for ApiToken {
         f.write_str("ApiToken(<redacted>)")
     }
 }
+
+/// `text` with `token`, any `Bearer …` credential and any `Authorization:` header value
+/// replaced by `[REDACTED]`: for every piece of an answer (body excerpt, message, detail,
+/// `Location`) that may reach an error, a log or a report — a server that echoes the
+/// request would otherwise print the token.
+pub(crate) fn redact(text: &str, token: &str) -> String {
+    let mut out = if token.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(token, "[REDACTED]")
+    };
+    for marker in [
+        "bearer ",
+        "authorization:",
+        "authorization\":",
+        "authorization=\"",
+    ] {
+        out = redact_after(&out, marker);
+    }
+    out
+}
+
+/// Replaces what follows each (ASCII case-insensitive) `marker` — up to the end of the
+/// line, a quote or a comma — with `[REDACTED]`.
+fn redact_after(text: &str, marker: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(marker) {
+        let start = from + found + marker.len();
+        let value_start = start
+            + text[start..]
+                .bytes()
+                .take_while(|b| *b == b' ' || *b == b'"')
+                .count();
+        let end = value_start
+            + text[value_start..]
+                .find(['\n', '\r', '"', ',', '\'', '<'])
+                .unwrap_or(text.len() - value_start);
+        let value = &text[value_start..end];
+        out.push_str(&text[rest..value_start]);
+        if value.is_empty()
+            || value == "[REDACTED]"
+            || value.eq_ignore_ascii_case("bearer [redacted]")
+        {
+            out.push_str(value);
+        } else if marker != "bearer " && value.to_ascii_lowercase().starts_with("bearer ") {
+            out.push_str("Bearer [REDACTED]");
+        } else {
+            out.push_str("[REDACTED]");
+        }
+        rest = end;
+        from = end.max(start);
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_and_authorization_values_are_redacted() {
+        let token = "wf-secret-1234";
+        let echoed = "POST /v2/collections/x/items/live HTTP/1.1\r\nAuthorization: Bearer wf-secret-1234\r\nhost: a\r\n\r\n{\"authorization\": \"Bearer other-secret\", \"token\": \"wf-secret-1234\"}";
+        let clean = redact(echoed, token);
+        assert!(!clean.contains("wf-secret"), "{clean}");
+        assert!(!clean.contains("other-secret"), "{clean}");
+        assert!(clean.contains("host: a"), "{clean}");
+        assert_eq!(redact("nothing here", token), "nothing here");
+        assert_eq!(redact("bearer abc", ""), "bearer [REDACTED]");
+        assert_eq!(
+            redact("Authorization: Basic dXNlcjpwYXNz", ""),
+            "Authorization: [REDACTED]"
+        );
+    }
+}

@@ -154,6 +154,15 @@ impl Client {
 }
 
 impl ClientInner {
+    /// The API token, to remove from anything an answer echoes.
+    pub(crate) fn token(&self) -> &str {
+        self.authorization
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or_default()
+    }
+
     pub(crate) fn last_answer(&self) -> LastAnswer {
         *self.last_answer.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -246,6 +246,52 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Removes the API token and any credential from every piece of the answer this error
+    /// quotes (see `auth::redact`).
+    pub(crate) fn redact(&mut self, token: &str) {
+        let scrub = |text: &mut String| *text = crate::auth::redact(text, token);
+        let scrub_api = |api: &mut ApiError| {
+            if let Some(message) = api.message.as_mut() {
+                scrub(message);
+            }
+            if let Some(reference) = api.external_reference.as_mut() {
+                scrub(reference);
+            }
+            for detail in &mut api.details {
+                redact_value(detail, token);
+            }
+        };
+        match self {
+            Error::Api(api) => scrub_api(api),
+            Error::RateLimited(limited) => {
+                if let Some(api) = limited.response.as_mut() {
+                    scrub_api(api);
+                }
+            }
+            Error::Redirect(redirect) => {
+                if let Some(location) = redirect.location.as_mut() {
+                    scrub(location);
+                }
+            }
+            Error::UndecodableResponse(undecodable) => {
+                scrub(&mut undecodable.excerpt);
+                scrub(&mut undecodable.reason);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn redact_value(value: &mut Value, token: &str) {
+    match value {
+        Value::String(text) => *text = crate::auth::redact(text, token),
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, token)),
+        Value::Object(map) => map.values_mut().for_each(|item| redact_value(item, token)),
+        _ => {}
+    }
+}
+
 /// An item's slug is held by another item, one this import did not create.
 #[derive(Clone, Debug)]
 #[non_exhaustive]

@@ -384,6 +384,11 @@ impl Pager {
         }
     }
 
+    /// Whether the listing was read to its end (or stopped).
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
     /// The most pages the listing may take, from the largest `total` reported.
     fn page_cap(&self) -> u64 {
         let step = u64::from(self.query.page_size().max(2) - 1);

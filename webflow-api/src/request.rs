@@ -196,7 +196,12 @@ impl Client {
             } else {
                 exchange.instrument(span.clone()).await
             };
-            let result = decoded.and_then(|response| op.output(response));
+            let result = decoded
+                .and_then(|response| op.output(response))
+                .map_err(|mut error| {
+                    error.redact(inner.token());
+                    error
+                });
 
             // What it came to.
             self.record(&span, attempt_started, slot, &answer).await;

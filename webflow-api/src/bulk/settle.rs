@@ -263,6 +263,10 @@ impl Settler<'_, '_> {
                     seen_items.push(item);
                 }
             }
+            if pager.is_done() {
+                self.learn_locales(locale, seen_items);
+                return Ok(true);
+            }
             let all_ours = pending
                 .iter()
                 .all(|item| matches!(self.judge(item, seen_items, false), Verdict::Ours(_)));
