@@ -256,3 +256,55 @@ fn a_bad_schema_or_argument_exits_2_before_listening() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+/// How many items the collection `rehearsal` of `server` lists.
+async fn total(server: &Server) -> u64 {
+    let (status, page) = server
+        .call("GET", "/collections/rehearsal/items?limit=1", None)
+        .await;
+    assert_eq!(status, 200);
+    page["pagination"]["total"].as_u64().unwrap()
+}
+
+/// The rehearsal the state file is for: `webflow-import` run twice against `webflow-mock`
+/// (each a process of its own, the server restarted between them) sees one collection.
+#[cfg(unix)]
+#[tokio::test]
+async fn two_imports_against_the_server_see_the_same_collection() {
+    let state = temp_path("rehearsal.json");
+    let input = temp_path("items.ndjson");
+    let lines: String = (0..150)
+        .map(|n| {
+            format!(
+                "{}\n",
+                json!({"fieldData": {"name": format!("Item {n}"), "slug": format!("item-{n}")}})
+            )
+        })
+        .collect();
+    std::fs::write(&input.0, lines).unwrap();
+    let import = |server: &Server, resume: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_webflow-import"));
+        command
+            .env("WEBFLOW_API_TOKEN", TOKEN)
+            .env("WEBFLOW_API_BASE_URL", &server.base_url)
+            .env("WEBFLOW_COLLECTION_ID", "rehearsal")
+            .args(resume.then_some("--resume"))
+            .arg(&input.0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command.status().expect("webflow-import runs").code()
+    };
+    let state_arg = state.0.to_str().unwrap();
+    let server = Server::start(&["--state", state_arg]);
+    assert_eq!(import(&server, false), Some(0));
+    assert_eq!(total(&server).await, 150);
+    assert_eq!(server.stop().0, Some(0));
+
+    let server = Server::start(&["--state", state_arg]);
+    assert_eq!(total(&server).await, 150, "the first run's items are there");
+    assert_eq!(import(&server, true), Some(0), "--resume skips them all");
+    assert_eq!(total(&server).await, 150, "nothing created twice");
+    // Had it sent the items again, the taken slugs would have failed them (exit 1).
+    assert_eq!(server.stop().0, Some(0));
+}
