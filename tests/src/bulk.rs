@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use webflow_api::mock::{Fault, MockResponse, MockWebflow};
+use webflow_api::mock::{Fault, MockResponse, MockWebflow, RateLimitModel};
 use webflow_api::time::ManualClock;
 use webflow_api::{
     BulkEvent, BulkReport, CancellationToken, Client, Error, ImportEnd, ItemResult, NewItem,
@@ -240,7 +240,15 @@ async fn random_429s_are_waited_out_and_resent_without_duplicates() {
 
 #[tokio::test]
 async fn a_real_rate_limit_without_pacing_is_ridden_out() {
-    let (mock, clock) = rate_limited_mock(3).await;
+    // Fixed windows: an unpaced import meets the limit at once, and every 429's
+    // `Retry-After` is waited out on the manual clock.
+    let clock = ManualClock::new();
+    let mock = MockWebflow::builder()
+        .rate_limit(3)
+        .rate_limit_model(RateLimitModel::FixedWindow)
+        .clock(clock.clone())
+        .start()
+        .await;
     let client = manual_client_paced(&mock, &clock, Pacing::Off);
     let report = client
         .bulk_create_live(MockWebflow::COLLECTION_ID)

@@ -20,7 +20,15 @@ mod faults;
 #[cfg(test)]
 mod listing;
 #[cfg(test)]
+mod mock_adversarial;
+#[cfg(test)]
+mod mock_schemas;
+#[cfg(test)]
 mod mock_server;
+#[cfg(test)]
+mod mock_state;
+#[cfg(test)]
+mod mock_sync;
 #[cfg(test)]
 mod request_path;
 #[cfg(test)]

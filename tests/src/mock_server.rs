@@ -1,34 +1,38 @@
 //! The mock server itself, driven by a plain `reqwest::Client`: authentication, listing,
 //! duplicate slugs, visibility lag, pre-existing items, dropped connections, request
-//! faults, the rate limit and timestamps on a shared manual clock.
+//! faults, the rate limit (fixed windows here; the token bucket in `mock_adversarial.rs`)
+//! and timestamps on a shared manual clock. The helpers are shared with the other
+//! `mock_*` test files.
 
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use webflow_api::mock::{DuplicateSlugs, Fault, MockResponse, MockWebflow};
+use webflow_api::mock::{DuplicateSlugs, Fault, MockResponse, MockWebflow, RateLimitModel};
 use webflow_api::time::ManualClock;
 
-const COLLECTION: &str = MockWebflow::COLLECTION_ID;
+pub(crate) const COLLECTION: &str = MockWebflow::COLLECTION_ID;
 
 /// A plain HTTP client for a mock, sending `MockWebflow::TOKEN` unless told otherwise.
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     base: String,
 }
 
-/// What came back: the status, the `x-ratelimit-remaining` and `retry-after` headers and the
-/// JSON body (`Null` if none).
+/// What came back: the status, the `x-ratelimit-remaining`, `retry-after` and `date`
+/// headers, the raw body and the JSON body (`Null` if none).
 #[derive(Debug)]
-struct Answer {
-    status: u16,
-    remaining: Option<u32>,
-    retry_after: Option<String>,
-    body: Value,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) remaining: Option<u32>,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) date: Option<String>,
+    pub(crate) text: String,
+    pub(crate) body: Value,
 }
 
 impl Api {
-    fn new(mock: &MockWebflow) -> Api {
+    pub(crate) fn new(mock: &MockWebflow) -> Api {
         // reqwest is built with `rustls-no-provider` here, so `reqwest::Client::new()` would
         // need a process-wide crypto provider; the crate's own builder brings its TLS set-up.
         Api {
@@ -37,7 +41,7 @@ impl Api {
         }
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         path: &str,
@@ -61,12 +65,15 @@ impl Api {
         };
         let remaining = header("x-ratelimit-remaining").and_then(|v| v.parse().ok());
         let retry_after = header("retry-after");
+        let date = header("date");
         let status = response.status().as_u16();
         let bytes = response.bytes().await?;
         Ok(Answer {
             status,
             remaining,
             retry_after,
+            date,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         })
     }
@@ -77,7 +84,8 @@ impl Api {
             .await
     }
 
-    async fn create(&self, body: &Value) -> Answer {
+    /// `create-item-live` in [`COLLECTION`].
+    pub(crate) async fn create(&self, body: &Value) -> Answer {
         self.try_create(body).await.expect("the mock answers")
     }
 
@@ -87,20 +95,28 @@ impl Api {
             .await
     }
 
-    async fn list(&self, query: &str) -> Answer {
+    /// `list-collection-items` of [`COLLECTION`].
+    pub(crate) async fn list(&self, query: &str) -> Answer {
         self.try_list(query).await.expect("the mock answers")
+    }
+
+    /// Any request with `MockWebflow::TOKEN`; `path` is below `/v2`.
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Answer {
+        self.send(method, path, Some(MockWebflow::TOKEN), body)
+            .await
+            .expect("the mock answers")
     }
 }
 
-fn item(name: &str, slug: &str) -> Value {
+pub(crate) fn item(name: &str, slug: &str) -> Value {
     json!({"fieldData": {"name": name, "slug": slug}})
 }
 
-fn in_locale(name: &str, slug: &str, locale: &str) -> Value {
+pub(crate) fn in_locale(name: &str, slug: &str, locale: &str) -> Value {
     json!({"cmsLocaleId": locale, "fieldData": {"name": name, "slug": slug}})
 }
 
-fn slugs(list: &Value) -> Vec<&str> {
+pub(crate) fn slugs(list: &Value) -> Vec<&str> {
     list["items"]
         .as_array()
         .expect("a list of items")
@@ -109,11 +125,11 @@ fn slugs(list: &Value) -> Vec<&str> {
         .collect()
 }
 
-fn total(list: &Value) -> u64 {
+pub(crate) fn total(list: &Value) -> u64 {
     list["pagination"]["total"].as_u64().unwrap()
 }
 
-fn detail_params(error: &Value) -> Vec<&str> {
+pub(crate) fn detail_params(error: &Value) -> Vec<&str> {
     error["details"]
         .as_array()
         .unwrap()
@@ -326,7 +342,7 @@ async fn visibility_lag_hides_new_items_until_the_mock_clock_passes_it() {
     assert_eq!(list.body["items"][0]["id"], created.body["id"]);
 }
 
-fn is_suffixed(slug: &str, base: &str) -> bool {
+pub(crate) fn is_suffixed(slug: &str, base: &str) -> bool {
     slug.strip_prefix(base)
         .and_then(|rest| rest.strip_prefix('-'))
         .is_some_and(|suffix| {
@@ -412,7 +428,7 @@ async fn refuse_mode_names_each_taken_slug() {
     assert_eq!(single.body["code"], "validation_error");
     assert_eq!(
         single.body["details"],
-        json!([{"param": "fieldData.slug", "description": "Unique value is already in database: 'mug'"}])
+        json!([{"param": "slug", "description": "Unique value is already in database: 'mug'"}])
     );
     let bulk = api
         .create(&json!({"items": [
@@ -489,7 +505,7 @@ async fn inserted_items_refuse_a_later_create_of_their_slug() {
     let api = Api::new(&mock);
     let answer = api.create(&item("Mug", "mug")).await;
     assert_eq!(answer.status, 400);
-    assert_eq!(detail_params(&answer.body), ["fieldData.slug"]);
+    assert_eq!(detail_params(&answer.body), ["slug"]);
 }
 
 #[tokio::test]
@@ -588,11 +604,12 @@ async fn fault_on_request_counts_gets_too() {
 }
 
 #[tokio::test]
-async fn rate_limit_is_a_bucket_refilled_in_mock_time_for_gets_and_posts() {
+async fn fixed_window_rate_limit_counts_gets_and_posts_in_mock_minutes() {
     let clock = ManualClock::new();
     let mock = MockWebflow::builder()
         .clock(clock.clone())
         .rate_limit(3)
+        .rate_limit_model(RateLimitModel::FixedWindow)
         .start()
         .await;
     let api = Api::new(&mock);
@@ -600,27 +617,21 @@ async fn rate_limit_is_a_bucket_refilled_in_mock_time_for_gets_and_posts() {
     assert_eq!(api.create(&item("Mug", "mug")).await.remaining, Some(1));
     assert_eq!(api.list("").await.remaining, Some(0));
 
-    // 3 a minute: one request back every 20 mock seconds.
     let refused = api.create(&item("Plate", "plate")).await;
     assert_eq!(refused.status, 429);
     assert_eq!(refused.body["code"], "too_many_requests");
-    assert_eq!(refused.retry_after.as_deref(), Some("20"));
-    clock.advance(Duration::from_secs(10));
+    assert_eq!(refused.retry_after.as_deref(), Some("60"));
+    clock.advance(Duration::from_secs(30));
     let refused = api.list("").await;
     assert_eq!(refused.status, 429);
-    assert_eq!(refused.retry_after.as_deref(), Some("10"));
+    assert_eq!(refused.retry_after.as_deref(), Some("30"));
     assert_eq!(mock.throttled(), 2);
     assert_eq!(mock.created_count(), 1);
 
-    clock.advance(Duration::from_secs(10));
+    clock.advance(Duration::from_secs(30));
     let allowed = api.create(&item("Plate", "plate")).await;
-    assert_eq!((allowed.status, allowed.remaining), (202, Some(0)));
-    clock.advance(Duration::from_secs(3600));
-    assert_eq!(
-        api.list("").await.remaining,
-        Some(2),
-        "refilled to the brim, no more"
-    );
+    assert_eq!((allowed.status, allowed.remaining), (202, Some(2)));
+    assert_eq!(api.list("").await.status, 200);
     assert_eq!(mock.request_count(), 7);
 }
 
@@ -671,11 +682,14 @@ async fn unknown_paths_and_methods_get_a_404_with_rate_limit_headers() {
     let api = Api::new(&mock);
     let live = format!("/collections/{COLLECTION}/items/live");
     let items = format!("/collections/{COLLECTION}/items");
+    let item_path = format!("{items}/{}", "66a000000000000000000001");
     for (method, path) in [
         (Method::GET, live.as_str()),
         (Method::POST, items.as_str()),
-        (Method::DELETE, items.as_str()),
+        (Method::PUT, items.as_str()),
+        (Method::DELETE, item_path.as_str()),
         (Method::GET, "/collections"),
+        (Method::DELETE, "/collections/1"),
         (Method::GET, "/sites/1/collections/2/items"),
     ] {
         let answer = api
@@ -687,7 +701,7 @@ async fn unknown_paths_and_methods_get_a_404_with_rate_limit_headers() {
         assert!(answer.remaining.is_some());
     }
     assert_eq!(mock.created_count(), 0);
-    assert_eq!(mock.request_count(), 5);
+    assert_eq!(mock.request_count(), 7);
 }
 
 #[tokio::test]

@@ -29,3 +29,19 @@ fn response_types() {
     snapshot::<CollectionItemList>("response_collection_item_list");
     snapshot::<Pagination>("response_pagination");
 }
+
+/// The types of collection-details, update-items-live, delete-items-live and delete-items.
+#[test]
+fn collection_and_sync_types() {
+    use webflow_api::types::{
+        Collection, CollectionField, ItemById, ItemsById, UpdateItem, UpdateItemFieldData,
+        UpdateItemsBody,
+    };
+    snapshot::<Collection>("response_collection");
+    snapshot::<CollectionField>("response_collection_field");
+    snapshot::<UpdateItemsBody>("request_update_items_body");
+    snapshot::<UpdateItem>("request_update_item");
+    snapshot::<UpdateItemFieldData>("request_update_item_field_data");
+    snapshot::<ItemsById>("request_items_by_id");
+    snapshot::<ItemById>("request_item_by_id");
+}

@@ -22,9 +22,11 @@ mod generated;
 mod auth;
 pub mod bulk;
 mod client;
+mod collection;
 mod config;
 mod create;
 mod decode;
+mod delete;
 mod error;
 mod item;
 pub mod list;
@@ -38,14 +40,16 @@ mod request;
 pub mod retry;
 pub mod time;
 mod transport;
+mod update;
 
 /// The API's request and response types, generated from the spec (`#[non_exhaustive]`:
 /// build new items with [`NewItem::new`], read answers through their fields).
 pub mod types {
     pub use crate::generated::types::{
-        BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData,
-        CollectionItemList, CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData,
-        Pagination, WebflowError,
+        BulkCollectionItems, BulkNewItems, Collection, CollectionField, CollectionItem,
+        CollectionItemFieldData, CollectionItemList, CreateLiveItemsBody, CreatedLiveItems,
+        ItemById, ItemsById, NewItem, NewItemFieldData, Pagination, UpdateItem,
+        UpdateItemFieldData, UpdateItemsBody, WebflowError,
     };
 }
 
@@ -55,8 +59,10 @@ pub use bulk::{
     ItemResult, Settle,
 };
 pub use client::{Client, Timeouts};
+pub use collection::GetCollection;
 pub use config::{BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, reqwest_builder};
 pub use create::{CreateLiveItem, CreateLiveItems, MAX_ITEMS_PER_REQUEST};
+pub use delete::{DeleteItems, UnpublishLiveItems};
 pub use error::{
     ApiError, BODY_EXCERPT_LIMIT, Error, ErrorCode, RateLimitedError, RedirectError,
     SlugTakenError, TimeoutError, TimeoutKind, TransportError, UndecodableResponse,
@@ -74,6 +80,7 @@ pub use types::{
     BulkCollectionItems, BulkNewItems, CollectionItem, CollectionItemFieldData, CollectionItemList,
     CreateLiveItemsBody, CreatedLiveItems, NewItem, NewItemFieldData, Pagination, WebflowError,
 };
+pub use update::UpdateLiveItems;
 
 /// The HTTP client crate whose types appear in this crate's API (`reqwest::Client` for
 /// [`ClientBuilder::http_client`], `StatusCode`, `reqwest::Error` inside errors).
@@ -99,6 +106,10 @@ fn _assert_thread_safety(client: &Client) {
     send(client.find_item_by_slug("", "").into_future());
     send(client.list_items("").pages());
     send(client.list_items("").page(0));
+    send(client.collection("").into_future());
+    send(client.update_live_items("", []).into_future());
+    send(client.unpublish_live_items("", [""]).into_future());
+    send(client.delete_items("", [""]).into_future());
     send(
         client
             .bulk_create_live("")

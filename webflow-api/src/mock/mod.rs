@@ -1,53 +1,108 @@
-//! An in-process mock of Webflow's CMS item endpoints on 127.0.0.1, for tests, examples and
-//! trying the client without a token (feature `mock`).
+//! An in-process mock of Webflow's CMS endpoints on 127.0.0.1, for tests, examples, the
+//! `webflow-mock` server and trying the client without a token (feature `mock`).
 //!
 //! # What it models
 //!
 //! - **`POST /v2/collections/{id}/items/live`** (`create-item-live`): one item, or
 //!   `{"items": [...]}` with 1 to [`max_items_per_request`](MockWebflowBuilder::max_items_per_request)
-//!   items. It requires `fieldData.name` and `fieldData.slug`, runs an optional
+//!   items. It requires `fieldData.name` and `fieldData.slug` (or checks the item against
+//!   the collection's schema, below), runs an optional
 //!   [`validator`](MockWebflowBuilder::validator), keeps slugs unique per collection and
 //!   locale ([`DuplicateSlugs`]), and answers `202` with the created item(s) in request order.
-//!   Any other field is stored as sent.
+//! - **Collection schemas** (`GET /v2/collections/{id}`, `collection-details`): a test
+//!   defines a collection's fields ([`collection`](MockWebflowBuilder::collection),
+//!   [`define_collection`](MockWebflow::define_collection)) in the shape Webflow answers
+//!   them. Creates and updates are then checked against it, all or nothing, worded as
+//!   Webflow words them: `{"code": "validation_error", "message": "Validation Error",
+//!   "details": [{"param", "description"}]}` with `param` the field's slug
+//!   (`items[<index>].fieldData.<slug>` in a bulk create or an update), for an unknown
+//!   field (`Field not described in schema: undefined`), a required field missing, null or
+//!   empty, and a value of the wrong type for its field (strings for PlainText, RichText,
+//!   Link, Email, Phone and VideoLink, with `minLength`/`maxLength`; numbers with
+//!   `format: integer`, `allowNegative`, `allowZero`, `minValue`, `maxValue`; booleans;
+//!   ISO 8601 DateTimes; hex Colors; an Option's option **id**; a Reference's existing item
+//!   id in `validations.collectionId`, a MultiReference's array of them; an Image or File
+//!   as a public URL or `{url, alt?, fileId?}`, a MultiImage as an array of them; any value
+//!   for a type the mock does not know). Files are **re-hosted**: stored and answered as
+//!   `{"fileId": "<24 hex>", "url": "https://cdn.prod.website-files.com/<site id>/<fileId>_<file name>",
+//!   "alt"}`, with the same `fileId` for the same source URL. A collection no test defined
+//!   accepts any fields and answers a schema of `name` and `slug` (PlainText, required).
+//! - **`PATCH /v2/collections/{id}/items/live`** (`update-items-live`): up to 100 items by
+//!   `id` (and `cmsLocaleId`); `fieldData` is partial: fields left out are kept, `null`
+//!   clears one. It answers `200 {"items": [...]}` with the items as updated, their
+//!   `lastUpdated` and `lastPublished` set to now. An unknown id is a `404
+//!   resource_not_found`; an item that is archived or not published (`lastPublished:
+//!   null`) a `409 conflict` ("Live PATCH updates can't be applied to items that have never
+//!   been published"); nothing changes unless every item can be. Taken slugs are refused or
+//!   suffixed as for creates. Sending the same update twice leaves the same content.
+//! - **`DELETE /v2/collections/{id}/items/live`** (`delete-items-live`) unpublishes up to 100
+//!   items (they stay, with `isDraft: true` and `lastPublished: null`), **`DELETE
+//!   /v2/collections/{id}/items`** (`delete-items`) deletes them; both answer `204` without a
+//!   body, and a `404` (changing nothing) when an id is unknown.
 //! - **`GET /v2/collections/{id}/items`** (`list-collection-items`): filters `cmsLocaleId`
 //!   (comma-separated), `name` and `slug` (exact), sorts by `sortBy`/`sortOrder`, pages with
 //!   `offset`/`limit`, and answers `{"items": [...], "pagination": {"limit", "offset",
 //!   "total"}}`, where `total` counts every item that matches the filters (not only the
 //!   page). Without `sortBy` items come in creation order; ties are broken by creation
-//!   order, reversed with `sortOrder=desc`, so every answer is deterministic. New items can
-//!   show up late ([`visibility_lag`](MockWebflowBuilder::visibility_lag)), and a test can
-//!   [`insert_items`](MockWebflow::insert_items) that existed before it started.
+//!   order, reversed with `sortOrder=desc`, so every answer is deterministic. Without
+//!   `cmsLocaleId` it lists **every locale**: the adversarial reading, since a client that
+//!   forgets the filter then sees each item once per locale. New items can show up late
+//!   ([`visibility_lag`](MockWebflowBuilder::visibility_lag)); a test can
+//!   [`insert_items`](MockWebflow::insert_items) that existed before it started,
+//!   [`delete_items`](MockWebflow::delete_items) behind the client's back, or schedule either
+//!   [before a given request](MockWebflow::change_before_request) (between two pages). And
+//!   listings can lie, on request ([`Listing`]): a stale `total`, or a server that ignores
+//!   `offset` and sends no `total`.
+//! - **Locales**: an item created without `cmsLocaleId` gets the
+//!   [`primary_locale`](MockWebflowBuilder::primary_locale) if there is one, `null` otherwise.
+//!   Slugs are unique per collection and locale.
 //! - **Authentication**: a `Bearer` token is required on every request; with
 //!   [`token`](MockWebflowBuilder::token) only that one is accepted (any other gets a `401
 //!   not_authorized`), otherwise any non-empty one is.
 //! - **Rate limits**: `X-RateLimit-Limit` and `X-RateLimit-Remaining` on every answer; an
-//!   optional per-minute [`rate_limit`](MockWebflowBuilder::rate_limit) over every request
-//!   (GET and POST) as a token bucket (refilled continuously, as users report Webflow's
-//!   budget behaves), and optional [`random_throttle`](MockWebflowBuilder::random_throttle)
-//!   429s.
-//! - **Time**: the rate-limit bucket, item timestamps and visibility run on a [`Clock`]
-//!   ([`clock`](MockWebflowBuilder::clock)); share one [`ManualClock`](crate::time::ManualClock)
-//!   with the client and the client's waits move the mock too. Timestamps read
-//!   `2026-01-01T00:00:00.000Z` plus the mock time elapsed since the mock started, so they
-//!   do not change while a manual clock stands still. Scripted delays are real time.
-//! - **Faults**: any answer, before or after the work is done, a slow answer, or a
-//!   connection closed without an answer ([`Fault`]), for a request picked by number, by
-//!   order, by its body or by any part of it.
-//! - **Records**: every request and every created item, with the slug asked for, so a test
-//!   can prove that nothing was created twice ([`duplicates`](MockWebflow::duplicates)).
+//!   optional [`rate_limit`](MockWebflowBuilder::rate_limit) over every request, a **token
+//!   bucket** by default (capacity N, refilled N per mock minute, continuously, as users
+//!   report Webflow's limit behaves; `X-RateLimit-Remaining` is the whole tokens left and a
+//!   429's `Retry-After` the whole seconds until one is back, at least 1), or fixed
+//!   one-minute windows ([`RateLimitModel`]); optional
+//!   [`random_throttle`](MockWebflowBuilder::random_throttle) 429s.
+//! - **Time**: rate limits, item timestamps, the `Date` header and visibility run on a
+//!   [`Clock`] ([`clock`](MockWebflowBuilder::clock)); share one
+//!   [`ManualClock`](crate::time::ManualClock) with the client and the client's waits move
+//!   the mock too. The mock's wall clock reads `2026-01-01T00:00:00.000Z` plus the mock time
+//!   elapsed since it started, so timestamps do not change while a manual clock stands
+//!   still; every answer's `Date` header (IMF-fixdate) reads it too. A test can put that
+//!   wall clock ahead or behind, or step it ([`shift_clock`](MockWebflow::shift_clock)): a
+//!   server clock that disagrees with the client's. It moves timestamps and `Date` only;
+//!   the rate limit keeps the monotonic mock time. Scripted delays are real time.
+//! - **Faults**: any answer, before or after the work is done, a slow answer, a connection
+//!   closed without an answer, or the request echoed back, headers and all ([`Fault`]), for
+//!   a request picked by number, by order, by its body or by any part of it.
+//! - **Records**: every request; every created item, with the slug asked for, so a test
+//!   can prove that nothing was created twice ([`duplicates`](MockWebflow::duplicates),
+//!   which counts updates that renamed an item onto a taken slug too); and each
+//!   collection's content now ([`items`](MockWebflow::items)).
+//! - **State between runs**: with a [`state_file`](MockWebflowBuilder::state_file) the
+//!   collections (schemas, items, counters, the wall clock) are loaded at start and saved
+//!   after every change, so two runs of a command against the mock see the same
+//!   collection. The `webflow-mock` binary (feature `cli`) serves it on a port for any
+//!   language's tests.
 //!
 //! Unknown paths and methods get a `404 resource_not_found`.
 //!
 //! # What it does not model
 //!
-//! Collection schemas (fields other than `name` and `slug` are not type-checked: use a
-//! [`validator`](MockWebflowBuilder::validator)); whether a collection exists (any id is
-//! accepted, an unknown one is empty); sites and locales (any `cmsLocaleId` is accepted);
-//! updates, deletes, drafts and publishing (`isDraft`/`isArchived` are stored as sent);
-//! files and `skipInvalidFiles`; scopes (`403`); per-token rate limits; `Retry-After` as an
-//! HTTP-date (it sends seconds); TLS and HTTP/2 (plain HTTP/1.1). Unknown query parameters
-//! are ignored. With [`without_recording`](MockWebflowBuilder::without_recording) it keeps
-//! no items: no duplicate-slug check, no listing, no [`insert_items`](MockWebflow::insert_items).
+//! Whether a collection exists (any id is accepted, an unknown one is empty); sites, and
+//! whether a locale exists (any `cmsLocaleId` is accepted); staged (non-live) items and
+//! publishing a site; item variants across locales (every create makes a new id); the
+//! wording of validation errors other than the unknown field and the taken slug (the mock's
+//! own, in the same shape); fields a collection cannot edit; whether a file URL answers
+//! (any public URL is "re-hosted"), its size, and `skipInvalidFiles`; scopes (`403`);
+//! per-token rate limits; `Retry-After` as an HTTP-date (it sends seconds); TLS and HTTP/2
+//! (plain HTTP/1.1). Unknown query parameters are ignored. With
+//! [`without_recording`](MockWebflowBuilder::without_recording) it keeps no items: no
+//! duplicate-slug check, no reference check, no listing, update or delete, no
+//! [`insert_items`](MockWebflow::insert_items).
 //!
 //! # Example
 //!
@@ -62,8 +117,27 @@
 //! let item = client.create_live_item(MockWebflow::COLLECTION_ID, NewItem::new("Mug", "mug")).await?;
 //! assert_eq!(item.field_data.slug, "mug");
 //! assert_eq!(mock.created_items().len(), 1);
+//! assert_eq!(mock.items(MockWebflow::COLLECTION_ID)[0]["id"], item.id.as_str());
 //! assert!(mock.duplicates().is_empty(), "nothing was created twice");
 //! # Ok(()) }
+//! ```
+//!
+//! A collection with a schema, in the shape `GET /v2/collections/{id}` answers (only each
+//! field's `slug` and `type` are needed; `name` and `slug` are added if absent):
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use serde_json::json;
+//! use webflow_api::mock::MockWebflow;
+//! let mock = MockWebflow::builder()
+//!     .collection("products", json!({"fields": [
+//!         {"slug": "price", "type": "Number", "isRequired": true,
+//!          "validations": {"allowNegative": false}},
+//!         {"slug": "photo", "type": "Image"},
+//!     ]}))
+//!     .start()
+//!     .await;
+//! # drop(mock); }
 //! ```
 //!
 //! The server runs on the tokio runtime that started it, one task per connection, and stops
@@ -72,6 +146,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
@@ -83,10 +158,14 @@ use tokio::task::AbortHandle;
 use crate::time::{Clock, ScaledClock, SystemClock};
 
 mod engine;
+mod rate;
+mod schema;
 mod server;
+mod store;
 mod timestamp;
 
 use engine::{Config, Matcher, Shared, State};
+pub use schema::InvalidSchema;
 
 /// Checks one new item (its JSON as sent); `Some(detail)` rejects the whole request with a
 /// 400 `validation_error` whose `details` holds the detail.
@@ -105,20 +184,176 @@ pub struct MockWebflowBuilder {
     config: Config,
 }
 
-/// What a create does with a slug that is already taken in the collection and locale.
+/// What a create or an update does with a slug that is already taken in the collection
+/// and locale.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DuplicateSlugs {
     /// Refuse the whole request with a 400 `validation_error` whose details say
-    /// `Unique value is already in database: '<slug>'` for each taken slug (param
-    /// `fieldData.slug`, or `items[<index>].fieldData.slug` in a bulk create). The default.
+    /// `Unique value is already in database: '<slug>'` for each taken slug (param `slug`,
+    /// as in NangoHQ/nango#5210, or `items[<index>].fieldData.slug` in a bulk create or an
+    /// update). The default.
     #[default]
     Refuse,
     /// Accept it and store the item under `<slug>-<5 lowercase hex chars>` (as Webflow has
     /// been seen to do, e.g. `example-1-e9f6b`), returned in the answer. The suffixes are
-    /// deterministic for a given sequence of creates. The item is listed by
+    /// deterministic for a given sequence of requests. The item is listed by
     /// [`MockWebflow::duplicates`].
     Suffix,
+}
+
+/// How [`MockWebflowBuilder::rate_limit`] counts requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RateLimitModel {
+    /// A token bucket of N tokens, full at start, refilled N per mock minute continuously;
+    /// each request takes one. `X-RateLimit-Remaining` is the whole tokens left; a 429's
+    /// `Retry-After` the whole seconds until one token is back (at least 1). Webflow's limit
+    /// behaves this way as its users report it
+    /// (<https://forum.webflow.com/t/api-rate-limit-inconsistency/114368>,
+    /// <https://forum.webflow.com/t/rate-limit-issues-with-api/85781>). The default.
+    #[default]
+    TokenBucket,
+    /// Fixed one-minute windows from the first request, N requests each;
+    /// `X-RateLimit-Remaining` is what is left of the window, a 429's `Retry-After` the
+    /// whole seconds until it ends (at least 1).
+    FixedWindow,
+}
+
+/// A step of the mock's wall clock (item timestamps and the `Date` header) away from its
+/// [`Clock`]: forward or back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClockShift {
+    /// The wall clock moves this much ahead.
+    Forward(Duration),
+    /// The wall clock moves this much back.
+    Back(Duration),
+}
+
+impl ClockShift {
+    fn millis(self) -> i64 {
+        let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        match self {
+            ClockShift::Forward(by) => millis(by),
+            ClockShift::Back(by) => -millis(by),
+        }
+    }
+}
+
+/// How honest `list-collection-items` is about pages ([`MockWebflowBuilder::listing`],
+/// [`MockWebflow::set_listing`]). Filters, sorting and `limit` always work.
+#[derive(Clone)]
+pub struct Listing {
+    kind: ListingKind,
+}
+
+#[derive(Clone)]
+enum ListingKind {
+    Exact,
+    StaleTotal(u64),
+    TotalFrom(Arc<dyn Fn(u64) -> u64 + Send + Sync>),
+    IgnoresOffset,
+}
+
+impl Listing {
+    /// `pagination.total` counts every item that matches now; pages follow `offset`. The
+    /// default.
+    pub fn exact() -> Listing {
+        Listing {
+            kind: ListingKind::Exact,
+        }
+    }
+
+    /// `pagination.total` is always `total`, whatever the collection holds (a count from a
+    /// stale cache).
+    pub fn stale_total(total: u64) -> Listing {
+        Listing {
+            kind: ListingKind::StaleTotal(total),
+        }
+    }
+
+    /// `pagination.total` is `total(true_total)`: e.g. `|n| n + 1` for a count one ahead,
+    /// `|n| n.saturating_sub(1)` for one behind.
+    pub fn total_from(total: impl Fn(u64) -> u64 + Send + Sync + 'static) -> Listing {
+        Listing {
+            kind: ListingKind::TotalFrom(Arc::new(total)),
+        }
+    }
+
+    /// Every page starts at the first matching item whatever the `offset` asked for (which
+    /// `pagination` echoes), and `pagination` has no `total`: a client that pages by offset
+    /// sees the first page again and again.
+    pub fn ignoring_offset() -> Listing {
+        Listing {
+            kind: ListingKind::IgnoresOffset,
+        }
+    }
+}
+
+impl Default for Listing {
+    fn default() -> Self {
+        Listing::exact()
+    }
+}
+
+impl fmt::Debug for Listing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ListingKind::Exact => f.write_str("Listing::exact()"),
+            ListingKind::StaleTotal(total) => write!(f, "Listing::stale_total({total})"),
+            ListingKind::TotalFrom(_) => f.write_str("Listing::total_from(..)"),
+            ListingKind::IgnoresOffset => f.write_str("Listing::ignoring_offset()"),
+        }
+    }
+}
+
+/// A change to a collection that a test schedules before a request
+/// ([`MockWebflow::change_before_request`]): items appearing or disappearing between two
+/// pages of a listing, behind the client's back. Not a request.
+#[derive(Clone, Debug)]
+pub struct ItemChange {
+    kind: ChangeKind,
+}
+
+#[derive(Clone, Debug)]
+enum ChangeKind {
+    Insert {
+        collection: String,
+        items: Vec<Value>,
+    },
+    Delete {
+        collection: String,
+        keys: Vec<String>,
+    },
+}
+
+impl ItemChange {
+    /// Adds `items` to `collection_id`, as [`MockWebflow::insert_items`] does.
+    pub fn insert(collection_id: &str, items: impl IntoIterator<Item = Value>) -> ItemChange {
+        ItemChange {
+            kind: ChangeKind::Insert {
+                collection: collection_id.to_owned(),
+                items: items.into_iter().collect(),
+            },
+        }
+    }
+
+    /// Removes the items of `collection_id` whose id or slug is one of `ids_or_slugs`, as
+    /// [`MockWebflow::delete_items`] does.
+    pub fn delete<S: AsRef<str>>(
+        collection_id: &str,
+        ids_or_slugs: impl IntoIterator<Item = S>,
+    ) -> ItemChange {
+        ItemChange {
+            kind: ChangeKind::Delete {
+                collection: collection_id.to_owned(),
+                keys: ids_or_slugs
+                    .into_iter()
+                    .map(|key| key.as_ref().to_owned())
+                    .collect(),
+            },
+        }
+    }
 }
 
 /// A scripted answer that replaces the normal one for a request.
@@ -138,6 +373,8 @@ enum Action {
     },
     /// Close the connection without an answer, after processing or not.
     Drop { process: bool },
+    /// Answer the request itself, as text, process nothing.
+    Echo { status: u16, content_type: String },
 }
 
 impl Fault {
@@ -186,6 +423,24 @@ impl Fault {
     pub fn drop_after_processing() -> Fault {
         Fault {
             action: Action::Drop { process: true },
+        }
+    }
+
+    /// Answer with `status` and the request itself as the body — its request line, every
+    /// header (`authorization` included) and its body as received — with this
+    /// `content-type` (`text/plain` for a proxy's error page, `application/json` for a 200
+    /// that is not JSON), processing nothing. For tests that no secret reaches an error
+    /// message or an excerpt of a body.
+    ///
+    /// # Panics
+    /// If `status` is not in `100..=999` or `content_type` is not a valid header value (when
+    /// the request is answered).
+    pub fn echo_request(status: u16, content_type: &str) -> Fault {
+        Fault {
+            action: Action::Echo {
+                status,
+                content_type: content_type.to_owned(),
+            },
         }
     }
 }
@@ -272,16 +527,16 @@ pub struct ReceivedRequest {
     pub status: u16,
 }
 
-/// One item the mock created.
+/// One item the mock created (or, in [`MockWebflow::duplicates`], renamed by an update).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct CreatedItem {
     /// The collection it was created in.
     pub collection_id: String,
-    /// The item as the mock answered it (with `id`, timestamps and `fieldData`, whose
-    /// `slug` is the stored one).
+    /// The item as the mock answered it then (with `id`, timestamps and `fieldData`, whose
+    /// `slug` is the stored one); later updates do not change this record.
     pub item: Value,
-    /// The request that created it.
+    /// The request that created (or updated) it.
     pub request_number: u64,
     /// The slug the request asked for (it differs from [`slug`](Self::slug) when
     /// [`DuplicateSlugs::Suffix`] stored it under another one).
@@ -303,6 +558,10 @@ impl MockWebflow {
     /// [`MockWebflowBuilder::token`].
     pub const TOKEN: &'static str = "mock-token";
 
+    /// The site whose CDN the mock "re-hosts" files on, unless
+    /// [`MockWebflowBuilder::site_id`] says otherwise.
+    pub const SITE_ID: &'static str = "6520d7b1a3c4e5f607180000";
+
     /// A mock with the default settings: any non-empty bearer token, no rate limit enforced
     /// (it still advertises `X-RateLimit-Limit: 120`), duplicate slugs refused, real time.
     ///
@@ -310,6 +569,12 @@ impl MockWebflow {
     /// If no port can be bound on 127.0.0.1.
     pub async fn start() -> MockWebflow {
         MockWebflow::builder().start().await
+    }
+
+    /// `Ok` if `schema` is a collection schema the mock can use
+    /// ([`MockWebflowBuilder::collection`]), else what is wrong with it.
+    pub fn check_collection_schema(schema: &Value) -> Result<(), InvalidSchema> {
+        schema::Schema::parse(schema, String::new()).map(drop)
     }
 
     /// Configures a mock before starting it.
@@ -326,6 +591,14 @@ impl MockWebflow {
                 token: None,
                 duplicate_slugs: DuplicateSlugs::Refuse,
                 visibility_lag: Duration::ZERO,
+                rate_limit_model: RateLimitModel::TokenBucket,
+                site_id: MockWebflow::SITE_ID.to_owned(),
+                primary_locale: None,
+                port: 0,
+                state_file: None,
+                collections: Vec::new(),
+                listing: Listing::exact(),
+                clock_offset_ms: 0,
             },
         }
     }
@@ -347,16 +620,92 @@ impl MockWebflow {
     }
 
     /// The created items whose requested slug was already taken in the same collection and
-    /// locale when they were created (only possible with [`DuplicateSlugs::Suffix`]):
-    /// `mock.duplicates().is_empty()` proves nothing was created twice. Always empty when not
-    /// recording.
+    /// locale when they were created, and the items an update renamed onto a taken slug
+    /// (with the item as updated and the update's request number); only possible with
+    /// [`DuplicateSlugs::Suffix`]. `mock.duplicates().is_empty()` proves that no slug was
+    /// ever held twice in a collection and locale by this run's requests. Always empty when
+    /// not recording.
     pub fn duplicates(&self) -> Vec<CreatedItem> {
-        let state = self.lock();
-        state
-            .duplicates
+        self.lock().duplicates.clone()
+    }
+
+    /// The items `collection_id` holds now, in creation order, as lists answer them (every
+    /// locale, updates applied, deleted items gone, items a
+    /// [`visibility_lag`](MockWebflowBuilder::visibility_lag) still hides included).
+    pub fn items(&self, collection_id: &str) -> Vec<Value> {
+        self.lock()
+            .store
+            .items(collection_id)
             .iter()
-            .map(|&index| state.created[index].clone())
+            .map(|stored| stored.item.clone())
             .collect()
+    }
+
+    /// Defines (or replaces) the schema of `collection_id`, in the shape
+    /// `GET /v2/collections/{id}` answers it: `{"displayName"?, "singularName"?, "slug"?,
+    /// "fields": [{"slug", "type", "isRequired"?, "validations"?, "displayName"?, "id"?,
+    /// "helpText"?}]}`. Fields `name` and `slug` (PlainText, required) are added if absent.
+    /// Items already in the collection are not checked.
+    ///
+    /// # Panics
+    /// If `schema` is not a schema ([`check_collection_schema`](Self::check_collection_schema)
+    /// says why).
+    pub fn define_collection(&self, collection_id: &str, schema: Value) {
+        let mut state = self.lock();
+        let created_on = timestamp::format(state.wall_ms(self.shared.elapsed()));
+        let schema = schema::Schema::parse(&schema, created_on).unwrap_or_else(|e| panic!("{e}"));
+        state.define(collection_id, schema);
+        self.shared.save_if_changed(&mut state);
+    }
+
+    /// Removes the items of `collection_id` whose id or slug is one of `ids_or_slugs`, as if
+    /// someone deleted them in Webflow's designer: not a request, not counted anywhere.
+    /// Returns how many were removed.
+    pub fn delete_items<S: AsRef<str>>(
+        &self,
+        collection_id: &str,
+        ids_or_slugs: impl IntoIterator<Item = S>,
+    ) -> usize {
+        let keys: Vec<String> = ids_or_slugs
+            .into_iter()
+            .map(|key| key.as_ref().to_owned())
+            .collect();
+        let mut state = self.lock();
+        let removed = state.delete_by_key(collection_id, &keys);
+        self.shared.save_if_changed(&mut state);
+        removed
+    }
+
+    /// Applies `change` just before the `number`-th request (1-based, counting every
+    /// request) is handled: items appear or vanish between two pages of a listing the client
+    /// reads by itself. Several changes for one request apply in the order they were added.
+    pub fn change_before_request(&self, number: u64, change: ItemChange) {
+        self.lock()
+            .changes_before
+            .entry(number)
+            .or_default()
+            .push(change);
+    }
+
+    /// From now on, lists answer as `listing` says.
+    pub fn set_listing(&self, listing: Listing) {
+        self.lock().listing = listing;
+    }
+
+    /// Steps the mock's wall clock — the timestamps of items created or updated from now on,
+    /// and the `Date` header — forward or back, on top of any earlier step: a server clock
+    /// that differs from the client's or jumps. The rate limit, visibility and the client's
+    /// clock are not affected. The wall clock never goes before 1970.
+    pub fn shift_clock(&self, step: ClockShift) {
+        let mut state = self.lock();
+        state.offset_ms = state.offset_ms.saturating_add(step.millis());
+    }
+
+    /// The mock's wall clock now, as its timestamps read (`2026-01-01T00:00:00.000Z` for a
+    /// new mock whose clock has not moved).
+    pub fn server_time(&self) -> String {
+        let state = self.lock();
+        timestamp::format(state.wall_ms(self.shared.elapsed()))
     }
 
     /// How many requests arrived (counted even when not recording).
@@ -422,9 +771,11 @@ impl MockWebflow {
     /// in [`created_items`](Self::created_items). Each item is
     /// `{"fieldData": {"name", "slug", ...}, "cmsLocaleId"?, "isDraft"?, "isArchived"?}`,
     /// and may set `createdOn`, `lastUpdated` and `lastPublished` (strings in Webflow's
-    /// format; by default the mock's current time). Slugs are stored as given, even if
-    /// taken, so a test can model a collection that already holds duplicates. Returns the
-    /// new ids, in order.
+    /// format, or `null` for `lastPublished`; by default the mock's current time). Without
+    /// `cmsLocaleId` an item gets the primary locale, if any. Slugs are stored as given,
+    /// even if taken, and fields are not checked against a schema, so a test can model a
+    /// collection that already holds duplicates or stale values. Returns the new ids, in
+    /// order.
     ///
     /// # Panics
     /// If an item has no string `fieldData.name` or `fieldData.slug`, or if the mock was
@@ -440,10 +791,12 @@ impl MockWebflow {
         );
         let mut state = self.lock();
         let now = self.shared.elapsed();
-        items
+        let ids = items
             .into_iter()
-            .map(|item| state.insert(collection_id, item, now))
-            .collect()
+            .map(|item| state.insert(&self.shared.config, collection_id, item, now))
+            .collect();
+        self.shared.save_if_changed(&mut state);
+        ids
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -475,24 +828,95 @@ impl fmt::Debug for MockWebflowBuilder {
             .field("token", &config.token.as_ref().map(|_| "[REDACTED]"))
             .field("duplicate_slugs", &config.duplicate_slugs)
             .field("visibility_lag", &config.visibility_lag)
+            .field("rate_limit_model", &config.rate_limit_model)
+            .field("primary_locale", &config.primary_locale)
+            .field("port", &config.port)
+            .field("state_file", &config.state_file)
+            .field("listing", &config.listing)
             .finish_non_exhaustive()
     }
 }
 
 impl MockWebflowBuilder {
-    /// Enforces `requests_per_minute` over every request (GET and POST), per minute of the
-    /// mock's [`clock`](Self::clock), as a token bucket: `requests_per_minute` requests,
-    /// refilled at that rate continuously; a
-    /// request over the limit gets a 429 with `Retry-After` (whole seconds of mock time
-    /// until a request is back, at least 1) and is not processed. Also advertised as
-    /// `X-RateLimit-Limit`.
+    /// Enforces `requests_per_minute` over every request, per minute of the mock's
+    /// [`clock`](Self::clock), as a token bucket (or as [`rate_limit_model`](Self::rate_limit_model)
+    /// says): a request over the limit gets a 429 with `Retry-After` (whole seconds of mock
+    /// time, at least 1) and is not processed. Also advertised as `X-RateLimit-Limit`.
+    /// Without it nothing is enforced, and `X-RateLimit-Remaining` counts the advertised
+    /// 120 down per fixed mock minute.
     pub fn rate_limit(mut self, requests_per_minute: u32) -> Self {
         self.config.rate_limit = Some(requests_per_minute);
         self.config.advertised_limit = requests_per_minute;
         self
     }
 
-    /// The clock behind the rate-limit bucket, item timestamps and visibility (default:
+    /// How [`rate_limit`](Self::rate_limit) counts (default [`RateLimitModel::TokenBucket`]).
+    pub fn rate_limit_model(mut self, model: RateLimitModel) -> Self {
+        self.config.rate_limit_model = model;
+        self
+    }
+
+    /// Defines the schema of `collection_id` (see [`MockWebflow::define_collection`] for
+    /// the shape): `GET /v2/collections/{id}` answers it, and creates and updates are
+    /// checked against it. Call it once per collection.
+    ///
+    /// # Panics
+    /// If `schema` is not a schema ([`MockWebflow::check_collection_schema`] says why).
+    pub fn collection(mut self, collection_id: &str, schema: Value) -> Self {
+        if let Err(error) = MockWebflow::check_collection_schema(&schema) {
+            panic!("collection {collection_id}: {error}");
+        }
+        self.config
+            .collections
+            .push((collection_id.to_owned(), schema));
+        self
+    }
+
+    /// Items created without a `cmsLocaleId` get this one (and updates, unpublishes and
+    /// deletes without one act on it). Without it they are stored with `cmsLocaleId: null`.
+    pub fn primary_locale(mut self, cms_locale_id: &str) -> Self {
+        self.config.primary_locale = Some(cms_locale_id.to_owned());
+        self
+    }
+
+    /// The site id in the CDN URLs of re-hosted files (default [`MockWebflow::SITE_ID`]).
+    pub fn site_id(mut self, site_id: &str) -> Self {
+        self.config.site_id = site_id.to_owned();
+        self
+    }
+
+    /// How honest lists are about pages (default [`Listing::exact`]); change it later with
+    /// [`MockWebflow::set_listing`].
+    pub fn listing(mut self, listing: Listing) -> Self {
+        self.config.listing = listing;
+        self
+    }
+
+    /// Starts the mock's wall clock (item timestamps, `Date`) ahead or behind
+    /// `2026-01-01T00:00:00.000Z`; see [`MockWebflow::shift_clock`].
+    pub fn clock_offset(mut self, offset: ClockShift) -> Self {
+        self.config.clock_offset_ms = offset.millis();
+        self
+    }
+
+    /// Keeps the collections — schemas, items, the counters behind ids and slug suffixes,
+    /// and the wall clock — in `path`: loaded when the mock starts if the file exists, saved
+    /// after every change (written beside it, then renamed over it). Requests, created-item
+    /// records, faults and settings are not kept. A schema given to
+    /// [`collection`](Self::collection) replaces the saved one. A file that cannot be written
+    /// is logged (`tracing`, warn) and the mock goes on in memory.
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.state_file = Some(path.into());
+        self
+    }
+
+    /// Listens on this port of 127.0.0.1 (default 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// The clock behind the rate-limit windows, item timestamps and visibility (default:
     /// real time). Give the client a clone of the same clock: with a
     /// [`ManualClock`](crate::time::ManualClock) the client's waits advance the mock's time
     /// too, and timestamps stay put while nothing waits. Scripted delays stay real time.
@@ -545,8 +969,9 @@ impl MockWebflowBuilder {
         self
     }
 
-    /// An extra check on each new item; a `Some(detail)` rejects the whole request with a
-    /// 400 `validation_error` whose `details` lists one detail per rejected item.
+    /// An extra check on each new item of a create (after the schema's); a `Some(detail)`
+    /// rejects the whole request with a 400 `validation_error` whose `details` lists one
+    /// detail per rejected item. Updates are not passed to it.
     pub fn validator(
         mut self,
         validator: impl Fn(&Value) -> Option<Value> + Send + Sync + 'static,
@@ -564,24 +989,38 @@ impl MockWebflowBuilder {
 
     /// Keeps only counters, so the mock's memory stays flat over long runs (benchmarks): no
     /// request log, no created items, no slug index. So there is no duplicate-slug check (in
-    /// either [`DuplicateSlugs`] mode), lists answer `501 not_implemented`, and
-    /// [`MockWebflow::insert_items`] panics.
+    /// either [`DuplicateSlugs`] mode) and no reference check, lists, updates, unpublishes
+    /// and deletes answer `501 not_implemented`, and [`MockWebflow::insert_items`] panics.
     pub fn without_recording(mut self) -> Self {
         self.config.record = false;
         self
     }
 
-    /// Starts the server on 127.0.0.1 on a free port, on the current tokio runtime.
+    /// Starts the server on 127.0.0.1 (on a free port unless [`port`](Self::port) says
+    /// otherwise), on the current tokio runtime.
     ///
     /// # Panics
-    /// If no port can be bound on 127.0.0.1, or outside a tokio runtime.
+    /// If the port cannot be bound, if the [`state_file`](Self::state_file) exists but
+    /// cannot be read as one, or outside a tokio runtime.
     pub async fn start(self) -> MockWebflow {
-        let shared = Arc::new(Shared::new(self.config));
-        let (addr, server) = server::spawn(shared.clone()).await;
-        MockWebflow {
+        self.try_start()
+            .await
+            .unwrap_or_else(|error| panic!("the mock cannot start: {error}"))
+    }
+
+    /// [`start`](Self::start), returning why it cannot start (the port cannot be bound, the
+    /// state file cannot be read) instead of panicking.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub async fn try_start(self) -> std::io::Result<MockWebflow> {
+        let port = self.config.port;
+        let shared = Arc::new(Shared::new(self.config)?);
+        let (addr, server) = server::spawn(shared.clone(), port).await?;
+        Ok(MockWebflow {
             addr,
             shared,
             server,
-        }
+        })
     }
 }

@@ -1,5 +1,6 @@
 //! The HTTP/1.1 server: a listener on 127.0.0.1, one task per connection, each request
-//! read whole, handed to the engine, and answered (or the connection dropped).
+//! read whole, handed to the engine, and answered (or the connection dropped). Every answer
+//! carries the engine's `Date` header (the mock's clock), so hyper adds no real-time one.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -21,17 +22,16 @@ use tokio::task::{AbortHandle, JoinSet};
 use super::ReceivedRequest;
 use super::engine::{Reply, Shared};
 
-/// Binds 127.0.0.1 on a free port and serves it from a task; aborting that task stops the
-/// server and every connection (they live in its `JoinSet`).
-pub(super) async fn spawn(shared: Arc<Shared>) -> (SocketAddr, AbortHandle) {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .await
-        .expect("the mock binds a free port on 127.0.0.1");
-    let addr = listener
-        .local_addr()
-        .expect("a bound listener has an address");
+/// Binds 127.0.0.1 on `port` (0: a free one) and serves it from a task; aborting that task
+/// stops the server and every connection (they live in its `JoinSet`).
+pub(super) async fn spawn(
+    shared: Arc<Shared>,
+    port: u16,
+) -> std::io::Result<(SocketAddr, AbortHandle)> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+    let addr = listener.local_addr()?;
     let task = tokio::spawn(accept(listener, shared));
-    (addr, task.abort_handle())
+    Ok((addr, task.abort_handle()))
 }
 
 async fn accept(listener: TcpListener, shared: Arc<Shared>) {
@@ -94,7 +94,7 @@ async fn handle(
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
         status: 0,
     };
-    let answer = match shared.respond(received) {
+    let answer = match shared.respond(received, &body) {
         Reply::Answer(answer) => answer,
         Reply::Drop => return Err(DropConnection),
     };

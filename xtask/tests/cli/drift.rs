@@ -1,8 +1,8 @@
 //! `cargo xtask drift` end to end: the built binary against the fixtures in
 //! `tests/fixtures/drift/` and the project's real fragment and `spec/deviations.yaml`.
 //!
-//! `upstream.yml` is a small document in the style of Webflow's spec, holding both
-//! operations of our fragment, that our deviations fully explain; each file in `variants/`
+//! `upstream.yml` is a small document in the style of Webflow's spec, holding every
+//! operation of our fragment, that our deviations fully explain; each file in `variants/`
 //! changes it with a JSON Patch and lists exactly what must be reported, per operation;
 //! `malformed/` holds inputs the check must refuse with exit 2.
 
@@ -146,8 +146,8 @@ mod base {
         assert_eq!(summary["unexplained_breaking"], 0, "{upstream}");
         assert_eq!(summary["unexplained_additive"], 0, "{upstream}");
         assert_eq!(summary["stale_deviations"], 0, "{upstream}");
-        assert_eq!(summary["explained_breaking"], 4, "{upstream}");
-        assert_eq!(summary["explained_additive"], 68, "{upstream}");
+        assert_eq!(summary["explained_breaking"], 15, "{upstream}");
+        assert_eq!(summary["explained_additive"], 205, "{upstream}");
         // create-item-live: 200, 403 and 409 that ours adds; every other deviation's
         // differences are additive.
         let create = &operation(&report, "create-item-live")["summary"];
@@ -157,9 +157,31 @@ mod base {
         let list = &operation(&report, "list-collection-items")["summary"];
         assert_eq!(list["explained_breaking"], 1, "{upstream}");
         assert_eq!(list["explained_additive"], 33, "{upstream}");
+        // update-items-live: 403 that ours adds, `items` that ours requires in the answer,
+        // and the 409 whose malformed schema ours replaces with the error body.
+        let update = &operation(&report, "update-items-live")["summary"];
+        assert_eq!(update["explained_breaking"], 8, "{upstream}");
+        assert_eq!(update["explained_additive"], 43, "{upstream}");
+        // collection-details, delete-items-live, delete-items: 403 that ours adds.
+        for (id, additive) in [
+            ("collection-details", 31),
+            ("delete-items-live", 29),
+            ("delete-items", 34),
+        ] {
+            let summary = &operation(&report, id)["summary"];
+            assert_eq!(summary["explained_breaking"], 1, "{upstream}: {id}");
+            assert_eq!(summary["explained_additive"], additive, "{upstream}: {id}");
+        }
         assert_eq!(report["exit_code"], 0);
         assert_eq!(report["upstream"]["openapi"], "3.1.0");
-        for id in ["create-item-live", "list-collection-items"] {
+        for id in [
+            "create-item-live",
+            "list-collection-items",
+            "collection-details",
+            "update-items-live",
+            "delete-items-live",
+            "delete-items",
+        ] {
             let found = &operation(&report, id)["upstream"];
             assert_eq!(found["found_by"], "operationId", "{upstream}: {id}");
         }
@@ -201,6 +223,10 @@ mod base {
         // Counts include the cosmetic differences below each entry's pointers.
         let create = Some("create-item-live");
         let list = Some("list-collection-items");
+        let details = Some("collection-details");
+        let update = Some("update-items-live");
+        let unpublish = Some("delete-items-live");
+        let delete = Some("delete-items");
         let expected = [
             (None, "openapi-version", 1),
             (create, "request-body-required", 1),
@@ -226,6 +252,61 @@ mod base {
             (list, "list-status-403", 1),
             (list, "list-retry-after-header", 1),
             (list, "list-rate-limit-headers-on-every-response", 10),
+            (details, "collection-timestamps-as-strings", 2),
+            (details, "collection-field-type-open", 1),
+            (details, "collection-field-help-text-nullable", 2),
+            (details, "collection-field-validations-any-object", 1),
+            (
+                details,
+                "collection-details-error-body-external-reference-nullable",
+                10,
+            ),
+            (details, "collection-details-error-body-details-any", 5),
+            (details, "collection-details-error-body-open-code", 5),
+            (details, "collection-details-status-403", 1),
+            (details, "collection-details-retry-after-header", 1),
+            (
+                details,
+                "collection-details-rate-limit-headers-on-every-response",
+                10,
+            ),
+            (update, "update-request-body-required", 1),
+            (update, "update-request-bounds", 3),
+            (update, "update-request-item-read-only-fields", 3),
+            (update, "update-field-data-custom-fields", 2),
+            (update, "update-response-shape", 8),
+            (update, "update-response-nullable-fields", 13),
+            (update, "update-409-schema-nested-response", 8),
+            (update, "update-error-body-external-reference-nullable", 10),
+            (update, "update-error-body-details-any", 5),
+            (update, "update-error-body-open-code", 5),
+            (update, "update-status-403", 1),
+            (update, "update-retry-after-header", 1),
+            (update, "update-rate-limit-headers-on-every-response", 12),
+            (unpublish, "unpublish-request-body-required", 1),
+            (unpublish, "unpublish-request-bounds", 2),
+            (
+                unpublish,
+                "unpublish-error-body-external-reference-nullable",
+                10,
+            ),
+            (unpublish, "unpublish-error-body-details-any", 5),
+            (unpublish, "unpublish-error-body-open-code", 5),
+            (unpublish, "unpublish-status-403", 1),
+            (unpublish, "unpublish-retry-after-header", 1),
+            (
+                unpublish,
+                "unpublish-rate-limit-headers-on-every-response",
+                10,
+            ),
+            (delete, "delete-request-body-required", 1),
+            (delete, "delete-request-bounds", 2),
+            (delete, "delete-error-body-external-reference-nullable", 12),
+            (delete, "delete-error-body-details-any", 6),
+            (delete, "delete-error-body-open-code", 6),
+            (delete, "delete-status-403", 1),
+            (delete, "delete-retry-after-header", 1),
+            (delete, "delete-rate-limit-headers-on-every-response", 12),
         ];
         let expected: Vec<(Option<String>, String, u64)> = expected
             .iter()
@@ -241,8 +322,12 @@ mod base {
         let text = stdout(&output);
         assert!(
             text.starts_with(
-                "Drift check of `create-item-live` (POST /collections/{collection_id}/items/live) and \
-                 `list-collection-items` (GET /collections/{collection_id}/items)\n"
+                "Drift check of `create-item-live` (POST /collections/{collection_id}/items/live), \
+                 `list-collection-items` (GET /collections/{collection_id}/items), \
+                 `collection-details` (GET /collections/{collection_id}), `update-items-live` (PATCH \
+                 /collections/{collection_id}/items/live), `delete-items-live` (DELETE \
+                 /collections/{collection_id}/items/live) and `delete-items` (DELETE \
+                 /collections/{collection_id}/items)\n"
             ),
             "{text}"
         );
@@ -257,7 +342,7 @@ mod base {
             .expect("a verdict line");
         assert!(
             verdict.starts_with(
-                "Result: no unexplained drift. All 72 breaking or additive differences are explained by \
+                "Result: no unexplained drift. All 220 breaking or additive differences are explained by \
                  spec/deviations.yaml; "
             ) && verdict.ends_with(" cosmetic differences (listed with --verbose)."),
             "{verdict}"
@@ -478,7 +563,7 @@ mod variants {
             let text = stdout(&output);
             assert!(
                 text.contains(
-                    "\nResult: 1 breaking. 72 breaking or additive differences are explained"
+                    "\nResult: 1 breaking. 220 breaking or additive differences are explained"
                 ),
                 "{name}: {text}"
             );
@@ -740,8 +825,15 @@ mod cannot_run {
                 "error: the upstream document {path} has no operation `create-item-live`: no operation has that \
                  operationId, and there is no POST /collections/{{collection_id}}/items/live among its 2 paths; and \
                  no operation `list-collection-items`: no operation has that operationId, and there is no GET \
-                 /collections/{{collection_id}}/items among its 2 paths. Webflow may have renamed or moved them: \
-                 find them in the document and update `operations:` in spec/deviations.yaml.\n"
+                 /collections/{{collection_id}}/items among its 2 paths; and no operation `collection-details`: no \
+                 operation has that operationId, and there is no GET /collections/{{collection_id}} among its 2 \
+                 paths; and no operation `update-items-live`: no operation has that operationId, and there is no \
+                 PATCH /collections/{{collection_id}}/items/live among its 2 paths; and no operation \
+                 `delete-items-live`: no operation has that operationId, and there is no DELETE \
+                 /collections/{{collection_id}}/items/live among its 2 paths; and no operation `delete-items`: no \
+                 operation has that operationId, and there is no DELETE /collections/{{collection_id}}/items among \
+                 its 2 paths. Webflow may have renamed or moved them: find them in the document and update \
+                 `operations:` in spec/deviations.yaml.\n"
             )
         );
     }
@@ -759,7 +851,7 @@ mod cannot_run {
             message,
             format!(
                 "error: the upstream document {path} has no operation `list-collection-items`: no operation has \
-                 that operationId, and there is no GET /collections/{{collection_id}}/items among its 2 paths. \
+                 that operationId, and there is no GET /collections/{{collection_id}}/items among its 3 paths. \
                  Webflow may have renamed or moved it: find it in the document and update `operations:` in \
                  spec/deviations.yaml.\n"
             )
