@@ -1,7 +1,7 @@
 //! A collection's details and fields: `Client::collection` (`collection-details`).
 
-use crate::create::validate_collection_id;
 use crate::generated::builder::CollectionDetails;
+use crate::operation::validate_collection_id;
 use crate::operation::{Operation, call_future};
 use crate::transport::Transport;
 use crate::types::Collection;

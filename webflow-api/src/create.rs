@@ -6,13 +6,12 @@
 
 use crate::error::UndecodableResponse;
 use crate::generated::builder::CreateItemLive;
-use crate::operation::{Operation, call_future};
+use crate::operation::{Operation, call_future, check_batch_size, validate_collection_id};
 use crate::transport::Transport;
 use crate::types::{BulkNewItems, CollectionItem, CreateLiveItemsBody, CreatedLiveItems, NewItem};
 use crate::{Client, Error};
 
-/// The most items one request may carry (documented by Webflow for its bulk CMS endpoints).
-pub const MAX_ITEMS_PER_REQUEST: usize = 100;
+pub use crate::operation::MAX_ITEMS_PER_REQUEST;
 
 impl Client {
     /// Creates one item, published live at once. Await it directly, or set options first.
@@ -126,15 +125,8 @@ impl CreateRequest {
     fn check(&self) -> Result<(), Error> {
         validate_collection_id(&self.collection_id)?;
         let items = self.items();
-        if matches!(self.body, CreateLiveItemsBody::BulkNewItems(_))
-            && (items.is_empty() || items.len() > MAX_ITEMS_PER_REQUEST)
-        {
-            return Err(Error::InvalidInput(format!(
-                "a bulk create takes 1 to {MAX_ITEMS_PER_REQUEST} items, got {}; to create any \
-                 number of items use Client::bulk_create_live, which splits them into requests of \
-                 at most {MAX_ITEMS_PER_REQUEST}",
-                items.len()
-            )));
+        if matches!(self.body, CreateLiveItemsBody::BulkNewItems(_)) {
+            check_batch_size(items.len(), "a bulk create", "items")?;
         }
         for (position, item) in items.iter().enumerate() {
             validate_item(item).map_err(|e| match e {
@@ -261,40 +253,6 @@ pub(crate) fn answer_mismatch(sent: usize, listed: usize) -> Error {
         format!("{what} but the answer lists {listed} that do not match them one to one"),
         None,
     )))
-}
-
-/// Refuses collection ids that would change the URL path. Any other non-empty id is sent
-/// as is: Webflow ids are usually 24 hex characters, but not always.
-pub(crate) fn validate_collection_id(id: &str) -> Result<(), Error> {
-    if id.is_empty() {
-        return Err(Error::InvalidInput(
-            "the collection id is empty: pass the id of the collection to create items in \
-             (Webflow Designer > CMS > collection settings, or GET /sites/{site_id}/collections)"
-                .into(),
-        ));
-    }
-    // The usual shape (hex, or letters, digits, `-` and `_`) needs no closer look.
-    if id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Ok(());
-    }
-    if let Some(bad) = id
-        .chars()
-        .find(|c| matches!(c, '/' | '?' | '#' | '%' | '\\') || c.is_whitespace() || c.is_control())
-    {
-        return Err(Error::InvalidInput(format!(
-            "the collection id {id:?} contains {bad:?}, which would change the request URL; pass \
-             the bare collection id, e.g. 580e63fc8c9a982ac9b8b745"
-        )));
-    }
-    if id == "." || id == ".." {
-        return Err(Error::InvalidInput(format!(
-            "the collection id {id:?} would change the request URL; pass the bare collection id"
-        )));
-    }
-    Ok(())
 }
 
 /// Webflow requires a name and a slug on every item.

@@ -2,9 +2,9 @@
 //! items stay in the collection as drafts) and `Client::delete_items` (`delete-items`), up
 //! to 100 items by id. Both are idempotent.
 
-use crate::create::{MAX_ITEMS_PER_REQUEST, validate_collection_id};
 use crate::generated::builder::{DeleteItems as DeleteBuilder, DeleteItemsLive};
 use crate::operation::{Operation, call_future};
+use crate::operation::{check_batch_size, validate_collection_id};
 use crate::transport::Transport;
 use crate::types::{ItemById, ItemsById};
 use crate::{Client, Error};
@@ -96,13 +96,7 @@ impl ById {
 
     fn check(&self) -> Result<(), Error> {
         validate_collection_id(&self.collection_id)?;
-        let n = self.body.items.len();
-        if n == 0 || n > MAX_ITEMS_PER_REQUEST {
-            return Err(Error::InvalidInput(format!(
-                "takes 1 to {MAX_ITEMS_PER_REQUEST} item ids, got {n}"
-            )));
-        }
-        Ok(())
+        check_batch_size(self.body.items.len(), "an unpublish or delete", "item ids")
     }
 }
 
@@ -147,5 +141,15 @@ impl Operation for DeleteItems<'_> {
 
     fn output(&self, (): ()) -> Result<(), Error> {
         Ok(())
+    }
+}
+
+impl ItemById {
+    /// The item with this id (in the primary locale).
+    pub fn new(id: impl Into<String>) -> Self {
+        ItemById {
+            id: id.into(),
+            cms_locale_ids: Vec::new(),
+        }
     }
 }

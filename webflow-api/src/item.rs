@@ -3,10 +3,7 @@
 
 use serde_json::Value;
 
-use crate::types::{
-    CollectionItem, CreatedLiveItems, ItemById, NewItem, NewItemFieldData, UpdateItem,
-    UpdateItemFieldData,
-};
+use crate::types::{CollectionItem, CreatedLiveItems, NewItem, NewItemFieldData};
 
 impl NewItem {
     /// A new, published (not draft, not archived) item with a name and a slug.
@@ -171,67 +168,6 @@ pub(crate) fn suffixed_base(slug: &str) -> Option<&str> {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         && !base.is_empty())
     .then_some(base)
-}
-
-impl UpdateItem {
-    /// An update of the item with this id that changes nothing yet: add the fields to change
-    /// with [`field`](Self::field).
-    pub fn new(id: impl Into<String>) -> Self {
-        UpdateItem {
-            id: id.into(),
-            cms_locale_id: None,
-            field_data: None,
-            is_archived: None,
-            is_draft: None,
-        }
-    }
-
-    /// Sets a field (by its slug; `name` and `slug` included) to `value`; `null` clears it.
-    pub fn field(mut self, slug: impl Into<String>, value: impl Into<Value>) -> Self {
-        let data = self.field_data.get_or_insert_with(|| UpdateItemFieldData {
-            name: None,
-            slug: None,
-            extra: serde_json::Map::new(),
-        });
-        let slug = slug.into();
-        let value = value.into();
-        match (slug.as_str(), value) {
-            ("name", Value::String(name)) => data.name = Some(name),
-            ("slug", Value::String(new)) => data.slug = Some(new),
-            (_, value) => {
-                data.extra.insert(slug, value);
-            }
-        }
-        self
-    }
-
-    /// Updates the item in this locale (`cmsLocaleId`).
-    pub fn locale(mut self, cms_locale_id: impl Into<String>) -> Self {
-        self.cms_locale_id = Some(cms_locale_id.into());
-        self
-    }
-
-    /// Sets `isDraft`.
-    pub fn draft(mut self, is_draft: bool) -> Self {
-        self.is_draft = Some(is_draft);
-        self
-    }
-
-    /// Sets `isArchived`.
-    pub fn archived(mut self, is_archived: bool) -> Self {
-        self.is_archived = Some(is_archived);
-        self
-    }
-}
-
-impl ItemById {
-    /// The item with this id (in the primary locale).
-    pub fn new(id: impl Into<String>) -> Self {
-        ItemById {
-            id: id.into(),
-            cms_locale_ids: Vec::new(),
-        }
-    }
 }
 
 impl CreatedLiveItems {

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use futures_util::stream::{self, Stream, StreamExt};
 
-use crate::create::validate_collection_id;
 use crate::generated::builder::ListCollectionItems;
+use crate::operation::validate_collection_id;
 use crate::operation::{Operation, call_future};
 use crate::request::{CallOptions, CallOutcome};
 use crate::transport::Transport;

@@ -18,6 +18,55 @@ use crate::transport::Transport;
 use crate::types::WebflowError;
 use crate::{Client, Error};
 
+/// The most items one request may carry (documented by Webflow for its bulk CMS endpoints).
+pub const MAX_ITEMS_PER_REQUEST: usize = 100;
+
+/// Refuses a request of `n` items (or ids) outside 1 to [`MAX_ITEMS_PER_REQUEST`].
+pub(crate) fn check_batch_size(n: usize, what: &str, unit: &str) -> Result<(), Error> {
+    if n == 0 || n > MAX_ITEMS_PER_REQUEST {
+        return Err(Error::InvalidInput(format!(
+            "{what} takes 1 to {MAX_ITEMS_PER_REQUEST} {unit}, got {n}; for any number use \
+             Client::bulk_create_live, which splits its work into requests of at most \
+             {MAX_ITEMS_PER_REQUEST}"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses collection ids that would change the URL path. Any other non-empty id is sent
+/// as is: Webflow ids are usually 24 hex characters, but not always.
+pub(crate) fn validate_collection_id(id: &str) -> Result<(), Error> {
+    if id.is_empty() {
+        return Err(Error::InvalidInput(
+            "the collection id is empty: pass the id of the collection to create items in \
+             (Webflow Designer > CMS > collection settings, or GET /sites/{site_id}/collections)"
+                .into(),
+        ));
+    }
+    // The usual shape (hex, or letters, digits, `-` and `_`) needs no closer look.
+    if id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(());
+    }
+    if let Some(bad) = id
+        .chars()
+        .find(|c| matches!(c, '/' | '?' | '#' | '%' | '\\') || c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::InvalidInput(format!(
+            "the collection id {id:?} contains {bad:?}, which would change the request URL; pass \
+             the bare collection id, e.g. 580e63fc8c9a982ac9b8b745"
+        )));
+    }
+    if id == "." || id == ".." {
+        return Err(Error::InvalidInput(format!(
+            "the collection id {id:?} would change the request URL; pass the bare collection id"
+        )));
+    }
+    Ok(())
+}
+
 /// What one attempt of a generated call returns.
 pub(crate) type Generated<T> =
     Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<WebflowError>>;

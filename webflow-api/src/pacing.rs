@@ -177,7 +177,7 @@ pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
 ///   integrations spending the same token's budget slow it down, and a budget larger than
 ///   guessed is spent at once (with [`Pacing::Fixed`] or a cap, only down: they bound this
 ///   client's own rate).
-/// - A 429 empties it and holds every request until its `Retry-After` has passed.
+/// - A 429 empties it, and holds every request until its `Retry-After` has passed.
 /// - A wall clock that steps back refills nothing until it has caught up.
 #[derive(Debug)]
 pub struct Pacer {
@@ -251,7 +251,9 @@ impl Pacer {
             .hold_until
             .and_then(|hold| hold.duration_since(now).ok())
             .unwrap_or_default();
-        if paced && state.tokens < 1.0 {
+        // A refill computed to the nanosecond can fall short of a whole token by a rounding
+        // error: that is a whole token, not another wait of a few nanoseconds.
+        if paced && state.tokens < 1.0 - 1e-6 {
             let per_second = f64::from(state.per_minute) / 60.0 / SAFETY_MARGIN;
             let refill = Duration::from_secs_f64(((1.0 - state.tokens) / per_second).min(1e9));
             wait = wait.max(refill);
@@ -263,7 +265,7 @@ impl Pacer {
             return Acquire::Wait(wait);
         }
         if paced {
-            state.tokens -= 1.0;
+            state.tokens = (state.tokens - 1.0).max(-f64::from(state.per_minute));
         }
         state.granted += 1;
         Acquire::Granted(Slot(state.granted))
@@ -296,11 +298,14 @@ impl Pacer {
             }
         }
         state.tokens = state.tokens.min(f64::from(state.per_minute));
+        if observation.throttled {
+            // Webflow's budget is spent, whatever this bucket thought.
+            state.tokens = state.tokens.min(0.0);
+        }
         if let Some(wait) = observation.retry_after.filter(|_| observation.throttled)
             && let Some(resume) = now.checked_add(wait)
         {
             state.hold_until = Some(state.hold_until.map_or(resume, |hold| hold.max(resume)));
-            state.tokens = state.tokens.min(0.0);
         }
         drop(state);
         if more {
@@ -469,12 +474,47 @@ mod tests {
         }
     }
 
+    /// Found by a rare failure of a request-path test: a 429 without `Retry-After` left the
+    /// bucket as it was, so the retry went out before the next refill.
+    #[test]
+    fn a_429_empties_the_bucket_with_or_without_retry_after() {
+        let pacer = Pacer::new(Pacing::Fixed { per_minute: 60 }, None);
+        let now = SystemTime::now();
+        assert!(granted(take(&pacer, now)));
+        pacer.learn(now, &Observation::new(Slot(1), None, true, None));
+        assert_eq!(
+            take(&pacer, now),
+            Acquire::Wait(Duration::from_secs_f64(1.02))
+        );
+    }
+
     #[test]
     fn a_retry_after_on_a_non_429_is_ignored() {
         let pacer = Pacer::new(Pacing::Off, None);
         let now = SystemTime::now();
         pacer.learn(now, &Observation::new(Slot(0), None, false, Some(S(60))));
         assert!(granted(take(&pacer, now)));
+    }
+
+    /// A wait computed for the refill is always enough: after it, the slot is granted (no
+    /// nanosecond-long second wait from a rounding error), at any rate.
+    #[test]
+    fn a_wait_for_the_refill_is_enough_whatever_the_rounding() {
+        for per_minute in [7, 60, 61, 120, 997] {
+            let pacer = Pacer::new(Pacing::Fixed { per_minute }, None);
+            let mut now = SystemTime::now();
+            (0..per_minute).for_each(|_| assert!(granted(take(&pacer, now))));
+            for step in [1u64, 333, 700, 1019, 7] {
+                now += Duration::from_millis(step);
+                if let Acquire::Wait(wait) = take(&pacer, now) {
+                    now += wait;
+                    assert!(
+                        granted(take(&pacer, now)),
+                        "{per_minute}/min: {step} ms, {wait:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,11 +2,15 @@
 //! id, published at once). An update is idempotent, so the request path sends it again
 //! after a 5xx or a timeout.
 
-use crate::create::{MAX_ITEMS_PER_REQUEST, validate_collection_id};
 use crate::generated::builder::UpdateItemsLive;
 use crate::operation::{Operation, call_future};
+use crate::operation::{check_batch_size, validate_collection_id};
 use crate::transport::Transport;
-use crate::types::{BulkCollectionItems, CollectionItem, UpdateItem, UpdateItemsBody};
+use serde_json::Value;
+
+use crate::types::{
+    BulkCollectionItems, CollectionItem, UpdateItem, UpdateItemFieldData, UpdateItemsBody,
+};
 use crate::{Client, Error};
 
 impl Client {
@@ -69,12 +73,7 @@ impl Operation for UpdateLiveItems<'_> {
 
     fn check(&self) -> Result<(), Error> {
         validate_collection_id(&self.collection_id)?;
-        let n = self.body.items.len();
-        if n == 0 || n > MAX_ITEMS_PER_REQUEST {
-            return Err(Error::InvalidInput(format!(
-                "an update takes 1 to {MAX_ITEMS_PER_REQUEST} items, got {n}"
-            )));
-        }
+        check_batch_size(self.body.items.len(), "an update", "items")?;
         match self
             .body
             .items
@@ -112,5 +111,56 @@ impl Operation for UpdateLiveItems<'_> {
             }
         }
         Ok(in_order)
+    }
+}
+
+impl UpdateItem {
+    /// An update of the item with this id that changes nothing yet: add the fields to change
+    /// with [`field`](Self::field).
+    pub fn new(id: impl Into<String>) -> Self {
+        UpdateItem {
+            id: id.into(),
+            cms_locale_id: None,
+            field_data: None,
+            is_archived: None,
+            is_draft: None,
+        }
+    }
+
+    /// Sets a field (by its slug; `name` and `slug` included) to `value`; `null` clears it.
+    pub fn field(mut self, slug: impl Into<String>, value: impl Into<Value>) -> Self {
+        let data = self.field_data.get_or_insert_with(|| UpdateItemFieldData {
+            name: None,
+            slug: None,
+            extra: serde_json::Map::new(),
+        });
+        let slug = slug.into();
+        let value = value.into();
+        match (slug.as_str(), value) {
+            ("name", Value::String(name)) => data.name = Some(name),
+            ("slug", Value::String(new)) => data.slug = Some(new),
+            (_, value) => {
+                data.extra.insert(slug, value);
+            }
+        }
+        self
+    }
+
+    /// Updates the item in this locale (`cmsLocaleId`).
+    pub fn locale(mut self, cms_locale_id: impl Into<String>) -> Self {
+        self.cms_locale_id = Some(cms_locale_id.into());
+        self
+    }
+
+    /// Sets `isDraft`.
+    pub fn draft(mut self, is_draft: bool) -> Self {
+        self.is_draft = Some(is_draft);
+        self
+    }
+
+    /// Sets `isArchived`.
+    pub fn archived(mut self, is_archived: bool) -> Self {
+        self.is_archived = Some(is_archived);
+        self
     }
 }

@@ -68,7 +68,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::Stream;
 
-use crate::create::MAX_ITEMS_PER_REQUEST;
+use crate::operation::MAX_ITEMS_PER_REQUEST;
 use crate::retry::{RetryPolicy, WaitReason};
 use crate::types::NewItem;
 use crate::{Client, Error};
@@ -381,7 +381,7 @@ impl<'a> BulkImport<'a> {
     }
 
     fn check(&self) -> Result<(), Error> {
-        crate::create::validate_collection_id(&self.collection_id)?;
+        crate::operation::validate_collection_id(&self.collection_id)?;
         if self.max_items_per_request == 0 || self.max_items_per_request > MAX_ITEMS_PER_REQUEST {
             return Err(Error::InvalidInput(format!(
                 "max_items_per_request is {}; it must be 1 to {MAX_ITEMS_PER_REQUEST} (Webflow takes at most \
