@@ -40,6 +40,8 @@ mod secrets;
 #[cfg(test)]
 mod settle;
 #[cfg(test)]
+mod sync;
+#[cfg(test)]
 mod truth;
 #[cfg(test)]
 mod upstream_examples;

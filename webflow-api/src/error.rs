@@ -173,6 +173,18 @@ impl Error {
         matches!(self.status().map(|s| s.as_u16()), Some(401 | 403 | 404))
     }
 
+    /// `true` for a 404: the collection, or for an update or a delete one of its items, does
+    /// not exist (or is not visible to this token).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.status().map(|s| s.as_u16()), Some(404))
+    }
+
+    /// `true` for a 409: the request conflicts with the collection's state (an update of an
+    /// item that is not published; a collection whose structure changed since publishing).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self.status().map(|s| s.as_u16()), Some(409))
+    }
+
     /// For a refused bulk request: the positions its error details name
     /// (`items[48].fieldData.slug`), each with the detail as it applies to that item alone
     /// (its `param` without the `items[48].` prefix). Empty when no detail names an item.

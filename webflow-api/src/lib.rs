@@ -38,6 +38,7 @@ pub mod pacing;
 mod rate_limit;
 mod request;
 pub mod retry;
+mod schema;
 pub mod time;
 mod transport;
 mod update;
@@ -55,8 +56,8 @@ pub mod types {
 
 pub use auth::{ApiToken, TOKEN_ENV};
 pub use bulk::{
-    BulkEvent, BulkImport, BulkProgress, BulkReport, BulkSummary, ImportEnd, ItemOutcome,
-    ItemResult, Settle,
+    BulkEvent, BulkImport, BulkProgress, BulkReport, BulkSummary, FieldProblem, ImportEnd,
+    ItemOutcome, ItemResult, Prune, PrunedItem, Settle,
 };
 pub use client::{Client, Timeouts};
 pub use collection::GetCollection;

@@ -257,6 +257,70 @@ pub fn format_timestamp(time: SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02}T{hours:02}:{minutes:02}:{seconds:02}.{millis:03}Z")
 }
 
+/// `true` for an ISO 8601 date or date-time as Webflow's DateTime fields take it:
+/// `YYYY-MM-DD`, optionally followed by `THH:MM`, `:SS`, a fraction, and `Z` or `±HH:MM`.
+pub(crate) fn is_iso_8601(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes
+            .get(range.clone())
+            .is_some_and(|part| part.len() == range.len() && part.iter().all(u8::is_ascii_digit))
+    };
+    let number = |range: std::ops::Range<usize>| -> u32 { text[range].parse().unwrap_or(u32::MAX) };
+    let date = digits(0..4)
+        && bytes.get(4) == Some(&b'-')
+        && digits(5..7)
+        && bytes.get(7) == Some(&b'-')
+        && digits(8..10)
+        && (1..=12).contains(&number(5..7))
+        && (1..=31).contains(&number(8..10));
+    if !date {
+        return false;
+    }
+    let rest = &text[10..];
+    if rest.is_empty() {
+        return true;
+    }
+    let Some(time) = rest.strip_prefix('T') else {
+        return false;
+    };
+    let zone_at = time.find(['Z', '+', '-']).unwrap_or(time.len());
+    let (clock, zone) = time.split_at(zone_at);
+    let mut parts = clock.splitn(3, ':');
+    let two_digits = |part: Option<&str>, max: u32| {
+        part.is_some_and(|p| {
+            p.len() == 2
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= max)
+        })
+    };
+    let (hours, minutes, seconds) = (parts.next(), parts.next(), parts.next());
+    if !two_digits(hours, 23) || !two_digits(minutes, 59) {
+        return false;
+    }
+    if let Some(seconds) = seconds {
+        let (whole, fraction) = seconds.split_once('.').unwrap_or((seconds, "0"));
+        if !two_digits(Some(whole), 60)
+            || fraction.is_empty()
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+        {
+            return false;
+        }
+    }
+    match zone {
+        "" | "Z" => true,
+        offset => {
+            let offset = &offset[1..];
+            let (h, m) = match offset.split_once(':') {
+                Some(parts) => parts,
+                None if offset.len() == 4 && offset.is_ascii() => offset.split_at(2),
+                None => (offset, ""),
+            };
+            two_digits(Some(h), 23) && two_digits(Some(m), 59)
+        }
+    }
+}
+
 /// Days from 1970-01-01 to a proleptic Gregorian date on or after it (Howard Hinnant's
 /// `days_from_civil`).
 fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
@@ -322,6 +386,33 @@ mod tests {
             "2023-03-17T18:47:35.Z",
         ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn iso_8601_dates_webflow_takes() {
+        for good in [
+            "2026-01-01",
+            "1979-10-12T00:00:00.000Z",
+            "2026-01-01T10:20",
+            "2026-01-01T10:20:30Z",
+            "2026-01-01T10:20:30.5+02:00",
+            "2026-12-31T23:59:59-0500",
+        ] {
+            assert!(is_iso_8601(good), "{good}");
+        }
+        for bad in [
+            "",
+            "tomorrow",
+            "2026-13-01",
+            "2026-1-01",
+            "2026-01-01 10:20",
+            "2026-01-01T25:00",
+            "2026-01-01T10:20:30.Z",
+            "2026-01-01T10:20Zulu",
+            "12/10/1979",
+        ] {
+            assert!(!is_iso_8601(bad), "{bad}");
         }
     }
 }

@@ -20,6 +20,11 @@ pub(super) struct Indexed {
     pub(super) id: String,
     pub(super) locale: Option<String>,
     pub(super) created: Option<SystemTime>,
+    pub(super) slug: String,
+    /// Published (not a draft, not archived).
+    pub(super) live: bool,
+    /// The whole item, when the import compares fields (a sync).
+    pub(super) item: Option<Box<CollectionItem>>,
 }
 
 /// The collection's items by slug.
@@ -32,6 +37,8 @@ pub(super) struct CollectionIndex {
     read: HashSet<Option<String>>,
     /// Every locale met in an unfiltered listing read to its end.
     unfiltered_locales: BTreeSet<Option<String>>,
+    /// Keep whole items (a sync compares their fields).
+    keep_items: bool,
 }
 
 /// What the index says of a line's slug in its locale.
@@ -47,6 +54,14 @@ pub(super) enum InIndex<'a> {
 }
 
 impl CollectionIndex {
+    /// An empty index that keeps whole items when `keep_items`.
+    pub(super) fn new(keep_items: bool) -> CollectionIndex {
+        CollectionIndex {
+            keep_items,
+            ..CollectionIndex::default()
+        }
+    }
+
     /// Items indexed.
     pub(super) fn len(&self) -> usize {
         self.ids.len()
@@ -73,12 +88,16 @@ impl CollectionIndex {
         if !self.ids.insert((item.id.clone(), locale.clone())) {
             return;
         }
+        let slug = item.slug().to_owned();
+        let live = !item.is_draft.unwrap_or(false) && !item.is_archived.unwrap_or(false);
         let indexed = Indexed {
             id: item.id.clone(),
             locale,
             created: item.created_at(),
+            slug: slug.clone(),
+            live,
+            item: self.keep_items.then(|| Box::new(item)),
         };
-        let slug = item.slug().to_owned();
         let entries = self.by_slug.entry(slug).or_default();
         entries.push(indexed);
         entries.sort_by_key(|entry| entry.created);
@@ -87,6 +106,11 @@ impl CollectionIndex {
     /// Marks a listing as read to its end.
     pub(super) fn read_to_end(&mut self, filter: Option<&str>) {
         self.read.insert(filter.map(str::to_owned));
+    }
+
+    /// Every indexed item.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Indexed> {
+        self.by_slug.values().flatten()
     }
 
     /// The stored items with `slug`, any locale.

@@ -59,6 +59,7 @@ mod driver;
 mod entry;
 mod index;
 mod locale;
+mod prepare;
 mod seen;
 mod settle;
 
@@ -91,6 +92,13 @@ impl Client {
             settle: Settle::default(),
             skip_existing: false,
             primary_locale: None,
+            update: false,
+            prune: None,
+            max_prune: None,
+            prune_only_if: None,
+            check_schema: false,
+            dry_run: false,
+            pruned_sink: None,
             total: None,
             cancel: CancellationToken::new(),
             on_progress: None,
@@ -99,6 +107,17 @@ impl Client {
 }
 
 type ProgressCallback<'a> = Box<dyn Fn(&BulkEvent) + Send + Sync + 'a>;
+type PruneCheck<'a> = Box<dyn Fn() -> Result<(), String> + Send + Sync + 'a>;
+
+/// What a sync does with the collection's items that the source lacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Prune {
+    /// Unpublish them (`delete-items-live`): they stay in the collection, as drafts.
+    Unpublish,
+    /// Delete them (`delete-items`).
+    Delete,
+}
 
 /// A configured bulk import. Created by [`Client::bulk_create_live`].
 #[must_use = "a bulk import does nothing until run"]
@@ -113,6 +132,13 @@ pub struct BulkImport<'a> {
     settle: Settle,
     skip_existing: bool,
     primary_locale: Option<String>,
+    update: bool,
+    prune: Option<Prune>,
+    max_prune: Option<u64>,
+    prune_only_if: Option<PruneCheck<'a>>,
+    check_schema: bool,
+    dry_run: bool,
+    pruned_sink: Option<Arc<std::sync::Mutex<Vec<PrunedItem>>>>,
     total: Option<u64>,
     cancel: CancellationToken,
     on_progress: Option<ProgressCallback<'a>>,
@@ -128,6 +154,11 @@ impl fmt::Debug for BulkImport<'_> {
             .field("retry", &self.retry_policy_in_use())
             .field("settle", &self.settle)
             .field("skip_existing", &self.skip_existing)
+            .field("update", &self.update)
+            .field("prune", &self.prune)
+            .field("max_prune", &self.max_prune)
+            .field("check_schema", &self.check_schema)
+            .field("dry_run", &self.dry_run)
             .finish_non_exhaustive()
     }
 }
@@ -270,6 +301,71 @@ impl<'a> BulkImport<'a> {
         self
     }
 
+    /// Sync: create the items the collection lacks (with every guarantee of a create), update
+    /// the ones whose fields differ from the source (only the fields the source gives; `null`
+    /// clears one) with `update-items-live`, and leave the equal ones alone. The collection
+    /// is indexed first (every item, kept whole, for the comparison), and each line is checked
+    /// against the collection's schema ([`check_schema`](Self::check_schema) is implied).
+    /// Outcomes: [`Created`](ItemResult::Created), [`Updated`](ItemResult::Updated),
+    /// [`Unchanged`](ItemResult::Unchanged), [`NotLive`](ItemResult::NotLive), ...
+    ///
+    /// Values compare by meaning (see the [module documentation](crate::bulk#sync)): a
+    /// second sync of an unchanged source writes nothing.
+    pub fn update(mut self, update: bool) -> Self {
+        self.update = update;
+        self
+    }
+
+    /// Also take off the site the collection's items whose slug the source lacks (in the
+    /// locales the source holds), once every line is done — but only when nothing could
+    /// make that a mistake: every line read (not cancelled or stopped), none malformed (see
+    /// [`prune_only_if`](Self::prune_only_if)), invalid, failed or unknown, and no more items
+    /// than [`max_prune`](Self::max_prune). Otherwise nothing is pruned and
+    /// [`BulkSummary::prune_refused`] says why. Implies indexing the collection.
+    pub fn prune(mut self, prune: Prune) -> Self {
+        self.prune = Some(prune);
+        self
+    }
+
+    /// The most items a prune may take off the site (like rsync's `--max-delete`). Default:
+    /// half of the collection's items in the source's locales.
+    pub fn max_prune(mut self, max: u64) -> Self {
+        self.max_prune = Some(max);
+        self
+    }
+
+    /// A last check before pruning, for what only the caller knows (for example, that some
+    /// input lines could not be read as items): an `Err` with a reason refuses the prune.
+    pub fn prune_only_if(
+        mut self,
+        check: impl Fn() -> Result<(), String> + Send + Sync + 'a,
+    ) -> Self {
+        self.prune_only_if = Some(Box::new(check));
+        self
+    }
+
+    /// Fetch the collection's schema first (one request) and check every item against it
+    /// before sending: an unknown field (with the closest field slug suggested), a required
+    /// field missing, a value of the wrong type or out of bounds, an unknown option, a
+    /// reference to no item. Such an item is [`Invalid`](ItemResult::Invalid), naming each
+    /// field, and never sent. Values are written as Webflow takes them: an Option field by
+    /// its option's name or id, a Reference or MultiReference by the referenced item's slug
+    /// or id (each slug looked up once), a file by URL or `{"url", "alt"}`.
+    pub fn check_schema(mut self, check: bool) -> Self {
+        self.check_schema = check;
+        self
+    }
+
+    /// Plan only: read what the import would read (the schema, the collection's index) and
+    /// check every line, but send no create, update or prune. Outcomes are
+    /// [`WouldCreate`](ItemResult::WouldCreate), [`WouldUpdate`](ItemResult::WouldUpdate),
+    /// [`Unchanged`](ItemResult::Unchanged), ..., and prunes are reported as planned
+    /// ([`BulkSummary::would_prune`]). Implies [`check_schema`](Self::check_schema).
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
     /// The `cmsLocaleId` of the site's primary locale, where Webflow creates an item sent
     /// without one. Needed to recognise existing items (`skip_existing`, settling) for lines
     /// without a locale when the collection holds items of several locales; otherwise it is
@@ -306,17 +402,24 @@ impl<'a> BulkImport<'a> {
     ///
     /// Memory: the outcomes grow with the number of items (an id or an error each); for
     /// millions of items use [`run_with`](Self::run_with).
-    pub async fn run<I>(self, items: I) -> Result<BulkReport, Error>
+    pub async fn run<I>(mut self, items: I) -> Result<BulkReport, Error>
     where
         I: IntoIterator<Item = NewItem>,
         I::IntoIter: Send,
     {
+        let pruned = Arc::new(std::sync::Mutex::new(Vec::new()));
+        self.pruned_sink = Some(pruned.clone());
         let mut outcomes = Vec::new();
         let summary = self
             .run_with(items, |outcome| outcomes.push(outcome))
             .await?;
         outcomes.sort_by_key(|outcome| outcome.index);
-        Ok(BulkReport { summary, outcomes })
+        let pruned = std::mem::take(&mut *pruned.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(BulkReport {
+            summary,
+            outcomes,
+            pruned,
+        })
     }
 
     /// Like [`run`](Self::run), but hands each outcome to `on_outcome` as soon as it is known
@@ -343,16 +446,23 @@ impl<'a> BulkImport<'a> {
     }
 
     /// [`run`](Self::run) for a stream of items.
-    pub async fn run_stream<S>(self, items: S) -> Result<BulkReport, Error>
+    pub async fn run_stream<S>(mut self, items: S) -> Result<BulkReport, Error>
     where
         S: Stream<Item = NewItem> + Send,
     {
+        let pruned = Arc::new(std::sync::Mutex::new(Vec::new()));
+        self.pruned_sink = Some(pruned.clone());
         let mut outcomes = Vec::new();
         let summary = self
             .run_stream_with(items, |outcome| outcomes.push(outcome))
             .await?;
         outcomes.sort_by_key(|outcome| outcome.index);
-        Ok(BulkReport { summary, outcomes })
+        let pruned = std::mem::take(&mut *pruned.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(BulkReport {
+            summary,
+            outcomes,
+            pruned,
+        })
     }
 
     /// [`run_with`](Self::run_with) for a stream of items.
@@ -366,6 +476,16 @@ impl<'a> BulkImport<'a> {
     {
         self.check()?;
         driver::run(self, items, on_outcome).await
+    }
+
+    /// Whether the collection's schema is fetched and every line checked against it.
+    fn needs_schema(&self) -> bool {
+        self.check_schema || self.update || self.dry_run
+    }
+
+    /// Whether the collection is indexed before anything is sent.
+    fn needs_index(&self) -> bool {
+        self.skip_existing || self.update || self.prune.is_some()
     }
 
     fn retry_policy_in_use(&self) -> &RetryPolicy {
@@ -452,6 +572,44 @@ pub enum ItemResult {
         /// Why.
         error: Arc<Error>,
     },
+    /// Sync: updated with `update-items-live` (its fields differed from the source).
+    #[non_exhaustive]
+    Updated {
+        /// The item's id.
+        id: String,
+        /// The fields that changed (slugs; `name` included, `isArchived` when it changed).
+        fields: Vec<String>,
+    },
+    /// Sync: the stored item already holds what the source gives; nothing was sent.
+    #[non_exhaustive]
+    Unchanged {
+        /// The item's id.
+        id: String,
+    },
+    /// Sync: an item with its slug exists but is not published (a draft or archived), and
+    /// `update-items-live` changes published items only: left alone.
+    #[non_exhaustive]
+    NotLive {
+        /// The item's id.
+        id: String,
+    },
+    /// Not sent: the item does not fit the collection's schema
+    /// ([`check_schema`](BulkImport::check_schema)).
+    #[non_exhaustive]
+    Invalid {
+        /// Each problem, naming its field.
+        problems: Vec<FieldProblem>,
+    },
+    /// Dry run: would be created.
+    WouldCreate,
+    /// Dry run: would be updated.
+    #[non_exhaustive]
+    WouldUpdate {
+        /// The item's id.
+        id: String,
+        /// The fields that would change.
+        fields: Vec<String>,
+    },
     /// Not sent: an earlier item of the input has the same slug (and locale), and a slug is
     /// unique in a collection.
     #[non_exhaustive]
@@ -501,6 +659,30 @@ pub struct BulkSummary {
     pub failed: u64,
     /// Items not sent because an earlier item has their slug (counted in `failed` too).
     pub duplicates: u64,
+    /// Sync: items updated.
+    pub updated: u64,
+    /// Sync: items already holding what the source gives.
+    pub unchanged: u64,
+    /// Sync: items left alone because they exist but are not published.
+    pub not_live: u64,
+    /// Items that do not fit the collection's schema (not sent).
+    pub invalid: u64,
+    /// Items a prune took off the site.
+    pub pruned: u64,
+    /// Items a prune tried and failed to take off the site (or whose outcome is unknown).
+    pub prune_failed: u64,
+    /// Why a prune that was asked for was not done, if it was not.
+    pub prune_refused: Option<String>,
+    /// Dry run: items that would be created, updated, pruned.
+    pub would_create: u64,
+    /// Dry run: items that would be updated.
+    pub would_update: u64,
+    /// Dry run: items that would be pruned.
+    pub would_prune: u64,
+    /// Update requests sent (sync).
+    pub update_requests: u64,
+    /// Unpublish or delete requests sent (prune).
+    pub prune_requests: u64,
     /// Items a create answered with that match no item sent (never given to an item; see
     /// [`BulkEvent::Unmatched`]).
     pub unmatched: u64,
@@ -511,11 +693,12 @@ pub struct BulkSummary {
     /// Items created under a slug other than the one sent (see
     /// [`ItemResult::Created::stored_slug`](ItemResult::Created)).
     pub renamed: u64,
-    /// HTTP requests sent, retries included: `create_requests + list_requests`.
+    /// HTTP requests sent, retries included: `create_requests + list_requests +
+    /// update_requests + prune_requests`.
     pub requests: u64,
     /// Create requests sent.
     pub create_requests: u64,
-    /// List requests sent (settling and `skip_existing`).
+    /// Read requests sent: listings (index, settling, reference lookups) and the schema.
     pub list_requests: u64,
     /// 429 answers met.
     pub throttled: u64,
@@ -526,9 +709,20 @@ pub struct BulkSummary {
 }
 
 impl BulkSummary {
-    /// `true` when every item pulled was created or skipped, and the input was exhausted.
+    /// `true` when every item pulled was created, skipped, updated or unchanged (or, in a dry
+    /// run, would be), the input was exhausted, and a prune asked for was done.
     pub fn all_done(&self) -> bool {
-        self.end == ImportEnd::InputExhausted && self.created + self.skipped == self.total
+        let done = self.created
+            + self.skipped
+            + self.updated
+            + self.unchanged
+            + self.not_live
+            + self.would_create
+            + self.would_update;
+        self.end == ImportEnd::InputExhausted
+            && done == self.total
+            && self.prune_failed == 0
+            && self.prune_refused.is_none()
     }
 }
 
@@ -541,6 +735,37 @@ pub struct BulkReport {
     pub summary: BulkSummary,
     /// One outcome per item pulled, sorted by input position.
     pub outcomes: Vec<ItemOutcome>,
+    /// The collection's items a prune took off the site (or would, in a dry run).
+    pub pruned: Vec<PrunedItem>,
+}
+
+/// An item of the collection that a prune took off the site (or would have, in a dry run,
+/// or failed to).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PrunedItem {
+    /// Its id.
+    pub id: String,
+    /// Its slug.
+    pub slug: String,
+    /// Its `cmsLocaleId`.
+    pub locale: Option<String>,
+}
+
+/// One problem of an input item with the collection's schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FieldProblem {
+    /// The field's slug (the key in `fieldData`).
+    pub field: String,
+    /// What is wrong, as Webflow words it where it does.
+    pub message: String,
+}
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
 }
 
 /// An event reported while an import runs.
@@ -610,6 +835,23 @@ pub enum BulkEvent {
     Unmatched {
         /// `(id, slug)` of each.
         items: Vec<(String, String)>,
+    },
+    /// Items of the collection a prune took off the site (or would, in a dry run).
+    Pruned {
+        /// The items.
+        items: Vec<PrunedItem>,
+    },
+    /// A prune request failed, or its outcome is unknown.
+    PruneFailed {
+        /// The items it held.
+        items: Vec<PrunedItem>,
+        /// The error.
+        error: Arc<Error>,
+    },
+    /// A prune was asked for and not done: why.
+    PruneRefused {
+        /// The reason.
+        reason: String,
     },
     /// The import stops: every later request would fail with this error.
     Stopped {
