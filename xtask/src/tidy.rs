@@ -868,7 +868,7 @@ fn import_cycles(files: &[SourceFile], known: &[&[&str]]) -> (Vec<Finding>, Vec<
         }
         if component.len() + 1 > cycle.len() {
             message.push_str(&format!(
-                "\n    (all the modules of this cycle: {})",
+                "\n    (every module on a cycle with these: {})",
                 names.iter().cloned().collect::<Vec<_>>().join(", ")
             ));
         }
