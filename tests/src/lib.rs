@@ -47,3 +47,10 @@ mod truth;
 mod upstream_examples;
 #[cfg(test)]
 mod wire;
+
+/// The repository README's examples, compiled and run as this crate's doctests (nothing else
+/// builds it). They live here, not in webflow-api, because the README is outside the
+/// published package: webflow-api's doctests run from its `.crate` as they do here.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct RepositoryReadme;

@@ -268,6 +268,13 @@ pub fn reqwest_builder() -> Result<reqwest::ClientBuilder, Error> {
 #[cfg(feature = "rustls")]
 fn tls_config() -> Result<rustls::ClientConfig, Error> {
     let tls_error = |e: rustls::Error| Error::Config(format!("cannot set up TLS: {e}"));
+    // rustls 0.23.48 deprecates `ring::default_provider()` ("no support for post-quantum
+    // algorithms", which only its aws-lc-rs provider has) and has no other constructor of
+    // the ring provider in 0.23: rustls's next major version moves it to the `rustls-ring`
+    // crate. The ring provider is this crate's choice (no aws-lc, no C toolchain beyond
+    // ring's), so the call stays with the lint allowed on this line only; `allow`, not
+    // `expect`, because 0.23.47 and older do not deprecate it.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls_error)?;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)

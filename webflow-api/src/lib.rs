@@ -175,9 +175,3 @@ fn _assert_thread_safety(client: &Client) {
 /// ```
 #[cfg(doctest)]
 pub struct PrivateApiDoctests;
-
-/// The repository README's examples, compiled as doctests (not part of the API; the README
-/// is outside the published package, and `cfg(doctest)` keeps it out of every other build).
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct RepositoryReadmeDoctests;

@@ -1,7 +1,7 @@
 //! Project automation: `cargo xtask codegen [--check]` regenerates (or checks) the client
 //! generated from `spec/`, `cargo xtask drift` compares the fragment with Webflow's
-//! published spec, and `cargo xtask build-cost` measures what depending on the crate costs
-//! an application's clean build.
+//! published spec, `cargo xtask build-cost` measures what depending on the crate costs
+//! an application's clean build, and `cargo xtask tidy` runs the source checks of `tidy.rs`.
 //!
 //! Arguments are parsed by hand (no clap), as in rust-analyzer's xtask, to keep the
 //! tool quick to build.
@@ -11,6 +11,7 @@ mod codegen;
 mod drift;
 mod panics;
 mod spec_file;
+mod tidy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,11 @@ commands:
                       bare reqwest + rustls (ring) + serde_json + tokio, alternating, N runs each
                       (default 3); prints wall times and the median ratio. With --tls, compares
                       the TLS choices in a bare and in a typical application instead
+  tidy [--graph]      checks on webflow-api/src that rustc and clippy do not make: no
+                      task_local!, no import cycle among the modules, no HTTP status number
+                      in bulk/ code, a `//!` first line in every module; prints each finding
+                      as file:line and exits 1 if any (the same checks are xtask's tests).
+                      With --graph, also prints the module graph the cycle check reads
 ";
 
 fn main() -> ExitCode {
@@ -43,6 +49,7 @@ fn main() -> ExitCode {
         Some("build-cost") => {
             build_cost::command(&args[1..]).unwrap_or_else(|message| usage_error(&message))
         }
+        Some("tidy") => tidy::command(&args[1..]).unwrap_or_else(|message| usage_error(&message)),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
