@@ -1,7 +1,7 @@
 //! Finding items: `Client::find_item_by_slug` and paged listings of a collection
 //! (`Client::list_items`), as the idempotent `list-collection-items` — paced with every other
 //! request of the client, and retried after a transient failure — and the one paging loop
-//! ([`Pager`]) every listing of the crate uses.
+//! (`Pager`) every listing of the crate uses.
 
 use std::collections::HashSet;
 

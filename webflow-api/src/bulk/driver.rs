@@ -29,7 +29,7 @@ use super::{
 use crate::create::{CreateChunk, answer_mismatch, validate_item};
 use crate::error::SlugTakenError;
 use crate::item::match_created;
-use crate::request::{CallError, CallEvent, CallOptions, CallOutcome};
+use crate::request::{CallError, CallEvent, CallOutcome};
 use crate::types::{CollectionItem, NewItem, UpdateItem};
 use crate::{Error, Timeouts};
 
@@ -142,7 +142,7 @@ where
             .client
             .call(
                 &import.client.collection(import.collection_id.clone()),
-                options(import, events),
+                import.call_options(events),
             )
             .await;
         state.summary.list_requests += u64::from(outcome.requests);
@@ -307,7 +307,10 @@ fn send_chunk<'a>(
             items,
             import.skip_invalid_files,
         );
-        let outcome = import.client.call(&request, options(import, events)).await;
+        let outcome = import
+            .client
+            .call(&request, import.call_options(events))
+            .await;
         Done::Create(ChunkDone { chunk, outcome })
     })
 }
@@ -328,7 +331,7 @@ fn send_work<'a>(
                 if let Some(skip) = import.skip_invalid_files {
                     request = request.skip_invalid_files(skip);
                 }
-                let outcome = client.call(&request, options(import, events)).await;
+                let outcome = client.call(&request, import.call_options(events)).await;
                 Done::Update(entries, outcome)
             }
             Work::Prune(items) => {
@@ -337,13 +340,13 @@ fn send_work<'a>(
                 let outcome = match import.prune {
                     Some(Prune::Delete) => {
                         let request = client.delete_items(collection, ids).locales(locales);
-                        client.call(&request, options(import, events)).await
+                        client.call(&request, import.call_options(events)).await
                     }
                     _ => {
                         let request = client
                             .unpublish_live_items(collection, ids)
                             .locales(locales);
-                        client.call(&request, options(import, events)).await
+                        client.call(&request, import.call_options(events)).await
                     }
                 };
                 Done::Prune(items, outcome)
@@ -381,18 +384,6 @@ where
             Some(((pulled, requests, throttled), (items, preparer)))
         },
     )
-}
-
-/// The call options of every request of the import.
-pub(super) fn options<'a>(
-    import: &'a BulkImport<'a>,
-    events: &'a (dyn Fn(CallEvent) + Send + Sync),
-) -> CallOptions<'a> {
-    CallOptions {
-        retry: Some(import.retry_policy_in_use()),
-        cancel: Some(&import.cancel),
-        events: Some(events),
-    }
 }
 
 fn read_listing<'a>(

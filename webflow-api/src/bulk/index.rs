@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::BulkImport;
-use super::driver::options;
 use super::locale::Locales;
 use crate::Error;
 use crate::list::{ListQuery, MAX_PAGE_SIZE, PageRead, Pager, SortBy, SortOrder};
@@ -157,7 +156,7 @@ pub(super) async fn read_listing(
     let (mut requests, mut throttled) = (0, 0);
     loop {
         let (read, counts) = pager
-            .next_page_counted(import.client, options(import, events))
+            .next_page_counted(import.client, import.call_options(events))
             .await;
         requests += u64::from(counts.requests);
         throttled += u64::from(counts.throttled);

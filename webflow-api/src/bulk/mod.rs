@@ -478,6 +478,19 @@ impl<'a> BulkImport<'a> {
         driver::run(self, items, on_outcome).await
     }
 
+    /// The call options of every request of the import: its retry policy, its cancellation,
+    /// and `events` for its waits.
+    fn call_options<'s>(
+        &'s self,
+        events: &'s (dyn Fn(crate::request::CallEvent) + Send + Sync),
+    ) -> crate::request::CallOptions<'s> {
+        crate::request::CallOptions {
+            retry: Some(self.retry_policy_in_use()),
+            cancel: Some(&self.cancel),
+            events: Some(events),
+        }
+    }
+
     /// Whether the collection's schema is fetched and every line checked against it.
     fn needs_schema(&self) -> bool {
         self.check_schema || self.update || self.dry_run

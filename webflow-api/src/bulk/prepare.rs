@@ -11,7 +11,6 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::BulkImport;
-use super::driver::options;
 use super::{FieldProblem, ItemResult};
 use crate::Error;
 use crate::list::{ListQuery, PageRead, Pager};
@@ -197,7 +196,7 @@ impl Preparer {
         };
         let mut pager = Pager::new(collection.to_owned(), query, 0);
         let (read, counts) = pager
-            .next_page_counted(import.client, options(import, events))
+            .next_page_counted(import.client, import.call_options(events))
             .await;
         self.list_requests += u64::from(counts.requests);
         self.throttled += u64::from(counts.throttled);

@@ -21,7 +21,6 @@ use std::time::{Duration, SystemTime};
 
 use super::BulkImport;
 use super::compare::holds;
-use super::driver::options;
 use super::entry::{Chunk, Entry, Mark};
 use super::index::{CollectionIndex, InIndex};
 use super::locale::Locales;
@@ -136,7 +135,7 @@ pub(super) async fn settle(
         .pause(
             import.settle.delay,
             WaitReason::Settle,
-            &options(import, events),
+            &import.call_options(events),
         )
         .await;
     for (locale, pending) in groups {
@@ -242,7 +241,7 @@ impl Settler<'_, '_> {
         let mut known: HashSet<String> = seen_items.iter().map(|item| item.id.clone()).collect();
         loop {
             let (read, counts) = pager
-                .next_page_counted(self.import.client, options(self.import, self.events))
+                .next_page_counted(self.import.client, self.import.call_options(self.events))
                 .await;
             self.result.list_requests += u64::from(counts.requests);
             self.result.throttled += u64::from(counts.throttled);
@@ -303,7 +302,7 @@ impl Settler<'_, '_> {
         let mut found = Vec::new();
         loop {
             let (read, counts) = pager
-                .next_page_counted(self.import.client, options(self.import, self.events))
+                .next_page_counted(self.import.client, self.import.call_options(self.events))
                 .await;
             self.result.list_requests += u64::from(counts.requests);
             self.result.throttled += u64::from(counts.throttled);

@@ -12,13 +12,14 @@ use std::time::{Duration, Instant};
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 
+use super::model::{
+    Action, ChangeKind, CreatedItem, DuplicateSlugs, Fault, ItemChange, Listing, ListingKind,
+    MockResponse, RateLimitModel, ReceivedRequest, Validator,
+};
 use super::rate::RateState;
 use super::schema::{self, Schema};
 use super::store::{SlugKey, Store, StoredItem};
-use super::{
-    Action, ChangeKind, CreatedItem, DuplicateSlugs, Fault, ItemChange, Listing, ListingKind,
-    MockResponse, RateLimitModel, ReceivedRequest, Validator, timestamp,
-};
+use super::timestamp;
 use crate::time::Clock;
 
 /// The builder's settings.

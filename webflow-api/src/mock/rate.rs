@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::RateLimitModel;
+use super::model::RateLimitModel;
 
 const MINUTE: Duration = Duration::from_secs(60);
 /// One token, in the bucket's units: a bucket of `n` per minute refills `n` units per

@@ -19,8 +19,8 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinSet};
 
-use super::ReceivedRequest;
 use super::engine::{Reply, Shared};
+use super::model::ReceivedRequest;
 
 /// Binds 127.0.0.1 on `port` (0: a free one) and serves it from a task; aborting that task
 /// stops the server and every connection (they live in its `JoinSet`).
