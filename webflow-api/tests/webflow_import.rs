@@ -148,7 +148,10 @@ fn imports_a_file_into_the_embedded_mock() {
     assert_eq!(summary["created"], 3);
     assert_eq!(summary["failed"], 0);
     assert_eq!(summary["malformed_lines"], 0);
-    assert_eq!(summary["requests"], 1, "three items, one request");
+    assert_eq!(
+        summary["requests"], 2,
+        "three items: the collection's schema, then one create"
+    );
     assert_eq!(summary["end"], "input_exhausted");
     assert_eq!(summary["mock"], true);
     for key in [
@@ -281,16 +284,23 @@ fn dry_run_checks_every_line_and_sends_nothing() {
     );
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
     let summary = ran.summary();
-    assert_eq!(summary["requests"], 0);
+    assert_eq!(
+        summary["requests"], 1,
+        "the collection's schema, nothing else"
+    );
     assert_eq!(summary["created"], 0);
     assert_eq!(summary["would_create"], 2);
-    assert_eq!(summary["would_skip"], 0);
-    assert_eq!(summary["invalid"], 2);
+    assert_eq!(summary["skipped"], 0);
+    assert_eq!(summary["invalid"], 1);
+    assert_eq!(
+        (summary["failed"].as_u64(), summary["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(summary["malformed_lines"], 1);
     assert_eq!(summary["dry_run"], true);
     assert!(
         ran.stderr
-            .contains("line 2: invalid: duplicate slug \"a\" (first on line 1)"),
+            .contains("line 2 (a): failed: duplicate slug: line 1 has it already"),
         "{}",
         ran.stderr
     );
@@ -300,15 +310,25 @@ fn dry_run_checks_every_line_and_sends_nothing() {
         ran.stderr
     );
     assert!(ran.stderr.contains("line 4: malformed"), "{}", ran.stderr);
-    let outcomes: Vec<String> = report_lines(&report)
+    let mut outcomes: Vec<(u64, String)> = report_lines(&report)
         .iter()
-        .map(|line| format!("{} {}", line["line"], line["outcome"].as_str().unwrap()))
+        .map(|line| {
+            (
+                line["line"].as_u64().unwrap(),
+                line["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    outcomes.sort();
+    let outcomes: Vec<String> = outcomes
+        .into_iter()
+        .map(|(line, outcome)| format!("{line} {outcome}"))
         .collect();
     assert_eq!(
         outcomes,
         [
             "1 would_create",
-            "2 invalid",
+            "2 failed",
             "3 invalid",
             "4 malformed",
             "5 would_create"
@@ -333,18 +353,21 @@ fn resume_on_a_fresh_mock_creates_everything() {
     assert_eq!(summary["created"], 2);
     assert_eq!(summary["skipped"], 0);
     assert_eq!(
-        summary["list_requests"], 1,
-        "the collection is indexed first"
+        summary["list_requests"], 2,
+        "the collection's schema, then its index"
     );
-    assert!(ran.stderr.contains("mock starts empty"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("it starts empty"), "{}", ran.stderr);
 
     let ran = run(command(), &["--dry-run", "--resume", "-"], Some(&input));
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
     let summary = ran.summary();
     assert_eq!(summary["would_create"], 2);
-    assert_eq!(summary["would_skip"], 0);
+    assert_eq!(summary["skipped"], 0);
     assert_eq!(summary["create_requests"], 0);
-    assert_eq!(summary["requests"], 1, "one listing");
+    assert_eq!(
+        summary["requests"], 2,
+        "the schema and one page of the index"
+    );
 }
 
 #[test]
@@ -409,7 +432,7 @@ async fn with_a_token_resume_skips_what_exists() {
     let summary = ran.summary();
     assert_eq!(
         (
-            summary["would_skip"].as_u64(),
+            summary["skipped"].as_u64(),
             summary["would_create"].as_u64()
         ),
         (Some(1), Some(1))
@@ -440,7 +463,14 @@ async fn with_a_token_resume_skips_what_exists() {
     assert_eq!(ran.code, Some(1), "{}", ran.stderr);
     let summary = ran.summary();
     assert_eq!(summary["end"], "stopped");
-    assert_eq!(summary["failed"], 1);
+    assert_eq!(summary["created"], 0);
+    assert!(
+        summary["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("401"),
+        "{summary}"
+    );
     assert!(!ran.stderr.contains("wrong-token"), "{}", ran.stderr);
 }
 
@@ -527,6 +557,9 @@ impl Drop for StandIn {
 
 const STAND_IN_TOKEN: &str = "stand-in-token-5f3a9c";
 
+/// The end of the path of `collection-details` (the stand-in's schema has name and slug).
+const COLLECTION_PATH_END: &str = "/collections/6520d7b1a3c4e5f60718293a";
+
 /// One connection: HTTP/1.1 requests with a Content-Length, one after the other.
 fn serve(connection: std::net::TcpStream, shared: &StandInShared) {
     let mut reader = BufReader::new(connection.try_clone().expect("a second handle"));
@@ -554,7 +587,22 @@ fn serve(connection: std::net::TcpStream, shared: &StandInShared) {
         if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
             return;
         }
-        let (status, answer) = if request_line.starts_with("POST ") {
+        let schema = request_line.starts_with("GET ")
+            && request_line
+                .split_whitespace()
+                .nth(1)
+                .is_some_and(|path| path.trim_end_matches('/').ends_with(COLLECTION_PATH_END));
+        // The schema's answer carries no rate-limit headers, so the client keeps one create
+        // in flight until the first create answers (as with a fresh budget).
+        let (status, answer) = if schema {
+            (
+                "200 OK",
+                json!({"id": "c", "displayName": "Items", "singularName": "Item", "fields": [
+                    {"id": "f1", "slug": "name", "type": "PlainText", "isRequired": true, "displayName": "Name"},
+                    {"id": "f2", "slug": "slug", "type": "PlainText", "isRequired": true, "displayName": "Slug"},
+                ]}),
+            )
+        } else if request_line.starts_with("POST ") {
             let mut state = shared.state.lock().unwrap();
             state.creates += 1;
             let number = state.creates;
@@ -589,9 +637,14 @@ fn serve(connection: std::net::TcpStream, shared: &StandInShared) {
             )
         };
         let answer = answer.to_string();
+        let limits = if schema {
+            ""
+        } else {
+            "X-RateLimit-Limit: 6000\r\nX-RateLimit-Remaining: 5999\r\n"
+        };
         let response = format!(
             "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-             X-RateLimit-Limit: 6000\r\nX-RateLimit-Remaining: 5999\r\n\r\n{answer}",
+             {limits}\r\n{answer}",
             answer.len()
         );
         if writer.write_all(response.as_bytes()).is_err() {
@@ -854,23 +907,15 @@ fn without_a_token_only_an_explicit_mock_runs() {
         ran.stderr
     );
 
+    // A dry run reads the collection's schema: a token or --mock too.
     let ran = run(bare_command(), &["--dry-run", path_arg(&input)], None);
+    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+    let ran = run(command(), &["--dry-run", path_arg(&input)], None);
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
     let summary = ran.summary();
     assert_eq!(
         (summary["would_create"].as_u64(), summary["mock"].as_bool()),
-        (Some(1), Some(false))
-    );
-    let ran = run(
-        bare_command(),
-        &["--dry-run", "--resume", path_arg(&input)],
-        None,
-    );
-    assert_eq!(
-        ran.code,
-        Some(2),
-        "--resume lists the collection: {}",
-        ran.stderr
+        (Some(1), Some(true))
     );
 }
 
@@ -1104,8 +1149,8 @@ fn the_closing_line_says_what_to_do_next() {
     );
     assert!(
         closing.ends_with(
-            "Next: fix the failed and malformed lines (--report FILE lists them); then run \
-             again with --resume (items that exist are skipped)"
+            "Next: fix the failed, invalid and malformed lines (--report FILE lists them); then \
+             run again with --resume (items that exist are skipped)"
         ),
         "{closing}"
     );

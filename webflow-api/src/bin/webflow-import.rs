@@ -15,12 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
 use clap::Parser;
-use webflow_api::{BASE_URL_ENV, CancellationToken, Error, TOKEN_ENV};
+use webflow_api::{BASE_URL_ENV, BulkSummary, CancellationToken, Error, TOKEN_ENV};
 
 // A binary's root is its directory's module root: the submodules live beside it, in
 // `webflow-import/`.
-#[path = "webflow-import/dry_run.rs"]
-mod dry_run;
 #[path = "webflow-import/import.rs"]
 mod import;
 #[path = "webflow-import/input.rs"]
@@ -50,11 +48,14 @@ const EXIT_USAGE: u8 = 2;
 /// Exit code: a second stop signal (Ctrl-C or SIGTERM).
 const EXIT_INTERRUPTED: i32 = 130;
 
-/// Import NDJSON items into a Webflow CMS collection as live items.
+/// Import NDJSON items into a Webflow CMS collection as live items, or keep the collection
+/// in step with them (--update, --prune).
 ///
 /// Each line of the input is one item: {"fieldData": {"name": ..., "slug": ..., ...},
 /// "isDraft": ..., "isArchived": ..., "cmsLocaleId": ...}. Blank lines are ignored; a
-/// malformed line is reported with its line number and does not stop the import. Items
+/// malformed line is reported with its line number and does not stop the import. Every
+/// line is checked against the collection's schema first (an Option by its name or id, a
+/// Reference by the item's slug or id); an invalid line is reported and never sent. Items
 /// go out in requests of up to 100, at the rate limit Webflow reports; an answer lost to a
 /// 5xx or a timeout is settled by looking the items up, never by sending them blindly again.
 ///
@@ -70,13 +71,14 @@ const EXIT_INTERRUPTED: i32 = 130;
     version,
     after_help = "\
 Environment:
-  WEBFLOW_API_TOKEN      site API token or OAuth token with cms:write (required, unless
-                         --mock, or --dry-run without --resume)
+  WEBFLOW_API_TOKEN      site API token or OAuth token with cms:write and cms:read
+                         (required, unless --mock)
   WEBFLOW_COLLECTION_ID  the collection, unless --collection is given
   WEBFLOW_API_BASE_URL   another API base URL (a proxy); default https://api.webflow.com/v2
 
 Exit codes:
-  0    every item created or skipped, no malformed line (--dry-run: every line valid)
+  0    every item created, skipped, updated or unchanged, no malformed or invalid line, and
+       a --prune asked for was done (--dry-run: every line valid, the prune would be done)
   1    some item failed, is unknown or was not attempted, some line is malformed, or the
        run was stopped (a first Ctrl-C, SIGTERM or SIGHUP: run again with --resume)
   2    usage or configuration error (nothing was imported)
@@ -102,8 +104,9 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
 
-    /// Check every line (JSON, name, slug format, duplicate slugs) and send no create; with
-    /// --resume, also count the slugs that already exist
+    /// Check every line (JSON, slug format, duplicate slugs, the collection's schema) and
+    /// write nothing; with --resume, --update or --prune, print the plan (would_create,
+    /// would_update, unchanged, would_prune)
     #[arg(long)]
     dry_run: bool,
 
@@ -250,14 +253,12 @@ async fn run(args: Args, started: Instant) -> u8 {
     {
         return not_started(&error, started);
     }
-    // A dry run without --resume sends nothing: no client, no mock.
-    let sends = !args.dry_run || args.import.resume;
-    let target = match Target::choose(&args.mock, args.collection.as_deref(), sends) {
+    let target = match Target::choose(&args.mock, args.collection.as_deref()) {
         Ok(target) => target,
         Err(error) => return not_started(&error, started),
     };
     let mock = target.is_mock();
-    let connected = match target::connect(target, sends).await {
+    let connected = match target::connect(target, args.import.rate).await {
         Ok(connected) => connected,
         Err(error) => return not_started(&error, started),
     };
@@ -334,7 +335,7 @@ async fn run(args: Args, started: Instant) -> u8 {
         ui.set_total(counted.items);
         let _ = context.total_lines.set(counted.lines);
     }
-    announce(&args, &ui, connected.as_ref(), &input, counted);
+    announce(&args, &ui, &connected, &input, counted);
     let refresher = {
         let (ui, ledger) = (ui.clone(), ledger.clone());
         tokio::spawn(async move {
@@ -346,78 +347,37 @@ async fn run(args: Args, started: Instant) -> u8 {
         })
     };
 
-    let (mut summary, exit_ok) = if args.dry_run {
-        let lister = connected
-            .as_ref()
-            .map(|c| (&c.client, c.collection.as_str()));
-        let checked = dry_run::run(input, lister, &args.import, &ledger, &ui, &cancel).await;
-        let snapshot = ledger.snapshot();
-        let mut summary = context.summary(&snapshot);
-        summary.end = if checked.cancelled {
-            "cancelled"
-        } else if checked.stopped.is_some() {
-            "stopped"
-        } else {
-            "input_exhausted"
-        };
-        match checked.stopped {
-            Some(e @ (Error::InvalidInput(_) | Error::Config(_))) => {
-                refresher.abort();
-                return refused(&context, summary, &e);
-            }
-            Some(e) => {
-                ui.warn(format_args!("stopping: listing the collection failed: {e}"));
-                summary.error = Some(format!("listing the collection failed: {e}"));
-            }
-            None => {}
+    let ran = import::run(
+        &connected,
+        input,
+        &args.import,
+        args.dry_run,
+        &ledger,
+        &ui,
+        &cancel,
+    )
+    .await;
+    let s = match ran {
+        Ok(s) => s,
+        Err(e) => {
+            refresher.abort();
+            return refused(&context, context.summary(&ledger.snapshot()), &e);
         }
-        let counts = &snapshot.counts;
-        let exit_ok = summary.end == "input_exhausted"
-            && counts.malformed == 0
-            && counts.invalid == 0
-            && summary.input_error.is_none();
-        (summary, exit_ok)
-    } else {
-        let Some(connected) = &connected else {
-            unreachable!("a real run always connects");
-        };
-        let ran = import::run(
-            &connected.client,
-            &connected.collection,
-            input,
-            &args.import,
-            &ledger,
-            &ui,
-            &cancel,
-        )
-        .await;
-        let s = match ran {
-            Ok(s) => s,
-            Err(e) => {
-                refresher.abort();
-                return refused(&context, context.summary(&ledger.snapshot()), &e);
-            }
-        };
-        let snapshot = ledger.snapshot();
-        let mut summary = context.summary(&snapshot);
-        // The library's totals are the reference; the ledger adds the lines it never saw.
-        summary.created = s.created;
-        summary.settled = s.settled;
-        summary.skipped = s.skipped;
-        summary.failed = s.failed;
-        summary.unknown = s.unknown;
-        summary.not_attempted = s.not_attempted;
-        summary.renamed = s.renamed;
-        summary.requests = s.requests;
-        summary.create_requests = s.create_requests;
-        summary.list_requests = s.list_requests;
-        summary.throttled = s.throttled;
-        summary.total = s.total;
-        summary.end = ui::end_name(s.end);
-        let exit_ok =
-            s.all_done() && snapshot.counts.malformed == 0 && summary.input_error.is_none();
-        (summary, exit_ok)
     };
+    let snapshot = ledger.snapshot();
+    let mut summary = context.summary(&snapshot);
+    take_library_totals(&mut summary, &s);
+    if summary.error.is_none() {
+        summary.error.clone_from(&snapshot.stop_error);
+    }
+    if let Some(error) = s.prune_refused.as_ref() {
+        ui.warn(format_args!("--prune: nothing was pruned: {error}"));
+    }
+    let counts = &snapshot.counts;
+    let exit_ok = s.all_done()
+        && counts.malformed == 0
+        && counts.invalid == 0
+        && summary.input_error.is_none();
     refresher.abort();
     if let Some(report) = ledger.report()
         && let Err(e) = report.finish()
@@ -430,6 +390,40 @@ async fn run(args: Args, started: Instant) -> u8 {
     ui.refresh(&snapshot);
     context.close(summary, &snapshot);
     if exit_ok && report_ok { 0 } else { 1 }
+}
+
+/// The library's totals are the reference; the ledger adds the lines it never saw
+/// (malformed, and in a dry run those whose slug's format is refused).
+fn take_library_totals(summary: &mut Summary, s: &BulkSummary) {
+    summary.created = s.created;
+    summary.settled = s.settled;
+    summary.skipped = s.skipped;
+    summary.updated = s.updated;
+    summary.unchanged = s.unchanged;
+    summary.not_live = s.not_live;
+    summary.failed = s.failed;
+    summary.duplicates = s.duplicates;
+    summary.invalid = summary.invalid.max(s.invalid);
+    summary.unknown = s.unknown;
+    summary.not_attempted = s.not_attempted;
+    summary.renamed = s.renamed;
+    summary.pruned = s.pruned;
+    summary.prune_failed = s.prune_failed;
+    summary.prune_refused.clone_from(&s.prune_refused);
+    summary.unmatched = s.unmatched;
+    summary.requests = s.requests;
+    summary.create_requests = s.create_requests;
+    summary.update_requests = s.update_requests;
+    summary.prune_requests = s.prune_requests;
+    summary.list_requests = s.list_requests;
+    summary.throttled = s.throttled;
+    summary.total = s.total;
+    if summary.dry_run {
+        summary.would_create = Some(s.would_create);
+        summary.would_update = Some(s.would_update);
+        summary.would_prune = Some(s.would_prune);
+    }
+    summary.end = ui::end_name(s.end);
 }
 
 /// A configuration error found once the run was set up (a bad collection id): exit code 2,
@@ -451,7 +445,7 @@ fn refused(context: &Context, mut summary: Summary, error: &Error) -> u8 {
 fn announce(
     args: &Args,
     ui: &Ui,
-    connected: Option<&Connected>,
+    connected: &Connected,
     input: &Input,
     counted: Option<input::LineCount>,
 ) {
@@ -474,42 +468,44 @@ fn announce(
             "reading NDJSON from the terminal (one item per line); end with {end}"
         ));
     }
-    match connected {
-        Some(connected) => {
-            if let Some(mock) = &connected.mock {
-                ui.say(format_args!(
-                    "--mock: using a local mock Webflow at {}; nothing reaches Webflow",
-                    mock.base_url()
-                ));
-                for ignored in [TOKEN_ENV, COLLECTION_ENV, BASE_URL_ENV] {
-                    if std::env::var_os(ignored).is_some() {
-                        ui.say(format_args!("{ignored} is ignored with --mock"));
-                    }
-                }
-                if args.import.resume {
-                    ui.say("--resume: the mock starts empty, so no item exists yet");
-                }
+    if let Some(mock) = &connected.mock {
+        let kept = match &args.mock.mock_state {
+            Some(state) => format!(
+                "; its collections are kept in {} between runs",
+                state.display()
+            ),
+            None => "; it starts empty and forgets everything when the run ends (--mock-state \
+                     FILE keeps it)"
+                .to_owned(),
+        };
+        ui.say(format_args!(
+            "--mock: using a local mock Webflow at {}; nothing reaches Webflow{kept}",
+            mock.base_url()
+        ));
+        for ignored in [TOKEN_ENV, COLLECTION_ENV, BASE_URL_ENV] {
+            if std::env::var_os(ignored).is_some() {
+                ui.say(format_args!("{ignored} is ignored with --mock"));
             }
-            ui.say(format_args!(
-                "{} {source} into collection {} at {}{}",
-                if args.dry_run {
-                    "dry run: checking"
-                } else {
-                    "importing"
-                },
-                connected.collection,
-                connected.client.base_url(),
-                if args.dry_run {
-                    "; no item is created"
-                } else {
-                    ""
-                }
-            ));
         }
-        None => ui.say(format_args!(
-            "dry run: checking {source}; no item is created, nothing is sent"
-        )),
     }
+    let verb = match (
+        args.dry_run,
+        args.import.update || args.import.prune.is_some(),
+    ) {
+        (true, _) => "dry run: checking",
+        (false, true) => "syncing",
+        (false, false) => "importing",
+    };
+    ui.say(format_args!(
+        "{verb} {source} into collection {} at {}{}",
+        connected.collection,
+        connected.client.base_url(),
+        if args.dry_run {
+            "; nothing is written"
+        } else {
+            ""
+        }
+    ));
 }
 
 #[cfg(test)]

@@ -27,9 +27,19 @@ pub struct Counts {
     pub not_attempted: u64,
     pub renamed: u64,
     pub malformed: u64,
+    /// Lines whose slug an earlier line has (counted in `failed` too).
+    pub duplicates: u64,
+    /// A sync (`--update`).
+    pub updated: u64,
+    pub unchanged: u64,
+    pub not_live: u64,
+    /// Items of the collection a prune took off the site, or failed to.
+    pub pruned: u64,
+    pub prune_failed: u64,
     /// `--dry-run`.
     pub would_create: u64,
-    pub would_skip: u64,
+    pub would_update: u64,
+    pub would_prune: u64,
     pub invalid: u64,
     /// Outcomes of a newer library this command has no name for, by the name the report
     /// gives them.
@@ -46,8 +56,11 @@ impl Counts {
             self.unknown,
             self.not_attempted,
             self.malformed,
+            self.updated,
+            self.unchanged,
+            self.not_live,
             self.would_create,
-            self.would_skip,
+            self.would_update,
             self.invalid,
         ]
         .into_iter()
@@ -79,6 +92,8 @@ pub struct Snapshot {
     pub input_exhausted: bool,
     /// Reading the input failed.
     pub input_error: Option<String>,
+    /// Why the import stopped, when it did.
+    pub stop_error: Option<String>,
 }
 
 /// The ledger, shared by the input side, the outcome side, the progress and the signal
@@ -93,12 +108,17 @@ struct State {
     /// The input line and slug of each item handed to the library whose outcome has not
     /// arrived yet: outcomes arrive out of order, and this holds only the items in flight.
     in_flight: HashMap<u64, (u64, String)>,
+    /// The input line of every item handed, as runs of consecutive lines (a new run starts
+    /// after a blank or malformed line): a line named later (the first of two lines with one
+    /// slug) is found without keeping one entry per line.
+    lines: Vec<(u64, u64)>,
     next_index: u64,
     counts: Counts,
     requests: Requests,
     lines_read: u64,
     input_exhausted: bool,
     input_error: Option<String>,
+    stop_error: Option<String>,
     printed: u64,
     /// The run is over (a second signal): nothing more is written.
     closed: bool,
@@ -109,12 +129,14 @@ impl Ledger {
         Ledger {
             state: Mutex::new(State {
                 in_flight: HashMap::new(),
+                lines: Vec::new(),
                 next_index: 0,
                 counts: Counts::default(),
                 requests: Requests::default(),
                 lines_read: 0,
                 input_exhausted: false,
                 input_error: None,
+                stop_error: None,
                 printed: 0,
                 closed: false,
             }),
@@ -151,7 +173,26 @@ impl Ledger {
         let mut state = lock(&self.state);
         let index = state.next_index;
         state.in_flight.insert(index, (line, slug.to_owned()));
+        let continues = state
+            .lines
+            .last()
+            .is_some_and(|(first_index, first_line)| line - first_line == index - first_index);
+        if !continues {
+            state.lines.push((index, line));
+        }
         state.next_index = index.saturating_add(1);
+    }
+
+    /// Whether a prune may run: no line was malformed (the library knows the rest).
+    pub fn may_prune(&self) -> Result<(), String> {
+        let state = lock(&self.state);
+        match state.counts.malformed {
+            0 if state.input_error.is_none() => Ok(()),
+            0 => Err("the input could not be read to its end".to_owned()),
+            n => Err(format!(
+                "{n} input lines are malformed: an item the source still holds may be among them"
+            )),
+        }
     }
 
     /// Line `line` is not an item.
@@ -172,38 +213,26 @@ impl Ledger {
             id: None,
             stored_slug: None,
             error: Some(&malformed.error),
+            changed: None,
         });
     }
 
-    /// A dry run's verdict on line `line`: `would_create`, `would_skip` (with the existing
-    /// item's id) or `invalid` (with why).
-    pub fn checked(&self, line: u64, slug: &str, verdict: Verdict<'_>) {
+    /// Line `line` is not an item to send (a dry run's own check of its slug's format).
+    pub fn invalid(&self, line: u64, slug: &str, problem: &str) {
         let mut state = lock(&self.state);
         if state.closed {
             return;
         }
-        let (outcome, id, error) = match verdict {
-            Verdict::WouldCreate => {
-                state.counts.would_create = state.counts.would_create.saturating_add(1);
-                ("would_create", None, None)
-            }
-            Verdict::WouldSkip { id } => {
-                state.counts.would_skip = state.counts.would_skip.saturating_add(1);
-                ("would_skip", Some(id), None)
-            }
-            Verdict::Invalid { error } => {
-                state.counts.invalid = state.counts.invalid.saturating_add(1);
-                self.problem(&mut state, format_args!("line {line}: invalid: {error}"));
-                ("invalid", None, Some(error))
-            }
-        };
+        state.counts.invalid = state.counts.invalid.saturating_add(1);
+        self.problem(&mut state, format_args!("line {line}: invalid: {problem}"));
         self.write(&Entry {
             line: Some(line),
             slug: Some(slug),
-            outcome,
-            id,
+            outcome: "invalid",
+            id: None,
             stored_slug: None,
-            error,
+            error: Some(problem),
+            changed: None,
         });
     }
 
@@ -214,7 +243,11 @@ impl Ledger {
             return;
         }
         let line = state.in_flight.remove(&outcome.index).map(|(line, _)| line);
-        let described = Described::of(&outcome.result);
+        let first_line = match &outcome.result {
+            ItemResult::Duplicate { first_index, .. } => line_of(&state.lines, *first_index),
+            _ => None,
+        };
+        let described = Described::of(&outcome.result, first_line);
         let counts = &mut state.counts;
         match &outcome.result {
             ItemResult::Created {
@@ -235,6 +268,20 @@ impl Ledger {
             ItemResult::Unknown { .. } => counts.unknown = counts.unknown.saturating_add(1),
             ItemResult::NotAttempted => {
                 counts.not_attempted = counts.not_attempted.saturating_add(1);
+            }
+            ItemResult::Duplicate { .. } => {
+                counts.failed = counts.failed.saturating_add(1);
+                counts.duplicates = counts.duplicates.saturating_add(1);
+            }
+            ItemResult::Invalid { .. } => counts.invalid = counts.invalid.saturating_add(1),
+            ItemResult::Updated { .. } => counts.updated = counts.updated.saturating_add(1),
+            ItemResult::Unchanged { .. } => counts.unchanged = counts.unchanged.saturating_add(1),
+            ItemResult::NotLive { .. } => counts.not_live = counts.not_live.saturating_add(1),
+            ItemResult::WouldCreate => {
+                counts.would_create = counts.would_create.saturating_add(1);
+            }
+            ItemResult::WouldUpdate { .. } => {
+                counts.would_update = counts.would_update.saturating_add(1);
             }
             _ => {
                 let count = counts.other.entry(described.outcome.clone()).or_default();
@@ -267,12 +314,55 @@ impl Ledger {
             id: described.id,
             stored_slug: described.stored_slug,
             error: described.error.as_deref(),
+            changed: described.note.as_deref(),
         });
     }
 
-    /// Notes the requests an import event tells of.
-    pub fn event(&self, event: &BulkEvent) {
+    /// Notes the requests an import event tells of, and writes the items of the collection
+    /// a prune took off the site (or would, in a dry run), or failed to.
+    pub fn event(&self, event: &BulkEvent, dry_run: bool) {
         let mut state = lock(&self.state);
+        match event {
+            BulkEvent::Pruned { items } if !state.closed => {
+                let (outcome, count) = if dry_run {
+                    ("would_prune", &mut state.counts.would_prune)
+                } else {
+                    ("pruned", &mut state.counts.pruned)
+                };
+                *count = count.saturating_add(items.len() as u64);
+                for item in items {
+                    self.write(&Entry {
+                        line: None,
+                        slug: Some(&item.slug),
+                        outcome,
+                        id: Some(&item.id),
+                        stored_slug: None,
+                        error: None,
+                        changed: None,
+                    });
+                }
+            }
+            BulkEvent::Stopped { error } => {
+                state.stop_error.get_or_insert_with(|| error.to_string());
+            }
+            BulkEvent::PruneFailed { items, error } if !state.closed => {
+                state.counts.prune_failed =
+                    state.counts.prune_failed.saturating_add(items.len() as u64);
+                let error = error.to_string();
+                for item in items {
+                    self.write(&Entry {
+                        line: None,
+                        slug: Some(&item.slug),
+                        outcome: "prune_failed",
+                        id: Some(&item.id),
+                        stored_slug: None,
+                        error: Some(&error),
+                        changed: None,
+                    });
+                }
+            }
+            _ => {}
+        }
         let requests = &mut state.requests;
         match event {
             BulkEvent::Progress(progress) => {
@@ -284,13 +374,6 @@ impl Ledger {
             }
             _ => {}
         }
-    }
-
-    /// A dry run listed the collection with `requests` requests.
-    pub fn listed(&self, requests: u64) {
-        let mut state = lock(&self.state);
-        state.requests.list_requests = state.requests.list_requests.saturating_add(requests);
-        state.requests.requests = state.requests.requests.saturating_add(requests);
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -318,6 +401,7 @@ impl Ledger {
                     id: None,
                     stored_slug: None,
                     error: Some(error),
+                    changed: None,
                 });
             }
             state.counts.unknown = state.counts.unknown.saturating_add(in_flight.len() as u64);
@@ -350,6 +434,13 @@ impl Ledger {
     }
 }
 
+/// The input line of the item at `index`, from the runs of consecutive lines.
+fn line_of(lines: &[(u64, u64)], index: u64) -> Option<u64> {
+    let at = lines.partition_point(|(first_index, _)| *first_index <= index);
+    let (first_index, first_line) = lines.get(at.checked_sub(1)?)?;
+    Some(first_line + (index - first_index))
+}
+
 fn snapshot_of(state: &State) -> Snapshot {
     Snapshot {
         counts: state.counts.clone(),
@@ -359,14 +450,8 @@ fn snapshot_of(state: &State) -> Snapshot {
         lines_read: state.lines_read,
         input_exhausted: state.input_exhausted,
         input_error: state.input_error.clone(),
+        stop_error: state.stop_error.clone(),
     }
-}
-
-/// A dry run's verdict on a line.
-pub enum Verdict<'a> {
-    WouldCreate,
-    WouldSkip { id: &'a str },
-    Invalid { error: &'a str },
 }
 
 /// An outcome as the report writes it.
@@ -375,10 +460,12 @@ struct Described<'a> {
     id: Option<&'a str>,
     stored_slug: Option<&'a str>,
     error: Option<String>,
+    /// What changed (an update).
+    note: Option<String>,
 }
 
 impl<'a> Described<'a> {
-    fn of(result: &'a ItemResult) -> Described<'a> {
+    fn of(result: &'a ItemResult, first_line: Option<u64>) -> Described<'a> {
         let (outcome, id, stored_slug, error) = match result {
             ItemResult::Created {
                 id,
@@ -395,6 +482,52 @@ impl<'a> Described<'a> {
             ItemResult::Failed { error, .. } => ("failed", None, None, Some(error.to_string())),
             ItemResult::Unknown { error, .. } => ("unknown", None, None, Some(error.to_string())),
             ItemResult::NotAttempted => ("not_attempted", None, None, None),
+            ItemResult::Duplicate { .. } => {
+                let first = first_line.map_or_else(
+                    || "an earlier line".to_owned(),
+                    |line| format!("line {line}"),
+                );
+                let error = format!(
+                    "duplicate slug: {first} has it already (a slug is unique in a collection); \
+                     not sent"
+                );
+                ("failed", None, None, Some(error))
+            }
+            ItemResult::Invalid { problems, .. } => {
+                let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                ("invalid", None, None, Some(problems.join("; ")))
+            }
+            ItemResult::Updated { id, fields, .. } => {
+                let changed = format!("changed: {}", fields.join(", "));
+                return Described {
+                    outcome: "updated".to_owned(),
+                    id: Some(id.as_str()),
+                    stored_slug: None,
+                    error: None,
+                    note: Some(changed),
+                };
+            }
+            ItemResult::Unchanged { id, .. } => ("unchanged", Some(id.as_str()), None, None),
+            ItemResult::NotLive { id, .. } => (
+                "not_live",
+                Some(id.as_str()),
+                None,
+                Some(
+                    "exists but is not published (a draft or archived): left alone; \
+                     update-items-live changes published items only"
+                        .to_owned(),
+                ),
+            ),
+            ItemResult::WouldCreate => ("would_create", None, None, None),
+            ItemResult::WouldUpdate { id, fields, .. } => {
+                return Described {
+                    outcome: "would_update".to_owned(),
+                    id: Some(id.as_str()),
+                    stored_slug: None,
+                    error: None,
+                    note: Some(format!("would change: {}", fields.join(", "))),
+                };
+            }
             other => {
                 // A newer library's outcome (the enum is non-exhaustive): named after its
                 // variant, `Updated { .. }` → `updated`.
@@ -403,6 +536,7 @@ impl<'a> Described<'a> {
                     id: None,
                     stored_slug: None,
                     error: None,
+                    note: None,
                 };
             }
         };
@@ -411,6 +545,7 @@ impl<'a> Described<'a> {
             id,
             stored_slug,
             error,
+            note: None,
         }
     }
 }
@@ -443,6 +578,17 @@ fn variant_name(value: &impl std::fmt::Debug) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_found_from_runs_of_consecutive_lines() {
+        // Items 0..3 on lines 1..3, then a blank line; items 3..5 on lines 5..6.
+        let lines = [(0, 1), (3, 5)];
+        assert_eq!(line_of(&lines, 0), Some(1));
+        assert_eq!(line_of(&lines, 2), Some(3));
+        assert_eq!(line_of(&lines, 3), Some(5));
+        assert_eq!(line_of(&lines, 4), Some(6));
+        assert_eq!(line_of(&[], 0), None);
+    }
 
     #[test]
     fn variant_names_for_outcomes_this_command_does_not_know() {

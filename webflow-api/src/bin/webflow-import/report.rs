@@ -18,8 +18,10 @@ pub struct Entry<'a> {
     pub line: Option<u64>,
     /// The item's slug as given; `null` when a malformed line has none.
     pub slug: Option<&'a str>,
-    /// `created`, `settled`, `skipped`, `failed`, `unknown`, `not_attempted`, `malformed`;
-    /// with `--dry-run`: `would_create`, `would_skip`, `invalid`, `malformed`.
+    /// `created`, `settled`, `skipped`, `updated`, `unchanged`, `not_live`, `failed`,
+    /// `invalid`, `unknown`, `not_attempted`, `malformed`, `pruned`, `prune_failed`; with
+    /// `--dry-run`: `would_create`, `would_update`, `would_prune` (and the same `skipped`,
+    /// `unchanged`, `invalid`, ...).
     pub outcome: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<&'a str>,
@@ -27,6 +29,9 @@ pub struct Entry<'a> {
     pub stored_slug: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
+    /// For an update: the fields that changed (or would).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<&'a str>,
 }
 
 /// The report file, shared by the import and the signal handler.

@@ -16,13 +16,31 @@ pub struct Summary {
     pub created: u64,
     pub settled: u64,
     pub skipped: u64,
+    /// A sync (`--update`): items updated, already equal, left alone (not published).
+    pub updated: u64,
+    pub unchanged: u64,
+    pub not_live: u64,
     pub failed: u64,
+    /// Lines whose slug an earlier line has (counted in `failed` too).
+    pub duplicates: u64,
+    /// Lines that do not fit the collection's schema (not sent).
+    pub invalid: u64,
     pub unknown: u64,
     pub not_attempted: u64,
     pub malformed_lines: u64,
     pub renamed: u64,
+    /// Items of the collection a prune took off the site, or failed to.
+    pub pruned: u64,
+    pub prune_failed: u64,
+    /// Why a prune asked for was not done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune_refused: Option<String>,
+    /// A create answer listed items that match no line (never given to one).
+    pub unmatched: u64,
     pub requests: u64,
     pub create_requests: u64,
+    pub update_requests: u64,
+    pub prune_requests: u64,
     pub list_requests: u64,
     pub throttled: u64,
     /// `input_exhausted`, `cancelled`, `stopped`, `interrupted` (exit code 130), or
@@ -40,9 +58,9 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub would_create: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub would_skip: Option<u64>,
+    pub would_update: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub invalid: Option<u64>,
+    pub would_prune: Option<u64>,
     /// Outcomes of a newer library this command has no field for, by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub other_outcomes: BTreeMap<String, u64>,
@@ -63,20 +81,23 @@ impl Summary {
         self.created = counts.created;
         self.settled = counts.settled;
         self.skipped = counts.skipped;
+        self.updated = counts.updated;
+        self.unchanged = counts.unchanged;
+        self.not_live = counts.not_live;
         self.failed = counts.failed;
+        self.duplicates = counts.duplicates;
+        self.invalid = counts.invalid;
         self.unknown = counts.unknown;
         self.not_attempted = counts.not_attempted;
         self.renamed = counts.renamed;
+        self.pruned = counts.pruned;
+        self.prune_failed = counts.prune_failed;
         self.malformed_lines = counts.malformed;
         self.other_outcomes = counts.other.clone();
         if dry_run {
             self.would_create = Some(counts.would_create);
-            self.would_skip = Some(counts.would_skip);
-            self.invalid = Some(counts.invalid);
-            self.total = counts
-                .would_create
-                .saturating_add(counts.would_skip)
-                .saturating_add(counts.invalid);
+            self.would_update = Some(counts.would_update);
+            self.would_prune = Some(counts.would_prune);
         }
         self
     }
@@ -115,11 +136,13 @@ pub fn closing_line(summary: &Summary, position: &Position<'_>) -> String {
     };
     if summary.dry_run {
         push(summary.would_create.unwrap_or(0), "would be created");
-        push(
-            summary.would_skip.unwrap_or(0),
-            "would be skipped (they exist)",
-        );
-        push(summary.invalid.unwrap_or(0), "invalid");
+        push(summary.would_update.unwrap_or(0), "would be updated");
+        push(summary.unchanged, "unchanged");
+        push(summary.skipped, "would be skipped (they exist)");
+        push(summary.not_live, "left alone (not published)");
+        push(summary.would_prune.unwrap_or(0), "would be pruned");
+        push(summary.invalid, "invalid");
+        push(summary.failed, "failed");
     } else {
         let settled = format!("created ({} settled by lookup)", n(summary.settled));
         push(
@@ -130,7 +153,13 @@ pub fn closing_line(summary: &Summary, position: &Position<'_>) -> String {
                 "created"
             },
         );
+        push(summary.updated, "updated");
+        push(summary.unchanged, "unchanged");
         push(summary.skipped, "skipped (they existed)");
+        push(summary.not_live, "left alone (not published)");
+        push(summary.pruned, "pruned");
+        push(summary.prune_failed, "failed to prune");
+        push(summary.invalid, "invalid");
         push(summary.failed, "failed");
         push(summary.unknown, "unknown (they may exist)");
         push(summary.not_attempted, "not sent");
@@ -158,7 +187,9 @@ pub fn closing_line(summary: &Summary, position: &Position<'_>) -> String {
     let read = read_position(position);
     let problems = summary.failed > 0
         || summary.malformed_lines > 0
-        || summary.invalid.unwrap_or(0) > 0
+        || summary.invalid > 0
+        || summary.prune_failed > 0
+        || summary.prune_refused.is_some()
         || !summary.other_outcomes.is_empty();
     let see = match position.report {
         Some(path) => format!("see {path}"),
@@ -186,22 +217,32 @@ pub fn closing_line(summary: &Summary, position: &Position<'_>) -> String {
             format!("{why}: {counts} in {took}{report}; {read}. {next}")
         }
         _ if summary.dry_run => {
-            if problems || summary.input_error.is_some() {
+            if let Some(refused) = &summary.prune_refused {
                 format!(
-                    "dry run: {counts}; nothing was created{report}. Fix the invalid and \
+                    "dry run: {counts}; nothing was written{report}. The prune would be refused: \
+                     {refused}"
+                )
+            } else if problems || summary.input_error.is_some() {
+                format!(
+                    "dry run: {counts}; nothing was written{report}. Fix the invalid and \
                      malformed lines ({see}) and check again"
                 )
             } else {
                 format!(
-                    "dry run: every line is valid: {counts}; nothing was created{report}. \
-                     Run it without --dry-run to import"
+                    "dry run: every line is valid: {counts}; nothing was written{report}. \
+                     Run it without --dry-run to apply the plan"
                 )
             }
         }
         _ => {
             let mut next = Vec::new();
-            if summary.failed > 0 || summary.malformed_lines > 0 {
-                next.push(format!("fix the failed and malformed lines ({see})"));
+            if summary.failed > 0 || summary.malformed_lines > 0 || summary.invalid > 0 {
+                next.push(format!(
+                    "fix the failed, invalid and malformed lines ({see})"
+                ));
+            }
+            if let Some(refused) = &summary.prune_refused {
+                next.push(format!("nothing was pruned: {refused}"));
             }
             if summary.unknown > 0 || summary.failed > 0 || summary.malformed_lines > 0 {
                 next.push("run again with --resume (items that exist are skipped)".to_owned());

@@ -1,6 +1,8 @@
 //! Where the items go: Webflow, with `WEBFLOW_API_TOKEN` and a collection, or the embedded
 //! mock, only with an explicit `--mock`.
 
+use std::path::PathBuf;
+
 use webflow_api::mock::MockWebflow;
 use webflow_api::time::ManualClock;
 use webflow_api::{ApiToken, Client, TOKEN_ENV};
@@ -8,42 +10,43 @@ use webflow_api::{ApiToken, Client, TOKEN_ENV};
 /// The environment variable naming the collection when `--collection` is not given.
 pub const COLLECTION_ENV: &str = "WEBFLOW_COLLECTION_ID";
 
-/// The mock's options. (`--mock-state FILE`, a mock that keeps its items between runs, is
-/// to join `--mock` here.)
+/// The mock's options.
 #[derive(clap::Args, Debug)]
 pub struct MockOptions {
     /// Import into a local mock Webflow started in the process instead of Webflow: a
     /// rehearsal, nothing leaves the machine (WEBFLOW_API_TOKEN is not needed, and ignored)
     #[arg(long)]
     pub mock: bool,
+
+    /// With --mock: keep the mock's collections in FILE between runs (created if missing),
+    /// so a stopped rehearsal can be resumed, or a sync run twice
+    #[arg(long, value_name = "FILE", requires = "mock")]
+    pub mock_state: Option<PathBuf>,
 }
 
 /// Where items go.
 pub enum Target {
     /// Webflow (or `WEBFLOW_API_BASE_URL`), with a token.
     Webflow { token: ApiToken, collection: String },
-    /// The embedded mock (`--mock`).
-    Mock { collection: String },
-    /// Nowhere: a dry run without `--resume` sends nothing, and needs neither.
-    Offline,
+    /// The embedded mock (`--mock`), keeping its state in a file when given.
+    Mock {
+        collection: String,
+        state: Option<PathBuf>,
+    },
 }
 
 impl Target {
-    /// Reads `WEBFLOW_API_TOKEN` and the collection. `sends` is whether the run sends any
-    /// request at all (everything but a dry run without `--resume`).
-    pub fn choose(
-        mock: &MockOptions,
-        collection: Option<&str>,
-        sends: bool,
-    ) -> Result<Target, String> {
+    /// Reads `WEBFLOW_API_TOKEN` and the collection. Every run needs one or the other: a dry
+    /// run reads the collection's schema and items too.
+    pub fn choose(mock: &MockOptions, collection: Option<&str>) -> Result<Target, String> {
         if mock.mock {
             let collection = collection.unwrap_or(MockWebflow::COLLECTION_ID).to_owned();
-            return Ok(Target::Mock { collection });
+            return Ok(Target::Mock {
+                collection,
+                state: mock.mock_state.clone(),
+            });
         }
         if std::env::var_os(TOKEN_ENV).is_none() {
-            if !sends {
-                return Ok(Target::Offline);
-            }
             return Err(format!(
                 "{TOKEN_ENV} is not set: set it to a site API token with cms:write (and \
                  {COLLECTION_ENV} or --collection to the collection's id), or pass --mock to \
@@ -82,44 +85,52 @@ pub struct Connected {
     pub mock: Option<MockWebflow>,
 }
 
-/// Builds the client for `target` (starting the mock for `--mock`); `None` for a run that
-/// sends nothing (`sends` false, or [`Target::Offline`]).
-pub async fn connect(target: Target, sends: bool) -> Result<Option<Connected>, String> {
+/// Builds the client for `target` (starting the mock for `--mock`), sending at most `rate`
+/// requests a minute when given.
+pub async fn connect(target: Target, rate: Option<u32>) -> Result<Connected, String> {
+    let capped = |builder: webflow_api::ClientBuilder| match rate {
+        Some(rate) => builder.max_requests_per_minute(rate),
+        None => builder,
+    };
     match target {
-        _ if !sends => Ok(None),
-        Target::Offline => Ok(None),
         Target::Webflow { token, collection } => {
-            let client = Client::builder()
-                .token(token)
+            let client = capped(Client::builder().token(token))
                 .build()
                 .map_err(|e| e.to_string())?;
-            Ok(Some(Connected {
+            Ok(Connected {
                 client,
                 collection,
                 mock: None,
-            }))
+            })
         }
-        Target::Mock { collection } => {
+        Target::Mock { collection, state } => {
             // The client and the mock share a clock that moves only when the client waits:
             // the mock's rate limit and the settle delay take no real time.
             let clock = ManualClock::new();
-            let mock = MockWebflow::builder()
+            let mut builder = MockWebflow::builder()
                 .rate_limit(120)
                 .clock(clock.clone())
-                .token(MockWebflow::TOKEN)
-                .start()
-                .await;
-            let client = Client::builder()
-                .token(ApiToken::new(MockWebflow::TOKEN).map_err(|e| e.to_string())?)
-                .base_url(mock.base_url())
-                .clock(clock)
-                .build()
-                .map_err(|e| e.to_string())?;
-            Ok(Some(Connected {
+                .token(MockWebflow::TOKEN);
+            if let Some(state) = &state {
+                builder = builder.state_file(state.clone());
+            }
+            let mock = builder.try_start().await.map_err(|e| match &state {
+                Some(state) => format!("cannot start the mock with {}: {e}", state.display()),
+                None => format!("cannot start the mock: {e}"),
+            })?;
+            let client = capped(
+                Client::builder()
+                    .token(ApiToken::new(MockWebflow::TOKEN).map_err(|e| e.to_string())?)
+                    .base_url(mock.base_url())
+                    .clock(clock),
+            )
+            .build()
+            .map_err(|e| e.to_string())?;
+            Ok(Connected {
                 client,
                 collection,
                 mock: Some(mock),
-            }))
+            })
         }
     }
 }

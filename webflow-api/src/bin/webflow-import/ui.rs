@@ -263,22 +263,25 @@ pub fn progress_text(
         }
     }
     let mut parts = Vec::new();
-    if counts.would_create + counts.would_skip + counts.invalid > 0 {
-        parts.push(format!(
-            "{} would be created",
-            HumanCount(counts.would_create)
-        ));
-        parts.push(format!(
-            "{} would be skipped",
-            HumanCount(counts.would_skip)
-        ));
-        parts.push(format!("{} invalid", HumanCount(counts.invalid)));
+    let mut show = |count: u64, what: &str, always: bool| {
+        if always || count > 0 {
+            parts.push(format!("{} {what}", HumanCount(count)));
+        }
+    };
+    if counts.would_create + counts.would_update > 0 {
+        show(counts.would_create, "would be created", true);
+        show(counts.would_update, "would be updated", true);
+        show(counts.unchanged, "unchanged", false);
+        show(counts.skipped, "would be skipped", false);
     } else {
-        parts.push(format!("{} created", HumanCount(counts.created)));
-        parts.push(format!("{} skipped", HumanCount(counts.skipped)));
-        parts.push(format!("{} failed", HumanCount(counts.failed)));
-        parts.push(format!("{} unknown", HumanCount(counts.unknown)));
+        show(counts.created, "created", true);
+        show(counts.updated, "updated", counts.unchanged > 0);
+        show(counts.unchanged, "unchanged", false);
+        show(counts.skipped, "skipped", true);
+        show(counts.failed, "failed", true);
+        show(counts.unknown, "unknown", true);
     }
+    show(counts.invalid, "invalid", false);
     if counts.malformed > 0 {
         parts.push(format!("{} malformed", HumanCount(counts.malformed)));
     }
