@@ -1,5 +1,6 @@
-//! Wire requests: what the client really sends for a single and a bulk create, as received
-//! by the mock server.
+//! Wire requests: what the client really sends for each operation — a single and a bulk
+//! create, the collection's schema, an update, an unpublish and a delete — as received by
+//! the mock server. CI checks every one of them against the fragment (openapi-core).
 
 use std::collections::BTreeMap;
 
@@ -7,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use webflow_api::NewItem;
 use webflow_api::mock::{MockWebflow, ReceivedRequest};
+use webflow_api::types::UpdateItem;
 
 use crate::support::{TOKEN, client_for, with_snapshot_filters};
 
@@ -105,5 +107,83 @@ async fn bulk_create_of_three_items() {
         request.query, None,
         "skipInvalidFiles is left to Webflow's default unless set"
     );
+    with_snapshot_filters(|| insta::assert_yaml_snapshot!(WireRequest::from(request)));
+}
+
+/// A mock holding two live items, `mug` and `plate`, and their ids.
+fn mock_with_two_items(mock: &MockWebflow) -> Vec<String> {
+    mock.insert_items(
+        MockWebflow::COLLECTION_ID,
+        [
+            json!({"fieldData": {"name": "Mug", "slug": "mug", "price": 12}}),
+            json!({"fieldData": {"name": "Plate", "slug": "plate", "price": 8}}),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn collection_details() {
+    let mock = MockWebflow::start().await;
+    let client = client_for(&mock);
+    let collection = client.collection(MockWebflow::COLLECTION_ID).await.unwrap();
+    assert!(!collection.fields.is_empty());
+
+    let request = only_request(&mock);
+    assert_eq!(request.headers["authorization"], format!("Bearer {TOKEN}"));
+    assert_eq!(request.body, Value::Null, "a GET has no body");
+    with_snapshot_filters(|| insta::assert_yaml_snapshot!(WireRequest::from(request)));
+}
+
+#[tokio::test]
+async fn update_of_two_live_items_sends_only_the_fields_given() {
+    let mock = MockWebflow::start().await;
+    let client = client_for(&mock);
+    let ids = mock_with_two_items(&mock);
+    let updated = client
+        .update_live_items(
+            MockWebflow::COLLECTION_ID,
+            [
+                UpdateItem::new(&ids[0]).field("price", 14),
+                UpdateItem::new(&ids[1]).field("name", "Dinner Plate"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.len(), 2);
+
+    let request = only_request(&mock);
+    assert_auth_and_user_agent(&request);
+    assert_eq!(request.method, "PATCH");
+    with_snapshot_filters(|| insta::assert_yaml_snapshot!(WireRequest::from(request)));
+}
+
+#[tokio::test]
+async fn unpublish_of_two_live_items() {
+    let mock = MockWebflow::start().await;
+    let client = client_for(&mock);
+    let ids = mock_with_two_items(&mock);
+    client
+        .unpublish_live_items(MockWebflow::COLLECTION_ID, &ids)
+        .await
+        .unwrap();
+
+    let request = only_request(&mock);
+    assert_auth_and_user_agent(&request);
+    with_snapshot_filters(|| insta::assert_yaml_snapshot!(WireRequest::from(request)));
+}
+
+#[tokio::test]
+async fn delete_of_two_items() {
+    let mock = MockWebflow::start().await;
+    let client = client_for(&mock);
+    let ids = mock_with_two_items(&mock);
+    client
+        .delete_items(MockWebflow::COLLECTION_ID, &ids)
+        .await
+        .unwrap();
+    assert!(mock.items(MockWebflow::COLLECTION_ID).is_empty());
+
+    let request = only_request(&mock);
+    assert_auth_and_user_agent(&request);
     with_snapshot_filters(|| insta::assert_yaml_snapshot!(WireRequest::from(request)));
 }

@@ -37,11 +37,21 @@
 //!   404** (a bad token, scope or collection — every later request would fail the same
 //!   way) stops the import: what was pulled and not sent is
 //!   [`NotAttempted`](ItemResult::NotAttempted), the rest of the input is not read.
-//! - A **5xx, a timeout or a broken connection** after sending leaves it unknown whether
-//!   the items were created. They are never resent blindly. With [`Settle`] on (the
-//!   default) the import pauses new creates, waits the settle delay, and looks the items up
-//!   ([how](Settle)): found → [`Created`](ItemResult::Created) with `settled: true`;
-//!   confirmed absent → sent again once; lookup failed → [`Unknown`](ItemResult::Unknown).
+//! - A **5xx, a timeout or a broken connection** after sending, or a success whose answer
+//!   does not account for every item, leaves it unknown whether the items were created.
+//!   They are never resent blindly. With [`Settle`] on (the default) the import pauses new
+//!   creates, waits the settle delay, and looks the items up ([how](Settle)): found *and
+//!   proven ours* → [`Created`](ItemResult::Created) with `settled: true`; proven absent →
+//!   sent again once; the slug held by an item that is not ours →
+//!   [`Failed`](ItemResult::Failed) with [`Error::SlugTaken`]; lookup failed →
+//!   [`Unknown`](ItemResult::Unknown).
+//! - **What is ours.** An item found by a lookup is reported created by this import only
+//!   if it is in the line's locale, carries the slug sent (or Webflow's suffix of it,
+//!   `slug-1a2b3`, when the slug sent was taken and the suffixed form is not itself a slug
+//!   of the input), was created no earlier than the request was sent (by the server's
+//!   `Date`, less [`Settle::clock_tolerance`]), holds the fields sent (compared by meaning:
+//!   `12.5` holds `12.50`), and was not claimed by another line. An item with the slug that
+//!   fails this rule is someone else's: the line fails, and is never sent again.
 //! - With [`skip_existing`](BulkImport::skip_existing) the collection's slugs are indexed
 //!   first (one paged listing) and items whose slug exists are
 //!   [`Skipped`](ItemResult::Skipped) with the existing id: a crashed import can be run
@@ -53,6 +63,45 @@
 //!   requests in flight complete, items pulled and not sent are
 //!   [`NotAttempted`](ItemResult::NotAttempted), items never pulled are not reported
 //!   ([`BulkSummary::end`] says why the import ended; `total` counts the items pulled).
+//!
+//! # Sync
+//!
+//! With [`update`](BulkImport::update) an import keeps a collection in step with a source
+//! that is run again and again: it reads the collection's schema and every item first, then
+//! for each line creates the item the collection lacks, updates the one whose fields differ
+//! (`update-items-live`, only the fields that differ, in requests of 100), and leaves the
+//! equal one alone ([`Unchanged`](ItemResult::Unchanged)). Values compare by meaning, so a
+//! second sync of an unchanged source writes nothing: numbers as numbers, timestamps as
+//! instants, `null` as an absent field or an empty string or list, references in any
+//! order, and a file sent by URL as the copy Webflow made of it on its CDN. An item that
+//! exists but is not published (a draft, archived) is [`NotLive`](ItemResult::NotLive) and
+//! left alone: `update-items-live` changes published items only.
+//!
+//! With [`prune`](BulkImport::prune) the items the source no longer names are unpublished
+//! or deleted once every line is done — only after a clean run (every line read, none
+//! malformed, invalid, failed or unknown) and never more than
+//! [`max_prune`](BulkImport::max_prune) (by default half of the items in the source's
+//! locales); otherwise nothing is pruned and [`BulkSummary::prune_refused`] says why.
+//! [`dry_run`](BulkImport::dry_run) does all the reading and checking and reports what
+//! would be created, updated and pruned, naming the fields, without writing anything.
+//!
+//! ```no_run
+//! # async fn run(client: webflow_api::Client, items: Vec<webflow_api::NewItem>) -> Result<(), webflow_api::Error> {
+//! use webflow_api::Prune;
+//! let report = client
+//!     .bulk_create_live("580e63fc8c9a982ac9b8b745")
+//!     .update(true)                 // create what is missing, update what changed
+//!     .prune(Prune::Unpublish)      // unpublish what the source no longer has...
+//!     .max_prune(20)                // ...but never more than 20 items
+//!     .run(items)
+//!     .await?;
+//! let s = &report.summary;
+//! println!("{} created, {} updated, {} unchanged, {} pruned", s.created, s.updated, s.unchanged, s.pruned);
+//! if let Some(reason) = &s.prune_refused {
+//!     println!("nothing pruned: {reason}");
+//! }
+//! # Ok(()) }
+//! ```
 
 mod compare;
 mod driver;
@@ -170,23 +219,26 @@ impl fmt::Debug for BulkImport<'_> {
 /// finish, waits [`delay`](Self::delay) (so that an item created just before the failure is
 /// visible to listings), then looks the items up with `list-collection-items`:
 /// - a whole lost request is found by one scan of the collection, newest first
-///   (`sortBy=createdOn&sortOrder=desc`), page by page, until every item is found or the
-///   scan reaches items created before the request was sent — so settling a lost request
-///   of 100 costs a few list requests, not 100 lookups; a handful of items (at most 5) are
-///   looked up by slug instead;
-/// - found → [`ItemResult::Created`] with `settled: true` (an item found under a slug
-///   Webflow suffixed, `slug-1a2b3`, created after the request was sent, counts as found);
+///   (`sortBy=createdOn&sortOrder=desc`), page by page, until every item is found ours or
+///   the scan reaches items created before the request was sent, and on to the end of the
+///   listing when an item is still undecided (absence is proven by a complete read, never
+///   guessed from timestamps) — so settling a lost request of 100 costs a few list
+///   requests, not 100 lookups; a handful of items (at most 5) are looked up by slug
+///   instead;
+/// - found and ours (see the [module documentation](crate::bulk) for the rule) →
+///   [`ItemResult::Created`] with `settled: true`; the slug held by an item that is not
+///   ours → [`ItemResult::Failed`] with [`Error::SlugTaken`];
 /// - confirmed absent → sent again once, in a new request (unless
 ///   [`lookup_only`](Self::lookup_only)); a resent request whose outcome is again unknown
 ///   is settled by lookup only;
 /// - the lookup failed → [`ItemResult::Unknown`].
 ///
 /// **Assumption:** an item Webflow created becomes visible to listings within the delay.
-/// If it takes longer, an item can look absent and be sent again: Webflow then refuses the
-/// second create (400, duplicate slug — reported [`Failed`](ItemResult::Failed)) or stores
-/// it under a suffixed slug (reported `Created` with that `stored_slug`): a duplicate,
-/// visible in the report. With `lookup_only` nothing is ever sent twice: such items stay
-/// [`Unknown`](ItemResult::Unknown).
+/// If it takes longer, an item can look absent and be sent again. Webflow then refuses the
+/// second create (its slug is taken) and the item is looked up again — found and ours, it
+/// is `Created`; or Webflow stores the second create under a suffixed slug: a duplicate,
+/// reported `Created` with that `stored_slug` and counted in [`BulkSummary::renamed`]. With
+/// `lookup_only` nothing is ever sent twice: such items stay [`Unknown`](ItemResult::Unknown).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Settle {
