@@ -24,6 +24,7 @@
 //! every process. Nothing about the waiting is the limiter's concern: the client sleeps
 //! (on its own clock, within its deadline and `max_wait`) and asks again.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -144,7 +145,10 @@ pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
     /// the caller may still wait: a slot further away is [`Acquire::Refused`].
     fn acquire(&self, now: SystemTime, max_wait: Duration) -> LimiterFuture<'_, Acquire>;
 
-    /// Learns from an answer (its rate-limit headers, a 429's `Retry-After`).
+    /// Learns how the request sent in a slot ended: called once for every granted slot
+    /// whose request went out — with what the answer said (its rate-limit headers, a 429's
+    /// `Retry-After`), or, when no answer came (a timeout, a dropped connection), with
+    /// `rate_limit: None`, so the limiter knows the slot is no longer in flight.
     fn observe(&self, now: SystemTime, observation: Observation) -> LimiterFuture<'_, ()>;
 
     /// Takes back a granted slot whose request was never sent (the call was cancelled or
@@ -173,7 +177,9 @@ pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
 ///   fixed rate; at most the cap), and it refills at that rate, spread 2 % thinner so that
 ///   network jitter never makes it run ahead of Webflow's own bucket.
 /// - Each answer's `X-RateLimit-Remaining` resets the tokens to what Webflow says is left,
-///   less the requests this limiter granted after the one answered — up or down: other
+///   less the requests Webflow may not have counted yet: those granted after the one
+///   answered, and those granted before it and still in flight (an answer can overtake an
+///   earlier request on another connection) — up or down: other
 ///   integrations spending the same token's budget slow it down, and a budget larger than
 ///   guessed is spent at once (with [`Pacing::Fixed`] or a cap, only down: they bound this
 ///   client's own rate).
@@ -200,7 +206,15 @@ struct PacerState {
     calibrated: bool,
     /// Slots granted so far (the sequence of the latest).
     granted: u64,
+    /// Slots granted and not yet ended (answered, failed or released), with when: a
+    /// request Webflow may not have counted yet. Paced limiters only.
+    in_flight: BTreeMap<u64, SystemTime>,
 }
+
+/// A slot still marked in flight this long after it was granted is forgotten: its call
+/// was dropped without ending (a request cannot outlive its attempt timeout by this much,
+/// and Webflow's bucket has refilled what it took since).
+const IN_FLIGHT_HORIZON: Duration = Duration::from_secs(600);
 
 /// The refill is spread this much thinner than `limit / 60 s`.
 const SAFETY_MARGIN: f64 = 1.02;
@@ -224,6 +238,7 @@ impl Pacer {
                 hold_until: None,
                 calibrated,
                 granted: 0,
+                in_flight: BTreeMap::new(),
             }),
             changed: tokio::sync::Notify::new(),
         }
@@ -264,10 +279,16 @@ impl Pacer {
         if !wait.is_zero() {
             return Acquire::Wait(wait);
         }
+        state.granted += 1;
         if paced {
             state.tokens = (state.tokens - 1.0).max(-f64::from(state.per_minute));
+            state.in_flight.retain(|_, granted| {
+                now.duration_since(*granted)
+                    .map_or(true, |age| age < IN_FLIGHT_HORIZON)
+            });
+            let slot = state.granted;
+            state.in_flight.insert(slot, now);
         }
-        state.granted += 1;
         Acquire::Granted(Slot(state.granted))
     }
 
@@ -275,6 +296,8 @@ impl Pacer {
         let paced = self.paced();
         let mut state = self.state();
         state.refill(now);
+        let answered = observation.slot.0;
+        state.in_flight.remove(&answered);
         let mut more = false;
         let reported = observation.rate_limit.unwrap_or_default();
         if matches!(self.pacing, Pacing::Adaptive { .. })
@@ -286,9 +309,12 @@ impl Pacer {
             state.per_minute = limit;
         }
         if paced && let Some(remaining) = reported.remaining {
-            // What Webflow says is left, less what was granted after this request.
-            let later = state.granted.saturating_sub(observation.slot.0);
-            let tokens = (f64::from(remaining) - later as f64).min(f64::from(state.per_minute));
+            // What Webflow says is left, less what it may not have counted yet: the slots
+            // granted after this request, and those granted before it still in flight.
+            let later = state.granted.saturating_sub(answered);
+            let earlier_in_flight = state.in_flight.range(..answered).count() as u64;
+            let uncounted = (later + earlier_in_flight) as f64;
+            let tokens = (f64::from(remaining) - uncounted).min(f64::from(state.per_minute));
             // Up or down when adaptive; with a fixed rate or a cap only down: those bound
             // this client's own rate.
             let may_raise = matches!(self.pacing, Pacing::Adaptive { .. }) && self.cap.is_none();
@@ -341,9 +367,10 @@ impl RateLimiter for Pacer {
         Box::pin(std::future::ready(()))
     }
 
-    fn release(&self, _slot: Slot) -> LimiterFuture<'_, ()> {
+    fn release(&self, slot: Slot) -> LimiterFuture<'_, ()> {
         if self.paced() {
             let mut state = self.state();
+            state.in_flight.remove(&slot.0);
             state.tokens = (state.tokens + 1.0).min(f64::from(state.per_minute));
             drop(state);
             self.changed.notify_waiters();
@@ -421,6 +448,37 @@ mod tests {
         pacer.learn(now, &reported(1, 120, 119));
         assert_eq!(pacer.per_minute(), Some(120));
         assert!((0..110).all(|_| granted(take(&pacer, now))));
+        assert!(matches!(take(&pacer, now), Acquire::Wait(_)));
+    }
+
+    #[test]
+    fn an_answer_that_overtakes_an_earlier_request_still_counts_it() {
+        // 10 a minute. Slot 1 is answered (9 left, as the pacer thought); slot 2 is on its
+        // way; slots 3 to 6 reach Webflow first and are answered (8, 7, 6, 5 left: slot 2
+        // not counted yet). 5 tokens are left for Webflow — 4 once slot 2 arrives.
+        let pacer = Pacer::new(Pacing::adaptive(), None);
+        let now = SystemTime::now();
+        assert!(granted(take(&pacer, now)));
+        pacer.learn(now, &reported(1, 10, 9));
+        (2..=6).for_each(|_| assert!(granted(take(&pacer, now))));
+        for (slot, remaining) in [(3, 8), (4, 7), (5, 6), (6, 5)] {
+            pacer.learn(now, &reported(slot, 10, remaining));
+        }
+        assert!((0..4).all(|_| granted(take(&pacer, now))), "4 left once slot 2 counts");
+        assert!(matches!(take(&pacer, now), Acquire::Wait(_)), "not a 5th: a 429");
+    }
+
+    #[test]
+    fn a_slot_ended_without_an_answer_is_no_longer_in_flight() {
+        let pacer = Pacer::new(Pacing::adaptive(), None);
+        let now = SystemTime::now();
+        (1..=3).for_each(|_| assert!(granted(take(&pacer, now))));
+        // Slot 1 timed out (no answer), slot 2 was released unsent, slot 3 answered: all of
+        // Webflow's 9 left are free.
+        pacer.learn(now, &Observation::new(Slot(1), None, false, None));
+        drop(pacer.release(Slot(2))); // done on the call; the future is ready
+        pacer.learn(now, &reported(3, 10, 9));
+        assert!((0..9).all(|_| granted(take(&pacer, now))));
         assert!(matches!(take(&pacer, now), Acquire::Wait(_)));
     }
 

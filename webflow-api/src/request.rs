@@ -333,15 +333,14 @@ impl Client {
         }
         let inner = &*self.inner;
         inner.note_answer(answer.rate_limit, answer.server_date);
+        // Every sent request ends in one observation, answered or not: the limiter learns
+        // the slot is no longer in flight.
         let throttled = answer.status == Some(reqwest::StatusCode::TOO_MANY_REQUESTS);
-        if answer.status.is_some() {
-            let observation =
-                Observation::new(slot, answer.rate_limit, throttled, answer.retry_after);
-            inner
-                .limiter
-                .observe(inner.clock.system_time(), observation)
-                .await;
-        }
+        let observation = Observation::new(slot, answer.rate_limit, throttled, answer.retry_after);
+        inner
+            .limiter
+            .observe(inner.clock.system_time(), observation)
+            .await;
     }
 
     /// Waits `wait` on the client's clock, reporting it; `false` when cancelled meanwhile.
