@@ -1262,3 +1262,264 @@ fn tail(screen: &str) -> String {
     let start = chars.len().saturating_sub(2000);
     format!("{:?}", chars[start..].iter().collect::<String>())
 }
+
+// --- Rehearsals on `--mock --mock-state FILE`: runs that follow each other on one mock
+// collection, kept in a file (each run is a process of its own).
+
+/// A current-thread runtime for a mock started in-process by a synchronous test.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// The items the state file holds, as a second mock started on a copy of it lists them
+/// (the copy: the file itself is not touched).
+fn stored_items(state: &TempPath) -> Vec<Value> {
+    let copy = temp_path("state-copy.json");
+    std::fs::copy(&state.0, &copy.0).expect("the state file exists");
+    runtime().block_on(async {
+        let mock = MockWebflow::builder().state_file(&copy.0).start().await;
+        mock.items(MockWebflow::COLLECTION_ID)
+    })
+}
+
+/// The slugs of `items`, sorted, each as often as an item holds it.
+fn slugs(items: &[Value]) -> Vec<String> {
+    let mut slugs: Vec<String> = items
+        .iter()
+        .map(|item| item["fieldData"]["slug"].as_str().unwrap().to_owned())
+        .collect();
+    slugs.sort();
+    slugs
+}
+
+/// The report as `<line> <slug> <outcome>` (`-` for an item of the collection no line
+/// has), sorted.
+fn report_outcomes(path: &TempPath) -> Vec<String> {
+    let mut outcomes: Vec<String> = report_entries(path)
+        .iter()
+        .map(|entry| {
+            let line = entry["line"]
+                .as_u64()
+                .map_or_else(|| "-".to_owned(), |line| line.to_string());
+            format!(
+                "{line} {} {}",
+                entry["slug"].as_str().unwrap_or("null"),
+                entry["outcome"].as_str().unwrap()
+            )
+        })
+        .collect();
+    outcomes.sort();
+    outcomes
+}
+
+/// The report's entry for `slug`.
+fn entry_for(path: &TempPath, slug: &str) -> Value {
+    report_entries(path)
+        .into_iter()
+        .find(|entry| entry["slug"] == slug)
+        .unwrap_or_else(|| panic!("no report line for {slug}"))
+}
+
+/// The command on `--mock --mock-state state`.
+fn on_state(state: &TempPath) -> Command {
+    let mut command = command();
+    command.args(["--mock-state", path_arg(state)]);
+    command
+}
+
+/// `counts` (summary field, value) as the summary has them, for one comparison.
+fn counts(summary: &Value, fields: &[&str]) -> Vec<(String, Value)> {
+    fields
+        .iter()
+        .map(|field| ((*field).to_owned(), summary[*field].clone()))
+        .collect()
+}
+
+/// `fields` and values, for comparison with [`counts`].
+fn expected(pairs: &[(&str, u64)]) -> Vec<(String, Value)> {
+    pairs
+        .iter()
+        .map(|(field, value)| ((*field).to_owned(), json!(value)))
+        .collect()
+}
+
+/// `webflow-mock`, the standalone server, on `args`; killed when dropped.
+struct MockServer {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl MockServer {
+    fn start(args: &[&str]) -> MockServer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_webflow-mock"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("webflow-mock starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("webflow-mock prints its base URL");
+        let base_url = line
+            .trim_end()
+            .strip_prefix("WEBFLOW_API_BASE_URL=")
+            .unwrap_or_else(|| panic!("the base URL line: {line:?}"))
+            .to_owned();
+        MockServer { child, base_url }
+    }
+
+    /// `webflow-import` with a token, pointed at this server's default collection.
+    fn command(&self) -> Command {
+        let mut command = bare_command();
+        command
+            .env("WEBFLOW_API_TOKEN", "any-token")
+            .env("WEBFLOW_API_BASE_URL", &self.base_url)
+            .env("WEBFLOW_COLLECTION_ID", MockWebflow::COLLECTION_ID);
+        command
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue observation 14: a rehearsal stopped part way (here: run on the first 3 lines of 5)
+/// and run again with `--resume` on `--mock --mock-state` skips what the first run created
+/// — the mock no longer starts empty each run — and a third run creates nothing. The state
+/// file is JSON, and `webflow-mock --state` on it sees the same 5 items, each once.
+#[test]
+fn a_stopped_rehearsal_resumes_on_the_mock_state() {
+    let state = temp_path("resume-state.json");
+    let all: Vec<String> = (1..=5)
+        .map(|i| item(&format!("Item {i}"), &format!("item-{i}")))
+        .collect();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let first_three = temp_file("resume-3.ndjson", &ndjson(&all[..3]));
+    let five = temp_file("resume-5.ndjson", &ndjson(&all));
+    let report = temp_path("resume-report.ndjson");
+    let fields = ["created", "skipped", "failed", "unknown", "create_requests"];
+
+    let ran = run(on_state(&state), &[path_arg(&first_three)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        counts(&ran.summary(), &fields),
+        expected(&[
+            ("created", 3),
+            ("skipped", 0),
+            ("failed", 0),
+            ("unknown", 0),
+            ("create_requests", 1)
+        ])
+    );
+    assert!(
+        ran.stderr.contains(&format!(
+            "its collections are kept in {} between runs",
+            path_arg(&state)
+        )),
+        "{}",
+        ran.stderr
+    );
+    let first_ids: Vec<Value> = stored_items(&state)
+        .iter()
+        .map(|item| item["id"].clone())
+        .collect();
+    assert_eq!(first_ids.len(), 3);
+
+    let ran = run(
+        on_state(&state),
+        &["--resume", path_arg(&five), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        counts(&ran.summary(), &fields),
+        expected(&[
+            ("created", 2),
+            ("skipped", 3),
+            ("failed", 0),
+            ("unknown", 0),
+            ("create_requests", 1)
+        ])
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        [
+            "1 item-1 skipped",
+            "2 item-2 skipped",
+            "3 item-3 skipped",
+            "4 item-4 created",
+            "5 item-5 created"
+        ]
+    );
+    for (n, id) in first_ids.iter().enumerate() {
+        assert_eq!(
+            &entry_for(&report, &format!("item-{}", n + 1))["id"],
+            id,
+            "skipped with the first run's id"
+        );
+    }
+
+    let ran = run(
+        on_state(&state),
+        &["--resume", path_arg(&five), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 0),
+            ("skipped", 5),
+            ("failed", 0),
+            ("unknown", 0),
+            ("create_requests", 0)
+        ])
+    );
+    assert_eq!(
+        summary["requests"], summary["list_requests"],
+        "nothing but reads: {summary}"
+    );
+    assert!(
+        report_outcomes(&report)
+            .iter()
+            .all(|o| o.ends_with(" skipped"))
+    );
+
+    // The state file: JSON, holding the five items once each.
+    let text = std::fs::read_to_string(&state.0).expect("the state file");
+    let _: Value = serde_json::from_str(&text).expect("the state file is JSON");
+    let items = stored_items(&state);
+    assert_eq!(
+        slugs(&items),
+        ["item-1", "item-2", "item-3", "item-4", "item-5"],
+        "nothing exists twice"
+    );
+
+    // A second mock, the standalone server on the same file, sees the same collection: a
+    // dry run against it with a token skips every line, and writes nothing.
+    let before = std::fs::read(&state.0).unwrap();
+    let server = MockServer::start(&["--state", path_arg(&state)]);
+    let ran = run(
+        server.command(),
+        &["--dry-run", "--resume", path_arg(&five)],
+        None,
+    );
+    drop(server);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &["skipped", "would_create", "create_requests"]),
+        expected(&[("skipped", 5), ("would_create", 0), ("create_requests", 0)])
+    );
+    assert_eq!(summary["mock"], false, "the server, not the embedded mock");
+    assert_eq!(std::fs::read(&state.0).unwrap(), before);
+}
