@@ -1523,3 +1523,147 @@ fn a_stopped_rehearsal_resumes_on_the_mock_state() {
     assert_eq!(summary["mock"], false, "the server, not the embedded mock");
     assert_eq!(std::fs::read(&state.0).unwrap(), before);
 }
+
+// --- Syncs rehearsed on `--mock --mock-state FILE`, on a collection whose schema has a
+// `price` field (the mock's default collection has only `name` and `slug`).
+
+/// The collection's fields for the sync rehearsals: `name`, `slug` and a Number `price`.
+fn price_schema() -> Value {
+    json!({"fields": [{"slug": "price", "type": "Number"}]})
+}
+
+/// A `--mock-state` file whose collection (the mock's default id) has `schema` and no item:
+/// written by a mock started in-process on it.
+fn state_with_schema(name: &str, schema: Value) -> TempPath {
+    let state = temp_path(name);
+    runtime().block_on(async {
+        let mock = MockWebflow::builder()
+            .state_file(&state.0)
+            .collection(MockWebflow::COLLECTION_ID, schema)
+            .start()
+            .await;
+        drop(mock);
+    });
+    assert!(state.0.exists(), "the mock wrote its state file");
+    state
+}
+
+/// The stored item with `slug`.
+fn stored<'a>(items: &'a [Value], slug: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|item| item["fieldData"]["slug"] == slug)
+        .unwrap_or_else(|| panic!("no stored item {slug}: {items:#?}"))
+}
+
+/// `item-n` with a price.
+fn priced(n: u32, price: u32) -> String {
+    json!({"fieldData": {"name": format!("Item {n}"), "slug": format!("item-{n}"), "price": price}})
+        .to_string()
+}
+
+/// A dry run of a sync on `--mock --mock-state`, after a first sync: one line changed, one
+/// removed, one new and `--prune delete` give the plan — 1 would be created, 1 updated, 1
+/// pruned — in the summary, the report and the closing line, and write nothing: the state
+/// file is byte for byte what it was.
+#[test]
+fn a_dry_run_of_a_sync_on_the_mock_state_writes_nothing() {
+    let state = state_with_schema("plan-state.json", price_schema());
+    let lines: Vec<String> = (1..=5).map(|n| priced(n, n * 10)).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let five = temp_file("plan-5.ndjson", &ndjson(&lines));
+    let ran = run(on_state(&state), &["--update", path_arg(&five)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.summary()["created"], 5);
+    let items = stored_items(&state);
+
+    // Line 2's price changed, line 5 (item-5) gone, item-6 new.
+    let changed = priced(2, 22);
+    let new = priced(6, 60);
+    let plan = temp_file(
+        "plan.ndjson",
+        &ndjson(&[lines[0], &changed, lines[2], lines[3], &new]),
+    );
+    let report = temp_path("plan-report.ndjson");
+    let before = std::fs::read(&state.0).unwrap();
+    let ran = run(
+        on_state(&state),
+        &[
+            "--dry-run",
+            "--update",
+            "--prune",
+            "delete",
+            path_arg(&plan),
+            "--report",
+            path_arg(&report),
+        ],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(
+            &summary,
+            &[
+                "would_create",
+                "would_update",
+                "would_prune",
+                "unchanged",
+                "created",
+                "updated",
+                "pruned",
+                "invalid",
+                "create_requests",
+                "update_requests",
+                "prune_requests",
+            ]
+        ),
+        expected(&[
+            ("would_create", 1),
+            ("would_update", 1),
+            ("would_prune", 1),
+            ("unchanged", 3),
+            ("created", 0),
+            ("updated", 0),
+            ("pruned", 0),
+            ("invalid", 0),
+            ("create_requests", 0),
+            ("update_requests", 0),
+            ("prune_requests", 0),
+        ])
+    );
+    assert_eq!(summary["dry_run"], true);
+    assert!(summary.get("prune_refused").is_none(), "{summary}");
+    assert_eq!(
+        std::fs::read(&state.0).unwrap(),
+        before,
+        "the state file is untouched"
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        [
+            "- item-5 would_prune",
+            "1 item-1 unchanged",
+            "2 item-2 would_update",
+            "3 item-3 unchanged",
+            "4 item-4 unchanged",
+            "5 item-6 would_create"
+        ]
+    );
+    let update = entry_for(&report, "item-2");
+    assert_eq!(update["changed"], json!(["price"]), "{update}");
+    assert_eq!(update["id"], stored(&items, "item-2")["id"]);
+    assert_eq!(
+        entry_for(&report, "item-5")["id"],
+        stored(&items, "item-5")["id"]
+    );
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with(
+            "dry run: every line is valid: 1 would be created, 1 would be updated, 3 unchanged, \
+             1 would be pruned; nothing was written"
+        ),
+        "{closing}"
+    );
+    assert_eq!(stored_items(&state), items, "the collection is as it was");
+}

@@ -314,7 +314,7 @@ impl Ledger {
             id: described.id,
             stored_slug: described.stored_slug,
             error: described.error.as_deref(),
-            changed: described.note.as_deref(),
+            changed: described.changed,
         });
     }
 
@@ -460,8 +460,8 @@ struct Described<'a> {
     id: Option<&'a str>,
     stored_slug: Option<&'a str>,
     error: Option<String>,
-    /// What changed (an update).
-    note: Option<String>,
+    /// The fields that changed (an update), or would (a dry run's).
+    changed: Option<&'a [String]>,
 }
 
 impl<'a> Described<'a> {
@@ -498,13 +498,12 @@ impl<'a> Described<'a> {
                 ("invalid", None, None, Some(problems.join("; ")))
             }
             ItemResult::Updated { id, fields, .. } => {
-                let changed = format!("changed: {}", fields.join(", "));
                 return Described {
                     outcome: "updated".to_owned(),
                     id: Some(id.as_str()),
                     stored_slug: None,
                     error: None,
-                    note: Some(changed),
+                    changed: Some(fields),
                 };
             }
             ItemResult::Unchanged { id, .. } => ("unchanged", Some(id.as_str()), None, None),
@@ -525,7 +524,7 @@ impl<'a> Described<'a> {
                     id: Some(id.as_str()),
                     stored_slug: None,
                     error: None,
-                    note: Some(format!("would change: {}", fields.join(", "))),
+                    changed: Some(fields),
                 };
             }
             other => {
@@ -536,7 +535,7 @@ impl<'a> Described<'a> {
                     id: None,
                     stored_slug: None,
                     error: None,
-                    note: None,
+                    changed: None,
                 };
             }
         };
@@ -545,7 +544,7 @@ impl<'a> Described<'a> {
             id,
             stored_slug,
             error,
-            note: None,
+            changed: None,
         }
     }
 }
