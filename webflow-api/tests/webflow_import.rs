@@ -1667,3 +1667,286 @@ fn a_dry_run_of_a_sync_on_the_mock_state_writes_nothing() {
     );
     assert_eq!(stored_items(&state), items, "the collection is as it was");
 }
+
+/// A sync rehearsed run after run on `--mock --mock-state`: created, then unchanged with no
+/// write, one price updated, one item unpublished by `--prune unpublish`; then prunes the
+/// tool must refuse — more than `--max-prune`, a malformed, invalid or duplicate line in the
+/// input — delete nothing and exit 1 (`--help`: exit 0 needs "a --prune asked for was
+/// done"). Each run is checked against what the state file holds.
+#[test]
+fn a_sync_rehearsed_run_after_run_on_the_mock_state() {
+    let state = state_with_schema("sync-state.json", price_schema());
+    let report = temp_path("sync-report.ndjson");
+    let lines: Vec<String> = (1..=5).map(|n| priced(n, n * 10)).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let five = temp_file("sync-5.ndjson", &ndjson(&lines));
+    let fields = [
+        "created",
+        "updated",
+        "unchanged",
+        "not_live",
+        "failed",
+        "invalid",
+        "pruned",
+        "create_requests",
+        "update_requests",
+        "prune_requests",
+    ];
+    let sync = |args: &[&str]| {
+        let mut all = vec!["--update", "--report", path_arg(&report)];
+        all.extend_from_slice(args);
+        run(on_state(&state), &all, None)
+    };
+
+    // Run 1: every line is new.
+    let ran = sync(&[path_arg(&five)]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 5),
+            ("updated", 0),
+            ("unchanged", 0),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 0),
+            ("create_requests", 1),
+            ("update_requests", 0),
+            ("prune_requests", 0),
+        ])
+    );
+    assert_eq!(report_outcomes(&report).len(), 5);
+    assert!(
+        report_outcomes(&report)
+            .iter()
+            .all(|o| o.ends_with(" created"))
+    );
+    let items = stored_items(&state);
+    assert_eq!(
+        slugs(&items),
+        ["item-1", "item-2", "item-3", "item-4", "item-5"]
+    );
+    assert_eq!(stored(&items, "item-3")["fieldData"]["price"], 30);
+    let id_of = |slug: &str| stored(&items, slug)["id"].clone();
+    assert!(
+        !ran.stderr.contains("are skipped"),
+        "a sync skips nothing that exists: {}",
+        ran.stderr
+    );
+
+    // Run 2: the same file: every item is in step, nothing is written.
+    let before = std::fs::read(&state.0).unwrap();
+    let ran = sync(&[path_arg(&five)]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 0),
+            ("updated", 0),
+            ("unchanged", 5),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 0),
+            ("create_requests", 0),
+            ("update_requests", 0),
+            ("prune_requests", 0),
+        ])
+    );
+    assert_eq!(summary["requests"], summary["list_requests"], "{summary}");
+    assert!(
+        report_outcomes(&report)
+            .iter()
+            .all(|o| o.ends_with(" unchanged"))
+    );
+    assert_eq!(
+        entry_for(&report, "item-2")["id"],
+        id_of("item-2"),
+        "unchanged lines name their item"
+    );
+    assert_eq!(std::fs::read(&state.0).unwrap(), before, "no write at all");
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(closing.starts_with("done: 5 unchanged in "), "{closing}");
+
+    // Run 3: one price edited: that item alone is updated, that field alone.
+    let mut edited = lines.clone();
+    let three = priced(3, 33);
+    edited[2] = &three;
+    let edited_file = temp_file("sync-edited.ndjson", &ndjson(&edited));
+    let ran = sync(&[path_arg(&edited_file)]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        counts(&ran.summary(), &fields),
+        expected(&[
+            ("created", 0),
+            ("updated", 1),
+            ("unchanged", 4),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 0),
+            ("create_requests", 0),
+            ("update_requests", 1),
+            ("prune_requests", 0),
+        ])
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        [
+            "1 item-1 unchanged",
+            "2 item-2 unchanged",
+            "3 item-3 updated",
+            "4 item-4 unchanged",
+            "5 item-5 unchanged"
+        ]
+    );
+    let updated = entry_for(&report, "item-3");
+    assert_eq!(updated["changed"], json!(["price"]), "{updated}");
+    assert_eq!(updated["id"], id_of("item-3"));
+    let items = stored_items(&state);
+    assert_eq!(stored(&items, "item-3")["fieldData"]["price"], 33);
+    assert_eq!(stored(&items, "item-3")["id"], id_of("item-3"));
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("done: 1 updated, 4 unchanged in "),
+        "{closing}"
+    );
+
+    // Run 4: the last line removed, --prune unpublish: its item is unpublished (a draft,
+    // still in the collection).
+    let four = temp_file("sync-4.ndjson", &ndjson(&edited[..4]));
+    let ran = sync(&["--prune", "unpublish", path_arg(&four)]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 0),
+            ("updated", 0),
+            ("unchanged", 4),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 1),
+            ("create_requests", 0),
+            ("update_requests", 0),
+            ("prune_requests", 1),
+        ])
+    );
+    assert!(summary.get("prune_refused").is_none(), "{summary}");
+    assert_eq!(
+        report_outcomes(&report),
+        [
+            "- item-5 pruned",
+            "1 item-1 unchanged",
+            "2 item-2 unchanged",
+            "3 item-3 unchanged",
+            "4 item-4 unchanged"
+        ]
+    );
+    assert_eq!(entry_for(&report, "item-5")["id"], id_of("item-5"));
+    let items = stored_items(&state);
+    assert_eq!(items.len(), 5, "unpublished, not deleted");
+    assert_eq!(stored(&items, "item-5")["isDraft"], true);
+    assert_eq!(stored(&items, "item-5")["lastPublished"], Value::Null);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("done: 4 unchanged, 1 pruned in "),
+        "{closing}"
+    );
+
+    // Run 5: 3 of the 5 lines removed, --prune delete --max-prune 1: refused, nothing
+    // deleted (item-5, a draft now, counts as one of the 3).
+    let two = temp_file("sync-2.ndjson", &ndjson(&edited[..2]));
+    let before = std::fs::read(&state.0).unwrap();
+    let ran = sync(&["--prune", "delete", "--max-prune", "1", path_arg(&two)]);
+    assert_eq!(
+        ran.code,
+        Some(1),
+        "a prune asked for was not done: {}",
+        ran.stderr
+    );
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 0),
+            ("updated", 0),
+            ("unchanged", 2),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 0),
+            ("create_requests", 0),
+            ("update_requests", 0),
+            ("prune_requests", 0),
+        ])
+    );
+    let refused = summary["prune_refused"].as_str().expect("prune_refused");
+    assert!(
+        refused.contains(
+            "it would take 3 of the collection's 5 items off the site, more than the 1 allowed"
+        ),
+        "{refused}"
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        ["1 item-1 unchanged", "2 item-2 unchanged"],
+        "no pruned line"
+    );
+    assert_eq!(std::fs::read(&state.0).unwrap(), before, "nothing written");
+    assert_eq!(stored_items(&state).len(), 5);
+
+    // Run 6: a mistake the tool can catch in the input never deletes, whatever
+    // --max-prune allows: a malformed line, a field the schema lacks, a duplicate slug.
+    let typo = r#"{"fieldData": {"name": "Item 6", "slug": "item-6", "pricee": 1}}"#;
+    for (mistake, why) in [
+        ("{not json", "malformed"),
+        (typo, "invalid"),
+        (edited[0], "failed"),
+    ] {
+        let input = temp_file(
+            "sync-mistake.ndjson",
+            &ndjson(&[edited[0], edited[1], mistake]),
+        );
+        let ran = sync(&["--prune", "delete", "--max-prune", "10", path_arg(&input)]);
+        assert_eq!(ran.code, Some(1), "{why}: {}", ran.stderr);
+        let summary = ran.summary();
+        assert_eq!(
+            (
+                summary["pruned"].as_u64(),
+                summary["prune_requests"].as_u64(),
+                summary["created"].as_u64(),
+                summary["unchanged"].as_u64()
+            ),
+            (Some(0), Some(0), Some(0), Some(2)),
+            "{why}: {summary}"
+        );
+        let refused = summary["prune_refused"].as_str().unwrap_or_else(|| {
+            panic!("{why}: the prune is refused: {summary}");
+        });
+        assert!(refused.contains(why), "{why}: {refused}");
+        let outcomes = report_outcomes(&report);
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| o.starts_with("3 ") && o.ends_with(&format!(" {why}"))),
+            "{why}: {outcomes:?}"
+        );
+        assert!(!outcomes.iter().any(|o| o.ends_with(" pruned")), "{why}");
+        assert_eq!(
+            std::fs::read(&state.0).unwrap(),
+            before,
+            "{why}: nothing written"
+        );
+    }
+    let items = stored_items(&state);
+    assert_eq!(
+        slugs(&items),
+        ["item-1", "item-2", "item-3", "item-4", "item-5"],
+        "every item is still there, each once"
+    );
+}

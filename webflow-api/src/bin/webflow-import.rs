@@ -276,6 +276,9 @@ async fn run(args: Args, started: Instant) -> u8 {
     if args.dry_run {
         ui.set_verb("checking");
     }
+    if args.import.update || args.import.prune.is_some() {
+        ui.set_sync();
+    }
     let ledger = Arc::new(Ledger::new(report, ui.clone()));
     let context = Arc::new(Context {
         started,

@@ -59,6 +59,9 @@ struct State {
     last_line: Instant,
     /// `importing` or `checking`.
     verb: &'static str,
+    /// A sync (`--update`, `--prune`): the collection is indexed to compare lines with it,
+    /// not to skip them.
+    sync: bool,
     finished: bool,
 }
 
@@ -82,6 +85,7 @@ impl Ui {
                 wait: None,
                 last_line: Instant::now(),
                 verb: "importing",
+                sync: false,
                 finished: false,
             }),
         }
@@ -98,6 +102,11 @@ impl Ui {
     /// `checking` for a dry run.
     pub fn set_verb(&self, verb: &'static str) {
         lock(&self.state).verb = verb;
+    }
+
+    /// A sync (`--update`, `--prune`).
+    pub fn set_sync(&self) {
+        lock(&self.state).sync = true;
     }
 
     /// A notice (not with `-q`).
@@ -157,11 +166,21 @@ impl Ui {
                 items,
                 list_requests,
                 ..
-            } => self.say(format_args!(
-                "--resume: the collection holds {} items (list requests: {list_requests}); items \
-                 with their slugs are skipped",
-                HumanCount(*items)
-            )),
+            } => {
+                let (option, use_of) = if lock(&self.state).sync {
+                    (
+                        "sync",
+                        "each line is compared with the item that has its slug",
+                    )
+                } else {
+                    ("--resume", "items with their slugs are skipped")
+                };
+                self.say(format_args!(
+                    "{option}: the collection holds {} items (list requests: {list_requests}); \
+                     {use_of}",
+                    HumanCount(*items)
+                ));
+            }
             BulkEvent::Stopped { error, .. } => self.warn(format_args!(
                 "stopping: {error}; every later request would fail the same way, so no more are \
                  sent"
