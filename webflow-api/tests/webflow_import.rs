@@ -1950,3 +1950,92 @@ fn a_sync_rehearsed_run_after_run_on_the_mock_state() {
         "every item is still there, each once"
     );
 }
+
+/// Every line is checked against the collection's schema through the command: a field the
+/// collection lacks (`pricee`, where it has `price`) makes the line invalid, named with the
+/// closest field, and never sent; the other lines are imported; exit code 1; and the
+/// closing line says how to finish once the line is fixed.
+#[test]
+fn a_field_the_schema_lacks_is_invalid_named_and_never_sent() {
+    let state = state_with_schema("schema-state.json", price_schema());
+    let report = temp_path("schema-report.ndjson");
+    let typo = r#"{"fieldData": {"name": "Item 2", "slug": "item-2", "pricee": 20}}"#;
+    let input = temp_file(
+        "schema.ndjson",
+        &ndjson(&[&priced(1, 10), typo, &priced(3, 30)]),
+    );
+    let ran = run(
+        on_state(&state),
+        &[path_arg(&input), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(
+            &summary,
+            &[
+                "created",
+                "invalid",
+                "failed",
+                "malformed_lines",
+                "create_requests"
+            ]
+        ),
+        expected(&[
+            ("created", 2),
+            ("invalid", 1),
+            ("failed", 0),
+            ("malformed_lines", 0),
+            ("create_requests", 1),
+        ])
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        ["1 item-1 created", "2 item-2 invalid", "3 item-3 created"]
+    );
+    let invalid = entry_for(&report, "item-2");
+    assert_eq!(
+        invalid["error"],
+        "pricee: Field not described in schema: undefined (did you mean `price`?)"
+    );
+    assert!(invalid.get("id").is_none(), "{invalid}");
+    assert!(
+        ran.stderr.contains(
+            "line 2 (item-2): invalid: pricee: Field not described in schema: undefined (did you \
+             mean `price`?)"
+        ),
+        "{}",
+        ran.stderr
+    );
+    let items = stored_items(&state);
+    assert_eq!(slugs(&items), ["item-1", "item-3"], "line 2 was never sent");
+    assert_eq!(stored(&items, "item-3")["fieldData"]["price"], 30);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("finished with problems: 2 created, 1 invalid in "),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(&format!(
+            "Next: fix the failed, invalid and malformed lines (see {}); then run again with \
+             --resume (items that exist are skipped)",
+            path_arg(&report)
+        )),
+        "with line 2 fixed, lines 1 and 3 must be skipped: {closing}"
+    );
+
+    // Fixed, and run again as the closing line says: line 2 alone is created.
+    let fixed = temp_file(
+        "schema-fixed.ndjson",
+        &ndjson(&[&priced(1, 10), &priced(2, 20), &priced(3, 30)]),
+    );
+    let ran = run(on_state(&state), &["--resume", path_arg(&fixed)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &["created", "skipped", "invalid"]),
+        expected(&[("created", 1), ("skipped", 2), ("invalid", 0)])
+    );
+    assert_eq!(slugs(&stored_items(&state)), ["item-1", "item-2", "item-3"]);
+}

@@ -244,7 +244,11 @@ pub fn closing_line(summary: &Summary, position: &Position<'_>) -> String {
             if let Some(refused) = &summary.prune_refused {
                 next.push(format!("nothing was pruned: {refused}"));
             }
-            if summary.unknown > 0 || summary.failed > 0 || summary.malformed_lines > 0 {
+            if summary.unknown > 0
+                || summary.failed > 0
+                || summary.malformed_lines > 0
+                || summary.invalid > 0
+            {
                 next.push("run again with --resume (items that exist are skipped)".to_owned());
             }
             if let Some(error) = &summary.input_error {
