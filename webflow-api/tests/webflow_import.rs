@@ -2039,3 +2039,70 @@ fn a_field_the_schema_lacks_is_invalid_named_and_never_sent() {
     );
     assert_eq!(slugs(&stored_items(&state)), ["item-1", "item-2", "item-3"]);
 }
+
+/// `--rate N` caps the client's pace, observed on the embedded mock's clock (it moves only
+/// when the client waits, so the waits are exact and take no real time): with `--rate 30`
+/// the first 30 requests go at once and the 31st waits one slot, 60 s / 30 × 1.02 (the
+/// pacer's margin) = 2,040 ms, shown by `-vv`; without `--rate` the same import never waits.
+/// And `--rate 1`, whose slot is 61.2 s apart, still runs an import that lists the
+/// collection first (`--resume`).
+#[test]
+fn rate_caps_the_pace_on_the_mock_clock() {
+    let input = temp_file("rate.ndjson", &items(3_100));
+    let ran = run(command(), &["--rate", "30", "-vv", path_arg(&input)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(
+            &summary,
+            &["created", "requests", "create_requests", "throttled"]
+        ),
+        expected(&[
+            ("created", 3_100),
+            ("requests", 32),
+            ("create_requests", 31),
+            ("throttled", 0),
+        ]),
+        "the schema and 31 creates of 100"
+    );
+    assert!(
+        ran.stderr
+            .contains("waiting for a rate-limit slot wait_ms=2040"),
+        "the 31st request waits for a slot"
+    );
+
+    let ran = run(command(), &["-vv", path_arg(&input)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.summary()["requests"], 32);
+    assert!(
+        !ran.stderr.contains("waiting for a rate-limit slot"),
+        "without --rate nothing waits"
+    );
+
+    // Schema, index, create: the second and third requests wait a slot each.
+    let ran = run(
+        command(),
+        &["--rate", "1", "--resume", "-"],
+        Some(&items(2)),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(
+            &summary,
+            &["created", "not_attempted", "requests", "throttled"]
+        ),
+        expected(&[
+            ("created", 2),
+            ("not_attempted", 0),
+            ("requests", 3),
+            ("throttled", 0)
+        ])
+    );
+    assert!(summary.get("error").is_none(), "{summary}");
+    assert!(
+        ran.stderr.contains("waiting 1m 01s: rate limit"),
+        "{}",
+        ran.stderr
+    );
+}
