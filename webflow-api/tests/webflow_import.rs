@@ -2106,3 +2106,120 @@ fn rate_caps_the_pace_on_the_mock_clock() {
         ran.stderr
     );
 }
+
+/// The closing line of a sync names what it came to — updated, unchanged, pruned — and,
+/// when the prune was refused, why, and what to do next: for a sync, run the same command
+/// again (not `--resume`, which is about skipping what exists).
+#[test]
+fn the_closing_line_of_a_sync_says_what_came_of_it_and_what_next() {
+    let state = state_with_schema("closing-state.json", price_schema());
+    let report = temp_path("closing-report.ndjson");
+    let lines: Vec<String> = (1..=5).map(|n| priced(n, n * 10)).collect();
+    let five = temp_file(
+        "closing-5.ndjson",
+        &ndjson(&[&lines[0], &lines[1], &lines[2], &lines[3], &lines[4]]),
+    );
+    let ran = run(on_state(&state), &["--update", path_arg(&five)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+
+    // Line 3 edited, line 5 gone: updated, unchanged and pruned in one run.
+    let edited = priced(3, 33);
+    let input = temp_file(
+        "closing-edited.ndjson",
+        &ndjson(&[&lines[0], &lines[1], &edited, &lines[3]]),
+    );
+    let ran = run(
+        on_state(&state),
+        &[
+            "--update",
+            "--prune",
+            "unpublish",
+            path_arg(&input),
+            "--report",
+            path_arg(&report),
+        ],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &["updated", "unchanged", "pruned"]),
+        expected(&[("updated", 1), ("unchanged", 3), ("pruned", 1)])
+    );
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("done: 1 updated, 3 unchanged, 1 pruned in "),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(&format!("; report: {}", path_arg(&report))),
+        "{closing}"
+    );
+    assert!(
+        ran.stderr
+            .contains("sync: the collection holds 5 items (list requests: 1)"),
+        "{}",
+        ran.stderr
+    );
+
+    // More to prune than --max-prune allows: the line says so, and how to go on.
+    let two = temp_file("closing-2.ndjson", &ndjson(&[&lines[0], &lines[1]]));
+    let ran = run(
+        on_state(&state),
+        &[
+            "--update",
+            "--prune",
+            "delete",
+            "--max-prune",
+            "1",
+            path_arg(&two),
+        ],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("finished with problems: 2 unchanged in "),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(
+            ". Nothing was pruned: it would take 3 of the collection's 5 items off the site, more \
+             than the 1 allowed (max_prune, --max-prune; by default half): check the source, or \
+             raise the limit"
+        ),
+        "{closing}"
+    );
+
+    // A malformed line: the prune is refused, and the way on is to fix the line and run the
+    // same sync again.
+    let input = temp_file(
+        "closing-malformed.ndjson",
+        &ndjson(&[&lines[0], &lines[1], &edited, &lines[3], "{not json"]),
+    );
+    let ran = run(
+        on_state(&state),
+        &["--update", "--prune", "delete", path_arg(&input)],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert_eq!(ran.summary()["pruned"], 0);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("finished with problems: 4 unchanged, 1 malformed line in "),
+        "{closing}"
+    );
+    assert!(
+        closing.contains(". Nothing was pruned: 1 input line"),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(
+            "Next: fix the failed, invalid and malformed lines (--report FILE lists them); then \
+             run the same command again (items already in step are left alone)"
+        ),
+        "{closing}"
+    );
+    assert!(!closing.contains("--resume"), "{closing}");
+    assert_eq!(stored_items(&state).len(), 5, "nothing was deleted");
+}

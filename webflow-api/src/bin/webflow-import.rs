@@ -188,6 +188,8 @@ struct Context {
     started: Instant,
     mock: bool,
     dry_run: bool,
+    /// A sync (`--update`, `--prune`).
+    sync: bool,
     ledger: Arc<Ledger>,
     ui: Arc<Ui>,
     /// The input's lines, once counted (a file).
@@ -203,6 +205,7 @@ impl Context {
         Summary {
             mock: self.mock,
             dry_run: self.dry_run,
+            sync: self.sync,
             signal: *lock(&self.signal),
             requests: requests.requests,
             list_requests: requests.list_requests,
@@ -276,7 +279,8 @@ async fn run(args: Args, started: Instant) -> u8 {
     if args.dry_run {
         ui.set_verb("checking");
     }
-    if args.import.update || args.import.prune.is_some() {
+    let sync = args.import.update || args.import.prune.is_some();
+    if sync {
         ui.set_sync();
     }
     let ledger = Arc::new(Ledger::new(report, ui.clone()));
@@ -284,6 +288,7 @@ async fn run(args: Args, started: Instant) -> u8 {
         started,
         mock,
         dry_run: args.dry_run,
+        sync,
         ledger: ledger.clone(),
         ui: ui.clone(),
         total_lines: OnceLock::new(),

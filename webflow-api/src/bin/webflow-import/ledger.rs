@@ -189,6 +189,9 @@ impl Ledger {
         match state.counts.malformed {
             0 if state.input_error.is_none() => Ok(()),
             0 => Err("the input could not be read to its end".to_owned()),
+            1 => Err(
+                "1 input line is malformed: an item the source still holds may be on it".to_owned(),
+            ),
             n => Err(format!(
                 "{n} input lines are malformed: an item the source still holds may be among them"
             )),
