@@ -2222,4 +2222,30 @@ fn the_closing_line_of_a_sync_says_what_came_of_it_and_what_next() {
     );
     assert!(!closing.contains("--resume"), "{closing}");
     assert_eq!(stored_items(&state).len(), 5, "nothing was deleted");
+
+    // --prune without --update skips the lines whose slug exists, and says so (item-5 is
+    // a draft already: nothing left to unpublish).
+    let input = temp_file(
+        "closing-prune-only.ndjson",
+        &ndjson(&[&lines[0], &lines[1], &edited, &lines[3]]),
+    );
+    let ran = run(
+        on_state(&state),
+        &["--prune", "unpublish", path_arg(&input)],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(
+            "--prune: the collection holds 5 items (list requests: 1); items with their slugs \
+             are skipped"
+        ),
+        "{}",
+        ran.stderr
+    );
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("done: 4 skipped (they existed) in "),
+        "{closing}"
+    );
 }

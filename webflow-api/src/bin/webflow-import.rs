@@ -280,8 +280,10 @@ async fn run(args: Args, started: Instant) -> u8 {
         ui.set_verb("checking");
     }
     let sync = args.import.update || args.import.prune.is_some();
-    if sync {
-        ui.set_sync();
+    if args.import.update {
+        ui.set_index_use("sync", true);
+    } else if args.import.prune.is_some() && !args.import.resume {
+        ui.set_index_use("--prune", false);
     }
     let ledger = Arc::new(Ledger::new(report, ui.clone()));
     let context = Arc::new(Context {

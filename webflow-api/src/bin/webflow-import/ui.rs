@@ -59,9 +59,10 @@ struct State {
     last_line: Instant,
     /// `importing` or `checking`.
     verb: &'static str,
-    /// A sync (`--update`, `--prune`): the collection is indexed to compare lines with it,
-    /// not to skip them.
-    sync: bool,
+    /// The option the collection is listed for, and whether the lines are compared with
+    /// its items (`--update`) or skipped when it holds their slugs (`--resume`, `--prune`
+    /// alone).
+    index_use: (&'static str, bool),
     finished: bool,
 }
 
@@ -85,7 +86,7 @@ impl Ui {
                 wait: None,
                 last_line: Instant::now(),
                 verb: "importing",
-                sync: false,
+                index_use: ("--resume", false),
                 finished: false,
             }),
         }
@@ -104,9 +105,10 @@ impl Ui {
         lock(&self.state).verb = verb;
     }
 
-    /// A sync (`--update`, `--prune`).
-    pub fn set_sync(&self) {
-        lock(&self.state).sync = true;
+    /// What the listing of the collection is for: `option` names it, `compares` says
+    /// whether the lines are compared with its items (else they are skipped).
+    pub fn set_index_use(&self, option: &'static str, compares: bool) {
+        lock(&self.state).index_use = (option, compares);
     }
 
     /// A notice (not with `-q`).
@@ -167,13 +169,11 @@ impl Ui {
                 list_requests,
                 ..
             } => {
-                let (option, use_of) = if lock(&self.state).sync {
-                    (
-                        "sync",
-                        "each line is compared with the item that has its slug",
-                    )
+                let (option, compares) = lock(&self.state).index_use;
+                let use_of = if compares {
+                    "each line is compared with the item that has its slug"
                 } else {
-                    ("--resume", "items with their slugs are skipped")
+                    "items with their slugs are skipped"
                 };
                 self.say(format_args!(
                     "{option}: the collection holds {} items (list requests: {list_requests}); \
