@@ -1262,3 +1262,990 @@ fn tail(screen: &str) -> String {
     let start = chars.len().saturating_sub(2000);
     format!("{:?}", chars[start..].iter().collect::<String>())
 }
+
+// --- Rehearsals on `--mock --mock-state FILE`: runs that follow each other on one mock
+// collection, kept in a file (each run is a process of its own).
+
+/// A current-thread runtime for a mock started in-process by a synchronous test.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// The items the state file holds, as a second mock started on a copy of it lists them
+/// (the copy: the file itself is not touched).
+fn stored_items(state: &TempPath) -> Vec<Value> {
+    let copy = temp_path("state-copy.json");
+    std::fs::copy(&state.0, &copy.0).expect("the state file exists");
+    runtime().block_on(async {
+        let mock = MockWebflow::builder().state_file(&copy.0).start().await;
+        mock.items(MockWebflow::COLLECTION_ID)
+    })
+}
+
+/// The slugs of `items`, sorted, each as often as an item holds it.
+fn slugs(items: &[Value]) -> Vec<String> {
+    let mut slugs: Vec<String> = items
+        .iter()
+        .map(|item| item["fieldData"]["slug"].as_str().unwrap().to_owned())
+        .collect();
+    slugs.sort();
+    slugs
+}
+
+/// The report as `<line> <slug> <outcome>` (`-` for an item of the collection no line
+/// has), sorted.
+fn report_outcomes(path: &TempPath) -> Vec<String> {
+    let mut outcomes: Vec<String> = report_entries(path)
+        .iter()
+        .map(|entry| {
+            let line = entry["line"]
+                .as_u64()
+                .map_or_else(|| "-".to_owned(), |line| line.to_string());
+            format!(
+                "{line} {} {}",
+                entry["slug"].as_str().unwrap_or("null"),
+                entry["outcome"].as_str().unwrap()
+            )
+        })
+        .collect();
+    outcomes.sort();
+    outcomes
+}
+
+/// The report's entry for `slug`.
+fn entry_for(path: &TempPath, slug: &str) -> Value {
+    report_entries(path)
+        .into_iter()
+        .find(|entry| entry["slug"] == slug)
+        .unwrap_or_else(|| panic!("no report line for {slug}"))
+}
+
+/// The command on `--mock --mock-state state`.
+fn on_state(state: &TempPath) -> Command {
+    let mut command = command();
+    command.args(["--mock-state", path_arg(state)]);
+    command
+}
+
+/// `counts` (summary field, value) as the summary has them, for one comparison.
+fn counts(summary: &Value, fields: &[&str]) -> Vec<(String, Value)> {
+    fields
+        .iter()
+        .map(|field| ((*field).to_owned(), summary[*field].clone()))
+        .collect()
+}
+
+/// `fields` and values, for comparison with [`counts`].
+fn expected(pairs: &[(&str, u64)]) -> Vec<(String, Value)> {
+    pairs
+        .iter()
+        .map(|(field, value)| ((*field).to_owned(), json!(value)))
+        .collect()
+}
+
+/// `webflow-mock`, the standalone server, on `args`; killed when dropped.
+struct MockServer {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl MockServer {
+    fn start(args: &[&str]) -> MockServer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_webflow-mock"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("webflow-mock starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("webflow-mock prints its base URL");
+        let base_url = line
+            .trim_end()
+            .strip_prefix("WEBFLOW_API_BASE_URL=")
+            .unwrap_or_else(|| panic!("the base URL line: {line:?}"))
+            .to_owned();
+        MockServer { child, base_url }
+    }
+
+    /// `webflow-import` with a token, pointed at this server's default collection.
+    fn command(&self) -> Command {
+        let mut command = bare_command();
+        command
+            .env("WEBFLOW_API_TOKEN", "any-token")
+            .env("WEBFLOW_API_BASE_URL", &self.base_url)
+            .env("WEBFLOW_COLLECTION_ID", MockWebflow::COLLECTION_ID);
+        command
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue observation 14: a rehearsal stopped part way (here: run on the first 3 lines of 5)
+/// and run again with `--resume` on `--mock --mock-state` skips what the first run created
+/// — the mock no longer starts empty each run — and a third run creates nothing. The state
+/// file is JSON, and `webflow-mock --state` on it sees the same 5 items, each once.
+#[test]
+fn a_stopped_rehearsal_resumes_on_the_mock_state() {
+    let state = temp_path("resume-state.json");
+    let all: Vec<String> = (1..=5)
+        .map(|i| item(&format!("Item {i}"), &format!("item-{i}")))
+        .collect();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let first_three = temp_file("resume-3.ndjson", &ndjson(&all[..3]));
+    let five = temp_file("resume-5.ndjson", &ndjson(&all));
+    let report = temp_path("resume-report.ndjson");
+    let fields = ["created", "skipped", "failed", "unknown", "create_requests"];
+
+    let ran = run(on_state(&state), &[path_arg(&first_three)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        counts(&ran.summary(), &fields),
+        expected(&[
+            ("created", 3),
+            ("skipped", 0),
+            ("failed", 0),
+            ("unknown", 0),
+            ("create_requests", 1)
+        ])
+    );
+    assert!(
+        ran.stderr.contains(&format!(
+            "its collections are kept in {} between runs",
+            path_arg(&state)
+        )),
+        "{}",
+        ran.stderr
+    );
+    let first_ids: Vec<Value> = stored_items(&state)
+        .iter()
+        .map(|item| item["id"].clone())
+        .collect();
+    assert_eq!(first_ids.len(), 3);
+
+    let ran = run(
+        on_state(&state),
+        &["--resume", path_arg(&five), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        counts(&ran.summary(), &fields),
+        expected(&[
+            ("created", 2),
+            ("skipped", 3),
+            ("failed", 0),
+            ("unknown", 0),
+            ("create_requests", 1)
+        ])
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        [
+            "1 item-1 skipped",
+            "2 item-2 skipped",
+            "3 item-3 skipped",
+            "4 item-4 created",
+            "5 item-5 created"
+        ]
+    );
+    for (n, id) in first_ids.iter().enumerate() {
+        assert_eq!(
+            &entry_for(&report, &format!("item-{}", n + 1))["id"],
+            id,
+            "skipped with the first run's id"
+        );
+    }
+
+    let ran = run(
+        on_state(&state),
+        &["--resume", path_arg(&five), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 0),
+            ("skipped", 5),
+            ("failed", 0),
+            ("unknown", 0),
+            ("create_requests", 0)
+        ])
+    );
+    assert_eq!(
+        summary["requests"], summary["list_requests"],
+        "nothing but reads: {summary}"
+    );
+    assert!(
+        report_outcomes(&report)
+            .iter()
+            .all(|o| o.ends_with(" skipped"))
+    );
+
+    // The state file: JSON, holding the five items once each.
+    let text = std::fs::read_to_string(&state.0).expect("the state file");
+    let _: Value = serde_json::from_str(&text).expect("the state file is JSON");
+    let items = stored_items(&state);
+    assert_eq!(
+        slugs(&items),
+        ["item-1", "item-2", "item-3", "item-4", "item-5"],
+        "nothing exists twice"
+    );
+
+    // A second mock, the standalone server on the same file, sees the same collection: a
+    // dry run against it with a token skips every line, and writes nothing.
+    let before = std::fs::read(&state.0).unwrap();
+    let server = MockServer::start(&["--state", path_arg(&state)]);
+    let ran = run(
+        server.command(),
+        &["--dry-run", "--resume", path_arg(&five)],
+        None,
+    );
+    drop(server);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &["skipped", "would_create", "create_requests"]),
+        expected(&[("skipped", 5), ("would_create", 0), ("create_requests", 0)])
+    );
+    assert_eq!(summary["mock"], false, "the server, not the embedded mock");
+    assert_eq!(std::fs::read(&state.0).unwrap(), before);
+}
+
+// --- Syncs rehearsed on `--mock --mock-state FILE`, on a collection whose schema has a
+// `price` field (the mock's default collection has only `name` and `slug`).
+
+/// The collection's fields for the sync rehearsals: `name`, `slug` and a Number `price`.
+fn price_schema() -> Value {
+    json!({"fields": [{"slug": "price", "type": "Number"}]})
+}
+
+/// A `--mock-state` file whose collection (the mock's default id) has `schema` and no item:
+/// written by a mock started in-process on it.
+fn state_with_schema(name: &str, schema: Value) -> TempPath {
+    let state = temp_path(name);
+    runtime().block_on(async {
+        let mock = MockWebflow::builder()
+            .state_file(&state.0)
+            .collection(MockWebflow::COLLECTION_ID, schema)
+            .start()
+            .await;
+        drop(mock);
+    });
+    assert!(state.0.exists(), "the mock wrote its state file");
+    state
+}
+
+/// The stored item with `slug`.
+fn stored<'a>(items: &'a [Value], slug: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|item| item["fieldData"]["slug"] == slug)
+        .unwrap_or_else(|| panic!("no stored item {slug}: {items:#?}"))
+}
+
+/// `item-n` with a price.
+fn priced(n: u32, price: u32) -> String {
+    json!({"fieldData": {"name": format!("Item {n}"), "slug": format!("item-{n}"), "price": price}})
+        .to_string()
+}
+
+/// A dry run of a sync on `--mock --mock-state`, after a first sync: one line changed, one
+/// removed, one new and `--prune delete` give the plan — 1 would be created, 1 updated, 1
+/// pruned — in the summary, the report and the closing line, and write nothing: the state
+/// file is byte for byte what it was.
+#[test]
+fn a_dry_run_of_a_sync_on_the_mock_state_writes_nothing() {
+    let state = state_with_schema("plan-state.json", price_schema());
+    let lines: Vec<String> = (1..=5).map(|n| priced(n, n * 10)).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let five = temp_file("plan-5.ndjson", &ndjson(&lines));
+    let ran = run(on_state(&state), &["--update", path_arg(&five)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.summary()["created"], 5);
+    let items = stored_items(&state);
+
+    // Line 2's price changed, line 5 (item-5) gone, item-6 new.
+    let changed = priced(2, 22);
+    let new = priced(6, 60);
+    let plan = temp_file(
+        "plan.ndjson",
+        &ndjson(&[lines[0], &changed, lines[2], lines[3], &new]),
+    );
+    let report = temp_path("plan-report.ndjson");
+    let before = std::fs::read(&state.0).unwrap();
+    let ran = run(
+        on_state(&state),
+        &[
+            "--dry-run",
+            "--update",
+            "--prune",
+            "delete",
+            path_arg(&plan),
+            "--report",
+            path_arg(&report),
+        ],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(
+            &summary,
+            &[
+                "would_create",
+                "would_update",
+                "would_prune",
+                "unchanged",
+                "created",
+                "updated",
+                "pruned",
+                "invalid",
+                "create_requests",
+                "update_requests",
+                "prune_requests",
+            ]
+        ),
+        expected(&[
+            ("would_create", 1),
+            ("would_update", 1),
+            ("would_prune", 1),
+            ("unchanged", 3),
+            ("created", 0),
+            ("updated", 0),
+            ("pruned", 0),
+            ("invalid", 0),
+            ("create_requests", 0),
+            ("update_requests", 0),
+            ("prune_requests", 0),
+        ])
+    );
+    assert_eq!(summary["dry_run"], true);
+    assert!(summary.get("prune_refused").is_none(), "{summary}");
+    assert_eq!(
+        std::fs::read(&state.0).unwrap(),
+        before,
+        "the state file is untouched"
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        [
+            "- item-5 would_prune",
+            "1 item-1 unchanged",
+            "2 item-2 would_update",
+            "3 item-3 unchanged",
+            "4 item-4 unchanged",
+            "5 item-6 would_create"
+        ]
+    );
+    let update = entry_for(&report, "item-2");
+    assert_eq!(update["changed"], json!(["price"]), "{update}");
+    assert_eq!(update["id"], stored(&items, "item-2")["id"]);
+    assert_eq!(
+        entry_for(&report, "item-5")["id"],
+        stored(&items, "item-5")["id"]
+    );
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with(
+            "dry run: every line is valid: 1 would be created, 1 would be updated, 3 unchanged, \
+             1 would be pruned; nothing was written"
+        ),
+        "{closing}"
+    );
+    assert_eq!(stored_items(&state), items, "the collection is as it was");
+}
+
+/// A sync rehearsed run after run on `--mock --mock-state`: created, then unchanged with no
+/// write, one price updated, one item unpublished by `--prune unpublish`; then prunes the
+/// tool must refuse — more than `--max-prune`, a malformed, invalid or duplicate line in the
+/// input — delete nothing and exit 1 (`--help`: exit 0 needs "a --prune asked for was
+/// done"). Each run is checked against what the state file holds.
+#[test]
+fn a_sync_rehearsed_run_after_run_on_the_mock_state() {
+    let state = state_with_schema("sync-state.json", price_schema());
+    let report = temp_path("sync-report.ndjson");
+    let lines: Vec<String> = (1..=5).map(|n| priced(n, n * 10)).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let five = temp_file("sync-5.ndjson", &ndjson(&lines));
+    let fields = [
+        "created",
+        "updated",
+        "unchanged",
+        "not_live",
+        "failed",
+        "invalid",
+        "pruned",
+        "create_requests",
+        "update_requests",
+        "prune_requests",
+    ];
+    let sync = |args: &[&str]| {
+        let mut all = vec!["--update", "--report", path_arg(&report)];
+        all.extend_from_slice(args);
+        run(on_state(&state), &all, None)
+    };
+
+    // Run 1: every line is new.
+    let ran = sync(&[path_arg(&five)]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 5),
+            ("updated", 0),
+            ("unchanged", 0),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 0),
+            ("create_requests", 1),
+            ("update_requests", 0),
+            ("prune_requests", 0),
+        ])
+    );
+    assert_eq!(report_outcomes(&report).len(), 5);
+    assert!(
+        report_outcomes(&report)
+            .iter()
+            .all(|o| o.ends_with(" created"))
+    );
+    let items = stored_items(&state);
+    assert_eq!(
+        slugs(&items),
+        ["item-1", "item-2", "item-3", "item-4", "item-5"]
+    );
+    assert_eq!(stored(&items, "item-3")["fieldData"]["price"], 30);
+    let id_of = |slug: &str| stored(&items, slug)["id"].clone();
+    assert!(
+        !ran.stderr.contains("are skipped"),
+        "a sync skips nothing that exists: {}",
+        ran.stderr
+    );
+
+    // Run 2: the same file: every item is in step, nothing is written.
+    let before = std::fs::read(&state.0).unwrap();
+    let ran = sync(&[path_arg(&five)]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 0),
+            ("updated", 0),
+            ("unchanged", 5),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 0),
+            ("create_requests", 0),
+            ("update_requests", 0),
+            ("prune_requests", 0),
+        ])
+    );
+    assert_eq!(summary["requests"], summary["list_requests"], "{summary}");
+    assert!(
+        report_outcomes(&report)
+            .iter()
+            .all(|o| o.ends_with(" unchanged"))
+    );
+    assert_eq!(
+        entry_for(&report, "item-2")["id"],
+        id_of("item-2"),
+        "unchanged lines name their item"
+    );
+    assert_eq!(std::fs::read(&state.0).unwrap(), before, "no write at all");
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(closing.starts_with("done: 5 unchanged in "), "{closing}");
+
+    // Run 3: one price edited: that item alone is updated, that field alone.
+    let mut edited = lines.clone();
+    let three = priced(3, 33);
+    edited[2] = &three;
+    let edited_file = temp_file("sync-edited.ndjson", &ndjson(&edited));
+    let ran = sync(&[path_arg(&edited_file)]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        counts(&ran.summary(), &fields),
+        expected(&[
+            ("created", 0),
+            ("updated", 1),
+            ("unchanged", 4),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 0),
+            ("create_requests", 0),
+            ("update_requests", 1),
+            ("prune_requests", 0),
+        ])
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        [
+            "1 item-1 unchanged",
+            "2 item-2 unchanged",
+            "3 item-3 updated",
+            "4 item-4 unchanged",
+            "5 item-5 unchanged"
+        ]
+    );
+    let updated = entry_for(&report, "item-3");
+    assert_eq!(updated["changed"], json!(["price"]), "{updated}");
+    assert_eq!(updated["id"], id_of("item-3"));
+    let items = stored_items(&state);
+    assert_eq!(stored(&items, "item-3")["fieldData"]["price"], 33);
+    assert_eq!(stored(&items, "item-3")["id"], id_of("item-3"));
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("done: 1 updated, 4 unchanged in "),
+        "{closing}"
+    );
+
+    // Run 4: the last line removed, --prune unpublish: its item is unpublished (a draft,
+    // still in the collection).
+    let four = temp_file("sync-4.ndjson", &ndjson(&edited[..4]));
+    let ran = sync(&["--prune", "unpublish", path_arg(&four)]);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 0),
+            ("updated", 0),
+            ("unchanged", 4),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 1),
+            ("create_requests", 0),
+            ("update_requests", 0),
+            ("prune_requests", 1),
+        ])
+    );
+    assert!(summary.get("prune_refused").is_none(), "{summary}");
+    assert_eq!(
+        report_outcomes(&report),
+        [
+            "- item-5 pruned",
+            "1 item-1 unchanged",
+            "2 item-2 unchanged",
+            "3 item-3 unchanged",
+            "4 item-4 unchanged"
+        ]
+    );
+    assert_eq!(entry_for(&report, "item-5")["id"], id_of("item-5"));
+    let items = stored_items(&state);
+    assert_eq!(items.len(), 5, "unpublished, not deleted");
+    assert_eq!(stored(&items, "item-5")["isDraft"], true);
+    assert_eq!(stored(&items, "item-5")["lastPublished"], Value::Null);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("done: 4 unchanged, 1 pruned in "),
+        "{closing}"
+    );
+
+    // Run 5: 3 of the 5 lines removed, --prune delete --max-prune 1: refused, nothing
+    // deleted (item-5, a draft now, counts as one of the 3).
+    let two = temp_file("sync-2.ndjson", &ndjson(&edited[..2]));
+    let before = std::fs::read(&state.0).unwrap();
+    let ran = sync(&["--prune", "delete", "--max-prune", "1", path_arg(&two)]);
+    assert_eq!(
+        ran.code,
+        Some(1),
+        "a prune asked for was not done: {}",
+        ran.stderr
+    );
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &fields),
+        expected(&[
+            ("created", 0),
+            ("updated", 0),
+            ("unchanged", 2),
+            ("not_live", 0),
+            ("failed", 0),
+            ("invalid", 0),
+            ("pruned", 0),
+            ("create_requests", 0),
+            ("update_requests", 0),
+            ("prune_requests", 0),
+        ])
+    );
+    let refused = summary["prune_refused"].as_str().expect("prune_refused");
+    assert!(
+        refused.contains(
+            "it would take 3 of the collection's 5 items off the site, more than the 1 allowed"
+        ),
+        "{refused}"
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        ["1 item-1 unchanged", "2 item-2 unchanged"],
+        "no pruned line"
+    );
+    assert_eq!(std::fs::read(&state.0).unwrap(), before, "nothing written");
+    assert_eq!(stored_items(&state).len(), 5);
+
+    // Run 6: a mistake the tool can catch in the input never deletes, whatever
+    // --max-prune allows: a malformed line, a field the schema lacks, a duplicate slug.
+    let typo = r#"{"fieldData": {"name": "Item 6", "slug": "item-6", "pricee": 1}}"#;
+    for (mistake, why) in [
+        ("{not json", "malformed"),
+        (typo, "invalid"),
+        (edited[0], "failed"),
+    ] {
+        let input = temp_file(
+            "sync-mistake.ndjson",
+            &ndjson(&[edited[0], edited[1], mistake]),
+        );
+        let ran = sync(&["--prune", "delete", "--max-prune", "10", path_arg(&input)]);
+        assert_eq!(ran.code, Some(1), "{why}: {}", ran.stderr);
+        let summary = ran.summary();
+        assert_eq!(
+            (
+                summary["pruned"].as_u64(),
+                summary["prune_requests"].as_u64(),
+                summary["created"].as_u64(),
+                summary["unchanged"].as_u64()
+            ),
+            (Some(0), Some(0), Some(0), Some(2)),
+            "{why}: {summary}"
+        );
+        let refused = summary["prune_refused"].as_str().unwrap_or_else(|| {
+            panic!("{why}: the prune is refused: {summary}");
+        });
+        assert!(refused.contains(why), "{why}: {refused}");
+        let outcomes = report_outcomes(&report);
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| o.starts_with("3 ") && o.ends_with(&format!(" {why}"))),
+            "{why}: {outcomes:?}"
+        );
+        assert!(!outcomes.iter().any(|o| o.ends_with(" pruned")), "{why}");
+        assert_eq!(
+            std::fs::read(&state.0).unwrap(),
+            before,
+            "{why}: nothing written"
+        );
+    }
+    let items = stored_items(&state);
+    assert_eq!(
+        slugs(&items),
+        ["item-1", "item-2", "item-3", "item-4", "item-5"],
+        "every item is still there, each once"
+    );
+}
+
+/// Every line is checked against the collection's schema through the command: a field the
+/// collection lacks (`pricee`, where it has `price`) makes the line invalid, named with the
+/// closest field, and never sent; the other lines are imported; exit code 1; and the
+/// closing line says how to finish once the line is fixed.
+#[test]
+fn a_field_the_schema_lacks_is_invalid_named_and_never_sent() {
+    let state = state_with_schema("schema-state.json", price_schema());
+    let report = temp_path("schema-report.ndjson");
+    let typo = r#"{"fieldData": {"name": "Item 2", "slug": "item-2", "pricee": 20}}"#;
+    let input = temp_file(
+        "schema.ndjson",
+        &ndjson(&[&priced(1, 10), typo, &priced(3, 30)]),
+    );
+    let ran = run(
+        on_state(&state),
+        &[path_arg(&input), "--report", path_arg(&report)],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(
+            &summary,
+            &[
+                "created",
+                "invalid",
+                "failed",
+                "malformed_lines",
+                "create_requests"
+            ]
+        ),
+        expected(&[
+            ("created", 2),
+            ("invalid", 1),
+            ("failed", 0),
+            ("malformed_lines", 0),
+            ("create_requests", 1),
+        ])
+    );
+    assert_eq!(
+        report_outcomes(&report),
+        ["1 item-1 created", "2 item-2 invalid", "3 item-3 created"]
+    );
+    let invalid = entry_for(&report, "item-2");
+    assert_eq!(
+        invalid["error"],
+        "pricee: Field not described in schema: undefined (did you mean `price`?)"
+    );
+    assert!(invalid.get("id").is_none(), "{invalid}");
+    assert!(
+        ran.stderr.contains(
+            "line 2 (item-2): invalid: pricee: Field not described in schema: undefined (did you \
+             mean `price`?)"
+        ),
+        "{}",
+        ran.stderr
+    );
+    let items = stored_items(&state);
+    assert_eq!(slugs(&items), ["item-1", "item-3"], "line 2 was never sent");
+    assert_eq!(stored(&items, "item-3")["fieldData"]["price"], 30);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("finished with problems: 2 created, 1 invalid in "),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(&format!(
+            "Next: fix the failed, invalid and malformed lines (see {}); then run again with \
+             --resume (items that exist are skipped)",
+            path_arg(&report)
+        )),
+        "with line 2 fixed, lines 1 and 3 must be skipped: {closing}"
+    );
+
+    // Fixed, and run again as the closing line says: line 2 alone is created.
+    let fixed = temp_file(
+        "schema-fixed.ndjson",
+        &ndjson(&[&priced(1, 10), &priced(2, 20), &priced(3, 30)]),
+    );
+    let ran = run(on_state(&state), &["--resume", path_arg(&fixed)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &["created", "skipped", "invalid"]),
+        expected(&[("created", 1), ("skipped", 2), ("invalid", 0)])
+    );
+    assert_eq!(slugs(&stored_items(&state)), ["item-1", "item-2", "item-3"]);
+}
+
+/// `--rate N` caps the client's pace, observed on the embedded mock's clock (it moves only
+/// when the client waits, so the waits are exact and take no real time): with `--rate 30`
+/// the first 30 requests go at once and the 31st waits one slot, 60 s / 30 × 1.02 (the
+/// pacer's margin) = 2,040 ms, shown by `-vv`; without `--rate` the same import never waits.
+/// And `--rate 1`, whose slot is 61.2 s apart, still runs an import that lists the
+/// collection first (`--resume`).
+#[test]
+fn rate_caps_the_pace_on_the_mock_clock() {
+    let input = temp_file("rate.ndjson", &items(3_100));
+    let ran = run(command(), &["--rate", "30", "-vv", path_arg(&input)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(
+            &summary,
+            &["created", "requests", "create_requests", "throttled"]
+        ),
+        expected(&[
+            ("created", 3_100),
+            ("requests", 32),
+            ("create_requests", 31),
+            ("throttled", 0),
+        ]),
+        "the schema and 31 creates of 100"
+    );
+    assert!(
+        ran.stderr
+            .contains("waiting for a rate-limit slot wait_ms=2040"),
+        "the 31st request waits for a slot"
+    );
+
+    let ran = run(command(), &["-vv", path_arg(&input)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.summary()["requests"], 32);
+    assert!(
+        !ran.stderr.contains("waiting for a rate-limit slot"),
+        "without --rate nothing waits"
+    );
+
+    // Schema, index, create: the second and third requests wait a slot each.
+    let ran = run(
+        command(),
+        &["--rate", "1", "--resume", "-"],
+        Some(&items(2)),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(
+            &summary,
+            &["created", "not_attempted", "requests", "throttled"]
+        ),
+        expected(&[
+            ("created", 2),
+            ("not_attempted", 0),
+            ("requests", 3),
+            ("throttled", 0)
+        ])
+    );
+    assert!(summary.get("error").is_none(), "{summary}");
+    assert!(
+        ran.stderr.contains("waiting 1m 01s: rate limit"),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// The closing line of a sync names what it came to — updated, unchanged, pruned — and,
+/// when the prune was refused, why, and what to do next: for a sync, run the same command
+/// again (not `--resume`, which is about skipping what exists).
+#[test]
+fn the_closing_line_of_a_sync_says_what_came_of_it_and_what_next() {
+    let state = state_with_schema("closing-state.json", price_schema());
+    let report = temp_path("closing-report.ndjson");
+    let lines: Vec<String> = (1..=5).map(|n| priced(n, n * 10)).collect();
+    let five = temp_file(
+        "closing-5.ndjson",
+        &ndjson(&[&lines[0], &lines[1], &lines[2], &lines[3], &lines[4]]),
+    );
+    let ran = run(on_state(&state), &["--update", path_arg(&five)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+
+    // Line 3 edited, line 5 gone: updated, unchanged and pruned in one run.
+    let edited = priced(3, 33);
+    let input = temp_file(
+        "closing-edited.ndjson",
+        &ndjson(&[&lines[0], &lines[1], &edited, &lines[3]]),
+    );
+    let ran = run(
+        on_state(&state),
+        &[
+            "--update",
+            "--prune",
+            "unpublish",
+            path_arg(&input),
+            "--report",
+            path_arg(&report),
+        ],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(
+        counts(&summary, &["updated", "unchanged", "pruned"]),
+        expected(&[("updated", 1), ("unchanged", 3), ("pruned", 1)])
+    );
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("done: 1 updated, 3 unchanged, 1 pruned in "),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(&format!("; report: {}", path_arg(&report))),
+        "{closing}"
+    );
+    assert!(
+        ran.stderr
+            .contains("sync: the collection holds 5 items (list requests: 1)"),
+        "{}",
+        ran.stderr
+    );
+
+    // More to prune than --max-prune allows: the line says so, and how to go on.
+    let two = temp_file("closing-2.ndjson", &ndjson(&[&lines[0], &lines[1]]));
+    let ran = run(
+        on_state(&state),
+        &[
+            "--update",
+            "--prune",
+            "delete",
+            "--max-prune",
+            "1",
+            path_arg(&two),
+        ],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("finished with problems: 2 unchanged in "),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(
+            ". Nothing was pruned: it would take 3 of the collection's 5 items off the site, more \
+             than the 1 allowed (max_prune, --max-prune; by default half): check the source, or \
+             raise the limit"
+        ),
+        "{closing}"
+    );
+
+    // A malformed line: the prune is refused, and the way on is to fix the line and run the
+    // same sync again.
+    let input = temp_file(
+        "closing-malformed.ndjson",
+        &ndjson(&[&lines[0], &lines[1], &edited, &lines[3], "{not json"]),
+    );
+    let ran = run(
+        on_state(&state),
+        &["--update", "--prune", "delete", path_arg(&input)],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert_eq!(ran.summary()["pruned"], 0);
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("finished with problems: 4 unchanged, 1 malformed line in "),
+        "{closing}"
+    );
+    assert!(
+        closing.contains(". Nothing was pruned: 1 input line"),
+        "{closing}"
+    );
+    assert!(
+        closing.ends_with(
+            "Next: fix the failed, invalid and malformed lines (--report FILE lists them); then \
+             run the same command again (items already in step are left alone)"
+        ),
+        "{closing}"
+    );
+    assert!(!closing.contains("--resume"), "{closing}");
+    assert_eq!(stored_items(&state).len(), 5, "nothing was deleted");
+
+    // --prune without --update skips the lines whose slug exists, and says so (item-5 is
+    // a draft already: nothing left to unpublish).
+    let input = temp_file(
+        "closing-prune-only.ndjson",
+        &ndjson(&[&lines[0], &lines[1], &edited, &lines[3]]),
+    );
+    let ran = run(
+        on_state(&state),
+        &["--prune", "unpublish", path_arg(&input)],
+        None,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(
+            "--prune: the collection holds 5 items (list requests: 1); items with their slugs \
+             are skipped"
+        ),
+        "{}",
+        ran.stderr
+    );
+    let closing = ran.stderr.lines().last().unwrap();
+    assert!(
+        closing.starts_with("done: 4 skipped (they existed) in "),
+        "{closing}"
+    );
+}

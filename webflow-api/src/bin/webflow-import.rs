@@ -188,6 +188,8 @@ struct Context {
     started: Instant,
     mock: bool,
     dry_run: bool,
+    /// A sync (`--update`, `--prune`).
+    sync: bool,
     ledger: Arc<Ledger>,
     ui: Arc<Ui>,
     /// The input's lines, once counted (a file).
@@ -203,6 +205,7 @@ impl Context {
         Summary {
             mock: self.mock,
             dry_run: self.dry_run,
+            sync: self.sync,
             signal: *lock(&self.signal),
             requests: requests.requests,
             list_requests: requests.list_requests,
@@ -276,11 +279,18 @@ async fn run(args: Args, started: Instant) -> u8 {
     if args.dry_run {
         ui.set_verb("checking");
     }
+    let sync = args.import.update || args.import.prune.is_some();
+    if args.import.update {
+        ui.set_index_use("sync", true);
+    } else if args.import.prune.is_some() && !args.import.resume {
+        ui.set_index_use("--prune", false);
+    }
     let ledger = Arc::new(Ledger::new(report, ui.clone()));
     let context = Arc::new(Context {
         started,
         mock,
         dry_run: args.dry_run,
+        sync,
         ledger: ledger.clone(),
         ui: ui.clone(),
         total_lines: OnceLock::new(),

@@ -189,6 +189,9 @@ impl Ledger {
         match state.counts.malformed {
             0 if state.input_error.is_none() => Ok(()),
             0 => Err("the input could not be read to its end".to_owned()),
+            1 => Err(
+                "1 input line is malformed: an item the source still holds may be on it".to_owned(),
+            ),
             n => Err(format!(
                 "{n} input lines are malformed: an item the source still holds may be among them"
             )),
@@ -314,7 +317,7 @@ impl Ledger {
             id: described.id,
             stored_slug: described.stored_slug,
             error: described.error.as_deref(),
-            changed: described.note.as_deref(),
+            changed: described.changed,
         });
     }
 
@@ -460,8 +463,8 @@ struct Described<'a> {
     id: Option<&'a str>,
     stored_slug: Option<&'a str>,
     error: Option<String>,
-    /// What changed (an update).
-    note: Option<String>,
+    /// The fields that changed (an update), or would (a dry run's).
+    changed: Option<&'a [String]>,
 }
 
 impl<'a> Described<'a> {
@@ -498,13 +501,12 @@ impl<'a> Described<'a> {
                 ("invalid", None, None, Some(problems.join("; ")))
             }
             ItemResult::Updated { id, fields, .. } => {
-                let changed = format!("changed: {}", fields.join(", "));
                 return Described {
                     outcome: "updated".to_owned(),
                     id: Some(id.as_str()),
                     stored_slug: None,
                     error: None,
-                    note: Some(changed),
+                    changed: Some(fields),
                 };
             }
             ItemResult::Unchanged { id, .. } => ("unchanged", Some(id.as_str()), None, None),
@@ -525,7 +527,7 @@ impl<'a> Described<'a> {
                     id: Some(id.as_str()),
                     stored_slug: None,
                     error: None,
-                    note: Some(format!("would change: {}", fields.join(", "))),
+                    changed: Some(fields),
                 };
             }
             other => {
@@ -536,7 +538,7 @@ impl<'a> Described<'a> {
                     id: None,
                     stored_slug: None,
                     error: None,
-                    note: None,
+                    changed: None,
                 };
             }
         };
@@ -545,7 +547,7 @@ impl<'a> Described<'a> {
             id,
             stored_slug,
             error,
-            note: None,
+            changed: None,
         }
     }
 }

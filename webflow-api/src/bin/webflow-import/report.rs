@@ -29,9 +29,10 @@ pub struct Entry<'a> {
     pub stored_slug: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
-    /// For an update: the fields that changed (or would).
+    /// For an update: the slugs of the fields that changed (or would, in a dry run), as a
+    /// JSON array: `["price"]`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub changed: Option<&'a str>,
+    pub changed: Option<&'a [String]>,
 }
 
 /// The report file, shared by the import and the signal handler.

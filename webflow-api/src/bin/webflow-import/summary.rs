@@ -52,6 +52,9 @@ pub struct Summary {
     /// Whether it ran against the embedded mock.
     pub mock: bool,
     pub dry_run: bool,
+    /// A sync (`--update`, `--prune`): for the closing line's advice, not in the JSON.
+    #[serde(skip)]
+    pub sync: bool,
     /// The signal that stopped the run (`SIGINT`, `SIGTERM`, `SIGHUP`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signal: Option<&'static str>,
@@ -241,11 +244,16 @@ pub fn closing_line(summary: &Summary, position: &Position<'_>) -> String {
                     "fix the failed, invalid and malformed lines ({see})"
                 ));
             }
-            if let Some(refused) = &summary.prune_refused {
-                next.push(format!("nothing was pruned: {refused}"));
-            }
-            if summary.unknown > 0 || summary.failed > 0 || summary.malformed_lines > 0 {
-                next.push("run again with --resume (items that exist are skipped)".to_owned());
+            if summary.unknown > 0
+                || summary.failed > 0
+                || summary.malformed_lines > 0
+                || summary.invalid > 0
+            {
+                next.push(if summary.sync {
+                    "run the same command again (items already in step are left alone)".to_owned()
+                } else {
+                    "run again with --resume (items that exist are skipped)".to_owned()
+                });
             }
             if let Some(error) = &summary.input_error {
                 next.insert(
@@ -256,11 +264,18 @@ pub fn closing_line(summary: &Summary, position: &Position<'_>) -> String {
             if let Some(error) = &summary.report_error {
                 next.push(format!("the report is incomplete ({error})"));
             }
+            let refused = summary
+                .prune_refused
+                .as_ref()
+                .map(|refused| format!(". Nothing was pruned: {refused}"))
+                .unwrap_or_default();
             if next.is_empty() && !problems && summary.unknown == 0 {
                 format!("done: {counts} in {took}{report}")
+            } else if next.is_empty() {
+                format!("finished with problems: {counts} in {took}{report}{refused}")
             } else {
                 format!(
-                    "finished with problems: {counts} in {took}{report}. Next: {}",
+                    "finished with problems: {counts} in {took}{report}{refused}. Next: {}",
                     next.join("; then ")
                 )
             }

@@ -2,10 +2,11 @@
 //! mock, only with an explicit `--mock`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use webflow_api::mock::MockWebflow;
 use webflow_api::time::ManualClock;
-use webflow_api::{ApiToken, Client, TOKEN_ENV};
+use webflow_api::{ApiToken, Client, RetryPolicy, TOKEN_ENV};
 
 /// The environment variable naming the collection when `--collection` is not given.
 pub const COLLECTION_ENV: &str = "WEBFLOW_COLLECTION_ID";
@@ -89,7 +90,17 @@ pub struct Connected {
 /// requests a minute when given.
 pub async fn connect(target: Target, rate: Option<u32>) -> Result<Connected, String> {
     let capped = |builder: webflow_api::ClientBuilder| match rate {
-        Some(rate) => builder.max_requests_per_minute(rate),
+        Some(rate) => {
+            // A call waits at most `max_wait` for a rate-limit slot: let it wait one slot at
+            // this rate (60 s / N, and 10 % for the pacer's margin), or below about one a
+            // minute every call that has to wait for its slot would end unsent.
+            let policy = RetryPolicy::default();
+            let slot = Duration::from_secs(66) / rate.max(1);
+            let max_wait = policy.max_wait.max(slot);
+            builder
+                .max_requests_per_minute(rate)
+                .retry_policy(policy.with_max_wait(max_wait))
+        }
         None => builder,
     };
     match target {

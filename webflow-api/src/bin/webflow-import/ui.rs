@@ -59,6 +59,10 @@ struct State {
     last_line: Instant,
     /// `importing` or `checking`.
     verb: &'static str,
+    /// The option the collection is listed for, and whether the lines are compared with
+    /// its items (`--update`) or skipped when it holds their slugs (`--resume`, `--prune`
+    /// alone).
+    index_use: (&'static str, bool),
     finished: bool,
 }
 
@@ -82,6 +86,7 @@ impl Ui {
                 wait: None,
                 last_line: Instant::now(),
                 verb: "importing",
+                index_use: ("--resume", false),
                 finished: false,
             }),
         }
@@ -98,6 +103,12 @@ impl Ui {
     /// `checking` for a dry run.
     pub fn set_verb(&self, verb: &'static str) {
         lock(&self.state).verb = verb;
+    }
+
+    /// What the listing of the collection is for: `option` names it, `compares` says
+    /// whether the lines are compared with its items (else they are skipped).
+    pub fn set_index_use(&self, option: &'static str, compares: bool) {
+        lock(&self.state).index_use = (option, compares);
     }
 
     /// A notice (not with `-q`).
@@ -157,11 +168,19 @@ impl Ui {
                 items,
                 list_requests,
                 ..
-            } => self.say(format_args!(
-                "--resume: the collection holds {} items (list requests: {list_requests}); items \
-                 with their slugs are skipped",
-                HumanCount(*items)
-            )),
+            } => {
+                let (option, compares) = lock(&self.state).index_use;
+                let use_of = if compares {
+                    "each line is compared with the item that has its slug"
+                } else {
+                    "items with their slugs are skipped"
+                };
+                self.say(format_args!(
+                    "{option}: the collection holds {} items (list requests: {list_requests}); \
+                     {use_of}",
+                    HumanCount(*items)
+                ));
+            }
             BulkEvent::Stopped { error, .. } => self.warn(format_args!(
                 "stopping: {error}; every later request would fail the same way, so no more are \
                  sent"
