@@ -15,7 +15,7 @@
 //! says is left less every slot still in flight, of any process. (With the pacer's rule —
 //! up or down, less the slots granted after the one answered — two processes met 429s: an
 //! answer overtakes requests granted before it. The built-in pacer has the same flaw within
-//! one client: the last test, ignored, is the finding.)
+//! one client, both ways: the two ignored tests at the end are the finding.)
 //!
 //! Time is a `ManualClock` shared by the mock, both clients and the store — no real sleep,
 //! nothing depends on the machine's speed — except in the `changed` test, whose
@@ -657,7 +657,7 @@ async fn a_waiting_call_re_asks_when_another_process_learns_the_limit() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Finding: the built-in pacer and answers that overtake an earlier request
+// Finding: the built-in pacer and answers that come back out of order
 // ---------------------------------------------------------------------------------------
 
 /// A TCP proxy on 127.0.0.1 in front of the mock that forwards whole requests, except the
@@ -827,4 +827,88 @@ async fn an_answer_that_overtakes_an_earlier_request_does_not_raise_the_pacers_b
         "X was refused: Z was granted the token X had already taken"
     );
     assert_eq!(mock.request_count(), 4);
+}
+
+/// One client, a limit of 10 a minute, after a first answer (10 a minute, 9 left): request
+/// X takes a slot and is slow to reach the mock; four later requests reach it and are
+/// answered first (8, 7, 6, 5 left); then X arrives ("4 left"), then request Z. With the
+/// built-in pacer, or a limiter on `store`. Returns the mock; the clock's sleeps say whether
+/// Z waited.
+async fn answered_after_later_requests(clock: &ManualClock, store: Option<&Store>) -> MockWebflow {
+    let mock = MockWebflow::builder()
+        .rate_limit(10)
+        .clock(clock.clone())
+        .start()
+        .await;
+    let mut proxy = HoldingProxy::start(&mock, r#""slug":"held""#).await;
+    let builder = builder_for(&proxy.base_url).clock(clock.clone());
+    let client = match store {
+        Some(store) => builder.rate_limiter(StoreLimiter::new(store)),
+        None => builder.pacing(webflow_api::Pacing::Adaptive {
+            initial_per_minute: 10,
+        }),
+    }
+    .build()
+    .unwrap();
+    let create = |name: String, slug: String| {
+        let client = client.clone();
+        async move {
+            client
+                .create_live_item(COLLECTION, NewItem::new(name, slug))
+                .await
+        }
+    };
+
+    create("Warm".into(), "warm".into()).await.unwrap();
+    let x = tokio::spawn(create("Held".into(), "held".into()));
+    proxy.holding().await;
+    for i in 0..4 {
+        create(format!("Later {i}"), format!("later-{i}"))
+            .await
+            .unwrap();
+    }
+    proxy.release();
+    tokio::time::timeout(Duration::from_secs(10), x)
+        .await
+        .expect("X ends")
+        .unwrap()
+        .unwrap();
+    assert_eq!(client.rate_limit().and_then(|r| r.remaining), Some(4));
+    create("Z".into(), "z".into()).await.unwrap();
+    assert_eq!((mock.request_count(), mock.throttled()), (7, 0));
+    mock
+}
+
+/// The store's rule: X's late answer ("4 left", nothing else in flight) leaves the bucket
+/// at 4, and Z goes out at once.
+#[tokio::test]
+async fn a_limiter_that_counts_every_slot_in_flight_is_not_emptied_by_a_late_answer() {
+    let clock = ManualClock::new();
+    let store = Store::new(clock.clone(), Duration::ZERO, Bucket::new(10, 10.0));
+    answered_after_later_requests(&clock, Some(&store)).await;
+    assert!(
+        clock.sleeps().iter().all(Duration::is_zero),
+        "{:?}",
+        clock.sleeps()
+    );
+}
+
+/// **Finding**, the other side of the same rule: X's answer ("4 left") arrives after the
+/// answers of four requests granted after X. The pacer subtracts those four from it — but
+/// they reached Webflow before X and are already counted in its "4 left" — and sets its
+/// bucket to 0. Z waits a whole refill (6.12 s at 10 a minute) while Webflow has 4
+/// requests left. With 100 requests granted after the answered one (a burst), the bucket
+/// goes to -100: the bench saw 140 concurrent creates take 61 s instead of 10 s.
+#[tokio::test]
+#[ignore = "finding: Pacer::learn (webflow-api/src/pacing.rs, the `remaining` branch) \
+            subtracts from X-RateLimit-Remaining every slot granted after the answered one, \
+            even those Webflow counted already: a late answer empties the bucket"]
+async fn a_late_answer_for_an_earlier_request_does_not_empty_the_pacers_budget() {
+    let clock = ManualClock::new();
+    answered_after_later_requests(&clock, None).await;
+    assert!(
+        clock.sleeps().is_empty(),
+        "Z waited {:?} with 4 requests left",
+        clock.sleeps()
+    );
 }
