@@ -11,11 +11,11 @@
 //! the store's own time (as a script reads Redis `TIME`). The bucket is the built-in
 //! [`Pacer`](webflow_api::pacing::Pacer)'s, kept in the store for every process — the
 //! remaining budget Webflow reports, refilled at its limit (2 % slower), emptied by a 429 —
-//! but for one rule: once the limit is known, an answer only lowers the budget, to what it
-//! says is left less every slot still in flight, of any process. (With the pacer's rule —
-//! up or down, less the slots granted after the one answered — two processes met 429s: an
-//! answer overtakes requests granted before it. The built-in pacer has the same flaw within
-//! one client, both ways: the two ignored tests at the end are the finding.)
+//! with the pacer's rule: once the limit is known, an answer only lowers the budget, to what
+//! it says is left less every slot still in flight, of any process. (With the pacer's
+//! earlier rule — up or down, less the slots granted after the one answered — two processes
+//! met 429s: an answer overtakes requests granted before it. The two tests at the end show
+//! the built-in pacer keeping the rule within one client, both ways; both failed before.)
 //!
 //! Time is a `ManualClock` shared by the mock, both clients and the store — no real sleep,
 //! nothing depends on the machine's speed — except in the `changed` test, whose
@@ -816,9 +816,6 @@ async fn a_limiter_that_counts_every_slot_in_flight_is_not_fooled_by_an_overtaki
 /// again: 5 requests for 4 items). An answer that overtakes an earlier request is ordinary
 /// with concurrent requests (a bulk import keeps 4 in flight, on separate connections).
 #[tokio::test]
-#[ignore = "finding: Pacer::learn (webflow-api/src/pacing.rs, the `remaining` branch) resets \
-            the bucket to X-RateLimit-Remaining less only the slots granted after the \
-            answered one; a slot granted before it and still on its way counts as free: a 429"]
 async fn an_answer_that_overtakes_an_earlier_request_does_not_raise_the_pacers_budget() {
     let mock = overtaken_by_a_later_answer(&ManualClock::new(), None).await;
     assert_eq!(
@@ -900,9 +897,6 @@ async fn a_limiter_that_counts_every_slot_in_flight_is_not_emptied_by_a_late_ans
 /// requests left. With 100 requests granted after the answered one (a burst), the bucket
 /// goes to -100: the bench saw 140 concurrent creates take 61 s instead of 10 s.
 #[tokio::test]
-#[ignore = "finding: Pacer::learn (webflow-api/src/pacing.rs, the `remaining` branch) \
-            subtracts from X-RateLimit-Remaining every slot granted after the answered one, \
-            even those Webflow counted already: a late answer empties the bucket"]
 async fn a_late_answer_for_an_earlier_request_does_not_empty_the_pacers_budget() {
     let clock = ManualClock::new();
     answered_after_later_requests(&clock, None).await;

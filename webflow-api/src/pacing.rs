@@ -176,13 +176,13 @@ pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
 /// - Its size is the limit per minute (`X-RateLimit-Limit`, the starting guess, or the
 ///   fixed rate; at most the cap), and it refills at that rate, spread 2 % thinner so that
 ///   network jitter never makes it run ahead of Webflow's own bucket.
-/// - Each answer's `X-RateLimit-Remaining` resets the tokens to what Webflow says is left,
-///   less the requests Webflow may not have counted yet: those granted after the one
-///   answered, and those granted before it and still in flight (an answer can overtake an
-///   earlier request on another connection) — up or down: other
-///   integrations spending the same token's budget slow it down, and a budget larger than
-///   guessed is spent at once (with [`Pacing::Fixed`] or a cap, only down: they bound this
-///   client's own rate).
+/// - Each answer's `X-RateLimit-Remaining` lowers the tokens to what Webflow says is left,
+///   less every other request still in flight (Webflow may not have counted it yet: an
+///   answer can overtake an earlier request on another connection). Other integrations
+///   spending the same token's budget slow it down. Only the answer that first reports
+///   the limit may raise it (adaptive pacing without a cap: a budget larger than guessed
+///   is spent at once); after that only the refill does, since an answer may be older
+///   than one already learned from.
 /// - A 429 empties it, and holds every request until its `Retry-After` has passed.
 /// - A wall clock that steps back refills nothing until it has caught up.
 #[derive(Debug)]
@@ -299,6 +299,7 @@ impl Pacer {
         let answered = observation.slot.0;
         state.in_flight.remove(&answered);
         let mut more = false;
+        let first_report = !state.calibrated;
         let reported = observation.rate_limit.unwrap_or_default();
         if matches!(self.pacing, Pacing::Adaptive { .. })
             && let Some(limit) = reported.limit.filter(|l| *l > 0)
@@ -309,15 +310,19 @@ impl Pacer {
             state.per_minute = limit;
         }
         if paced && let Some(remaining) = reported.remaining {
-            // What Webflow says is left, less what it may not have counted yet: the slots
-            // granted after this request, and those granted before it still in flight.
-            let later = state.granted.saturating_sub(answered);
-            let earlier_in_flight = state.in_flight.range(..answered).count() as u64;
-            let uncounted = (later + earlier_in_flight) as f64;
-            let tokens = (f64::from(remaining) - uncounted).min(f64::from(state.per_minute));
-            // Up or down when adaptive; with a fixed rate or a cap only down: those bound
-            // this client's own rate.
-            let may_raise = matches!(self.pacing, Pacing::Adaptive { .. }) && self.cap.is_none();
+            // What Webflow says is left, less every other slot still in flight: Webflow may
+            // not have counted it yet (answers overtake each other on separate
+            // connections). Slots already answered are not subtracted: their own answers
+            // were counted when they came.
+            let in_flight = state.in_flight.len() as f64;
+            let tokens = (f64::from(remaining) - in_flight).min(f64::from(state.per_minute));
+            // Only down, but for the answer that first reports the limit (adaptive, no cap):
+            // an answer can be older than one already learned from — a late answer to an
+            // early request — and must not raise the budget past what the newer one said.
+            // The bucket's refill raises it.
+            let may_raise = first_report
+                && matches!(self.pacing, Pacing::Adaptive { .. })
+                && self.cap.is_none();
             if may_raise || tokens < state.tokens {
                 more |= tokens > state.tokens;
                 state.tokens = tokens.max(-f64::from(state.per_minute));
@@ -464,8 +469,48 @@ mod tests {
         for (slot, remaining) in [(3, 8), (4, 7), (5, 6), (6, 5)] {
             pacer.learn(now, &reported(slot, 10, remaining));
         }
-        assert!((0..4).all(|_| granted(take(&pacer, now))), "4 left once slot 2 counts");
-        assert!(matches!(take(&pacer, now), Acquire::Wait(_)), "not a 5th: a 429");
+        assert!(
+            (0..4).all(|_| granted(take(&pacer, now))),
+            "4 left once slot 2 counts"
+        );
+        assert!(
+            matches!(take(&pacer, now), Acquire::Wait(_)),
+            "not a 5th: a 429"
+        );
+    }
+
+    #[test]
+    fn a_late_answer_to_an_earlier_request_does_not_empty_the_budget() {
+        // As above, then slot 2 arrives last and is answered "4 left": Webflow counted the
+        // later slots already; 4 tokens are still free.
+        let pacer = Pacer::new(Pacing::adaptive(), None);
+        let now = SystemTime::now();
+        assert!(granted(take(&pacer, now)));
+        pacer.learn(now, &reported(1, 10, 9));
+        (2..=6).for_each(|_| assert!(granted(take(&pacer, now))));
+        for (slot, remaining) in [(3, 8), (4, 7), (5, 6), (6, 5), (2, 4)] {
+            pacer.learn(now, &reported(slot, 10, remaining));
+        }
+        assert!(
+            (0..4).all(|_| granted(take(&pacer, now))),
+            "the 4 left are free"
+        );
+        assert!(matches!(take(&pacer, now), Acquire::Wait(_)));
+    }
+
+    #[test]
+    fn a_late_answer_never_raises_what_a_newer_one_said() {
+        let pacer = Pacer::new(Pacing::adaptive(), None);
+        let now = SystemTime::now();
+        assert!(granted(take(&pacer, now)));
+        pacer.learn(now, &reported(1, 10, 9));
+        (2..=3).for_each(|_| assert!(granted(take(&pacer, now))));
+        // Slot 3 reached Webflow first and says 2 left (other integrations spent 5), so 1
+        // once slot 2 counts; slot 2's answer, computed earlier, says 8: the budget stays 1.
+        pacer.learn(now, &reported(3, 10, 2));
+        pacer.learn(now, &reported(2, 10, 8));
+        assert!(granted(take(&pacer, now)));
+        assert!(matches!(take(&pacer, now), Acquire::Wait(_)));
     }
 
     #[test]
