@@ -399,7 +399,7 @@ async fn every_guard_refuses_a_prune_that_could_be_a_mistake() {
             caller_refuses: false,
             cancel: false,
             fault: None,
-            expect: "lines failed",
+            expect: "unknown or not sent",
         },
         Case {
             name: "a line twice",
@@ -408,7 +408,7 @@ async fn every_guard_refuses_a_prune_that_could_be_a_mistake() {
             caller_refuses: false,
             cancel: false,
             fault: None,
-            expect: "lines failed",
+            expect: "unknown or not sent",
         },
         Case {
             name: "malformed lines (the caller's check)",
@@ -462,7 +462,7 @@ async fn every_guard_refuses_a_prune_that_could_be_a_mistake() {
                 "Oops",
                 json!([]),
             ))),
-            expect: "lines failed",
+            expect: "unknown or not sent",
         },
     ];
     for case in cases {
@@ -561,26 +561,44 @@ async fn a_create_answer_lost_in_a_sync_is_still_settled() {
 }
 
 #[tokio::test]
+/// A draft, an archived item, and a staged item that was never published (`isDraft: false`
+/// but `lastPublished: null`: `update-items-live` answers it 409 "Item not published").
+/// Before: the staged one was taken for live, sent an update, and failed with the 409.
 async fn items_that_are_not_published_are_left_alone() {
     let (mock, client, _clock) = setup().await;
     mock.insert_items(
         PRODUCTS,
-        [json!({
-            "fieldData": {"name": "Product 0", "slug": "product-0", "price": 1},
-            "isDraft": true, "lastPublished": null,
-        })],
+        [
+            json!({
+                "fieldData": {"name": "Product 0", "slug": "product-0", "price": 1},
+                "isDraft": true, "lastPublished": null,
+            }),
+            json!({
+                "fieldData": {"name": "Product 1", "slug": "product-1", "price": 1},
+                "isArchived": true,
+            }),
+            json!({
+                "fieldData": {"name": "Product 2", "slug": "product-2", "price": 1},
+                "isDraft": false, "lastPublished": null,
+            }),
+        ],
     );
     let before = mock.requests().len();
     let report = client
         .bulk_create_live(PRODUCTS)
         .update(true)
-        .run([product(0, 5.0)])
+        .run([product(0, 5.0), product(1, 5.0), product(2, 5.0)])
         .await
         .unwrap();
-    assert!(matches!(
-        report.outcomes[0].result,
-        ItemResult::NotLive { .. }
-    ));
+    for outcome in &report.outcomes {
+        assert!(
+            matches!(outcome.result, ItemResult::NotLive { .. }),
+            "{}: {:?}",
+            outcome.slug,
+            outcome.result
+        );
+    }
+    assert_eq!(report.summary.not_live, 3);
     assert!(report.summary.all_done(), "{:?}", report.summary);
     assert_eq!(writes(&mock, before), 0);
 }

@@ -878,8 +878,8 @@ fn a_report_that_is_the_input_is_refused_and_the_input_kept() {
 }
 
 /// Without a token the command refuses to run (exit 2, nothing imported) unless `--mock`
-/// asks for the embedded mock, also when a collection is configured; a dry run without
-/// `--resume` sends nothing and needs neither.
+/// asks for the embedded mock, also when a collection is configured — a dry run too: it
+/// reads the collection's schema.
 #[test]
 fn without_a_token_only_an_explicit_mock_runs() {
     let input = temp_file("no-token.ndjson", &ndjson(&[&item("A", "a")]));
@@ -1665,6 +1665,33 @@ fn a_dry_run_of_a_sync_on_the_mock_state_writes_nothing() {
         ),
         "{closing}"
     );
+    assert_eq!(stored_items(&state), items, "the collection is as it was");
+
+    // A slug the dry run's own check refuses (the library never sees that line): the plan
+    // must not promise a prune the real run would refuse. Before: `would_prune` 1 and no
+    // `prune_refused` next to the invalid line.
+    let bad_slug = r#"{"fieldData": {"name": "Bad", "slug": "Not A Slug"}}"#;
+    let plan = temp_file(
+        "plan-bad-slug.ndjson",
+        &ndjson(&[lines[0], lines[1], lines[2], lines[3], bad_slug]),
+    );
+    let ran = run(
+        on_state(&state),
+        &[
+            "--dry-run",
+            "--update",
+            "--prune",
+            "delete",
+            path_arg(&plan),
+        ],
+        None,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    let summary = ran.summary();
+    assert_eq!(summary["invalid"], 1, "{summary}");
+    assert_eq!(summary["would_prune"], 0, "{summary}");
+    let refused = summary["prune_refused"].as_str().unwrap_or_default();
+    assert!(refused.contains("1 input line is invalid"), "{summary}");
     assert_eq!(stored_items(&state), items, "the collection is as it was");
 }
 

@@ -77,7 +77,8 @@ Environment:
   WEBFLOW_API_BASE_URL   another API base URL (a proxy); default https://api.webflow.com/v2
 
 Exit codes:
-  0    every item created, skipped, updated or unchanged, no malformed or invalid line, and
+  0    every item created, skipped, updated, unchanged or not live (a draft or archived
+       item a sync leaves alone), no malformed or invalid line, and
        a --prune asked for was done (--dry-run: every line valid, the prune would be done)
   1    some item failed, is unknown or was not attempted, some line is malformed, or the
        run was stopped (a first Ctrl-C, SIGTERM or SIGHUP: run again with --resume)

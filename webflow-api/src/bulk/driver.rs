@@ -759,10 +759,16 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
                     .to_owned(),
             )
         } else if troubled > 0 {
-            Some(format!(
-                "{troubled} lines failed, were invalid, unknown or not sent: a line that did not make \
-                 it may be an item the source still holds"
-            ))
+            Some(if troubled == 1 {
+                "1 line failed, was invalid, unknown or not sent: a line that did not make it may be \
+                 an item the source still holds"
+                    .to_owned()
+            } else {
+                format!(
+                    "{troubled} lines failed, were invalid, unknown or not sent: a line that did not \
+                     make it may be an item the source still holds"
+                )
+            })
         } else if let Some(Err(reason)) = self.import.prune_only_if.as_ref().map(|check| check()) {
             Some(reason)
         } else if candidates.len() as u64 > max {

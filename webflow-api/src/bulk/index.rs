@@ -88,7 +88,11 @@ impl CollectionIndex {
             return;
         }
         let slug = item.slug().to_owned();
-        let live = !item.is_draft.unwrap_or(false) && !item.is_archived.unwrap_or(false);
+        // Published: neither a draft nor archived, and published once (a staged item never
+        // published has `lastPublished: null`, and `update-items-live` refuses it: 409).
+        let live = !item.is_draft.unwrap_or(false)
+            && !item.is_archived.unwrap_or(false)
+            && item.last_published.is_some();
         let indexed = Indexed {
             id: item.id.clone(),
             locale,

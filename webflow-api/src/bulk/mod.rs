@@ -475,8 +475,9 @@ impl<'a> BulkImport<'a> {
     }
 
     /// Like [`run`](Self::run), but hands each outcome to `on_outcome` as soon as it is known
-    /// (each item exactly once, not in input order) instead of keeping them: memory stays
-    /// bounded by the requests in flight, whatever the number of items.
+    /// (each item exactly once, not in input order) instead of keeping them: memory holds
+    /// the requests in flight and a 24-byte entry per distinct slug read (to refuse a slug
+    /// twice), not the items or their outcomes.
     pub async fn run_with<I>(
         mut self,
         items: I,

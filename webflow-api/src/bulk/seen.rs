@@ -2,7 +2,7 @@
 //! already holds is refused before anything is sent, naming that line; a sync's prune keeps
 //! what the source holds. A slug is kept as a 128-bit hash and the position of its first
 //! item, 24 bytes an entry (about 26 to 52 MB for a million distinct slugs, depending on
-//! where the table's growth stands — measured in `tests/src/bulk_input.rs`); two different
+//! where the table's growth stands); two different
 //! slugs share a hash with a probability near 10⁻²⁶ for a million.
 
 use std::collections::HashMap;

@@ -56,8 +56,9 @@ pub struct ImportOptions {
     #[arg(long)]
     pub no_settle: bool,
 
-    /// When Webflow refuses a request without naming the items at fault, fail it whole
-    /// instead of splitting it in halves until only the bad items fail
+    /// When Webflow refuses a create request without naming the items at fault, fail it
+    /// whole instead of splitting it in halves until only the bad items fail (a refused
+    /// update is always split: sending it again is harmless)
     #[arg(long)]
     pub no_bisect: bool,
 }

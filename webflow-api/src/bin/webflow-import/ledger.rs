@@ -119,6 +119,9 @@ struct State {
     input_exhausted: bool,
     input_error: Option<String>,
     stop_error: Option<String>,
+    /// Lines the command itself found invalid and never handed to the library (a dry run's
+    /// slug check): the library's prune guard cannot see them.
+    withheld: u64,
     printed: u64,
     /// The run is over (a second signal): nothing more is written.
     closed: bool,
@@ -129,6 +132,7 @@ impl Ledger {
         Ledger {
             state: Mutex::new(State {
                 in_flight: HashMap::new(),
+                withheld: 0,
                 lines: Vec::new(),
                 next_index: 0,
                 counts: Counts::default(),
@@ -186,13 +190,21 @@ impl Ledger {
     /// Whether a prune may run: no line was malformed (the library knows the rest).
     pub fn may_prune(&self) -> Result<(), String> {
         let state = lock(&self.state);
-        match state.counts.malformed {
-            0 if state.input_error.is_none() => Ok(()),
-            0 => Err("the input could not be read to its end".to_owned()),
-            1 => Err(
+        if state.input_error.is_some() {
+            return Err("the input could not be read to its end".to_owned());
+        }
+        match (state.counts.malformed, state.withheld) {
+            (0, 0) => Ok(()),
+            (1, _) => Err(
                 "1 input line is malformed: an item the source still holds may be on it".to_owned(),
             ),
-            n => Err(format!(
+            (0, 1) => Err(
+                "1 input line is invalid: an item the source still holds may be on it".to_owned(),
+            ),
+            (0, n) => Err(format!(
+                "{n} input lines are invalid: an item the source still holds may be among them"
+            )),
+            (n, _) => Err(format!(
                 "{n} input lines are malformed: an item the source still holds may be among them"
             )),
         }
@@ -227,6 +239,7 @@ impl Ledger {
             return;
         }
         state.counts.invalid = state.counts.invalid.saturating_add(1);
+        state.withheld = state.withheld.saturating_add(1);
         self.problem(&mut state, format_args!("line {line}: invalid: {problem}"));
         self.write(&Entry {
             line: Some(line),

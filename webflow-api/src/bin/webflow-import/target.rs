@@ -49,7 +49,7 @@ impl Target {
         }
         if std::env::var_os(TOKEN_ENV).is_none() {
             return Err(format!(
-                "{TOKEN_ENV} is not set: set it to a site API token with cms:write (and \
+                "{TOKEN_ENV} is not set: set it to a site API token with cms:read and cms:write (and \
                  {COLLECTION_ENV} or --collection to the collection's id), or pass --mock to \
                  rehearse against a local mock Webflow (nothing leaves the machine)"
             ));
