@@ -236,15 +236,12 @@ fn check(options: &Options) -> Result<Outcome, String> {
                     .map_or_else(|| "missing".to_string(), |other| format!("`{other}`"))
             );
             let mut difference = document_difference(Some(id), "", description);
-            difference.upstream = upstream_op.loc.child("operationId");
-            difference.ours = ours_op.loc.child("operationId").pointer;
+            difference.upstream = upstream_op.node.loc.child("operationId");
+            difference.ours = ours_op.node.loc.child("operationId").pointer;
             differences.push(difference);
         }
         differences.extend(compare::compare(id, &upstream_op, &ours_op));
-        canonical.insert(
-            id.clone(),
-            serde_json::to_value(&upstream_op).unwrap_or_default(),
-        );
+        canonical.insert(id.clone(), upstream_op.canonical());
         operations.push(CheckedOperation {
             operation_id: id.clone(),
             method: ours_at.method,
@@ -252,7 +249,7 @@ fn check(options: &Options) -> Result<Outcome, String> {
             found_by: upstream_at.found_by,
             upstream_method: upstream_at.method,
             upstream_path: upstream_at.path,
-            upstream_pointer: upstream_op.loc.pointer.clone(),
+            upstream_pointer: upstream_op.node.loc.pointer.clone(),
         });
     }
     let statuses = deviations::apply(&deviations, &canonical, &document_values, &mut differences);
