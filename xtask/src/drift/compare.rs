@@ -38,10 +38,11 @@ impl Class {
     }
 }
 
-/// One difference between upstream and ours.
-#[derive(Debug)]
+/// One difference between upstream and ours (serialised as the JSON report lists it).
+#[derive(Debug, Serialize)]
 pub struct Difference {
     /// The operationId of the operation it was found in; `None` for the whole document.
+    #[serde(skip)]
     pub operation: Option<String>,
     pub class: Class,
     /// Where, in words: `response 202 body › lastUpdated`.
@@ -50,13 +51,23 @@ pub struct Difference {
     /// What to do about it if it is unexplained.
     pub action: String,
     /// The spot upstream (it may be absent there: then where it would be).
+    #[serde(flatten)]
     pub upstream: Loc,
     /// The spot in our fragment (or where it would be).
+    #[serde(rename = "ours_pointer")]
     pub ours: String,
     /// The id of the deviation that explains it, once matched.
     pub explained_by: Option<String>,
     /// A stale deviation that covers its spot: `(id, what changed upstream there)`.
+    #[serde(rename = "stale_deviation", serialize_with = "stale_id")]
     pub under_stale: Option<(String, String)>,
+}
+
+fn stale_id<S: serde::Serializer>(
+    stale: &Option<(String, String)>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    stale.as_ref().map(|(id, _)| id).serialize(s)
 }
 
 /// Who produces the values a schema describes: the server (responses) or the client
@@ -507,24 +518,21 @@ fn judge(p: Pair, change: &Change) -> Option<(Class, String)> {
             (class, text)
         }
         Change::Branch(side, _, node, index) => {
-            let label = node
-                .title()
-                .map_or_else(|| format!("variant {}", index + 1), |t| format!("`{t}`"));
+            let label = node.title().map(|t| format!("`{t}`"));
+            let label = label.unwrap_or_else(|| format!("variant {}", index + 1));
             let noun = if p.direction == Request {
                 "request"
             } else {
                 "response"
             };
-            match side {
-                Side::Upstream => {
-                    let text = format!("upstream allows a {noun} shape ours does not: {label}");
-                    (p.direction.class(UpstreamWider), text)
-                }
-                _ => {
-                    let text = format!("ours allows a {noun} shape upstream does not: {label}");
-                    (p.direction.class(OursWider), text)
-                }
-            }
+            let upstream = side == Side::Upstream;
+            let (who, other) = if upstream {
+                ("upstream", "ours")
+            } else {
+                ("ours", "upstream")
+            };
+            let text = format!("{who} allows a {noun} shape {other} does not: {label}");
+            (p.direction.class(Relation::of(!upstream, upstream)), text)
         }
         Change::Keyword(key) => return keyword(p, key),
         Change::Unread(key) => {
@@ -643,12 +651,15 @@ fn only(p: Pair, upstream: bool, holder: &str, node: &Node) -> (Class, &'static 
     }
 }
 
-/// The rules for a wire keyword the two nodes spell differently.
+/// The rules for a wire keyword the two nodes spell differently: a sentence of its own,
+/// or `<keyword> is <upstream's> upstream, <ours> in ours` and the class it means.
 fn keyword(p: Pair, key: &str) -> Option<(Class, String)> {
     let (u, o, direction) = (p.u, p.o, p.direction);
     let (up, our) = (u.facets.get(key), o.facets.get(key));
-    let class = |relation| direction.class(relation);
-    Some(match key {
+    let by = |ours_accepts_all, upstream_accepts_all| {
+        direction.class(Relation::of(ours_accepts_all, upstream_accepts_all))
+    };
+    let (class, [up_text, our_text]) = match key {
         // `required: true` of a parameter, a request body or a header.
         "required" => {
             let text = match (u.kind, up.is_some()) {
@@ -661,101 +672,60 @@ fn keyword(p: Pair, key: &str) -> Option<(Class, String)> {
                 (_, true) => "upstream always sends it; ours treats it as optional",
                 (_, false) => "ours requires it; upstream may leave it out",
             };
-            let relation = if up.is_some() {
-                OursWider
-            } else {
-                UpstreamWider
-            };
-            (class(relation), text.to_string())
+            return Some((by(up.is_some(), our.is_some()), text.to_string()));
         }
         "$ref" => {
-            let text = "one side refers back to an enclosing schema and the other does not; compare by hand";
-            (Breaking, text.to_string())
-        }
-        "type" => {
-            let relation = Relation::of(accepts_types(o, u), accepts_types(u, o));
-            let text = format!(
-                "type is {} upstream, {} in ours",
-                types_text(u),
-                types_text(o)
-            );
-            (class(relation), text)
-        }
-        "nullable" if our.is_some() => {
-            let text = "ours accepts `null`; upstream does not declare it nullable";
-            (class(OursWider), text.to_string())
+            let text = "one side refers back to an enclosing schema and the other does not; \
+                        compare by hand";
+            return Some((Breaking, text.to_string()));
         }
         "nullable" => {
-            let text = "upstream declares it nullable; ours does not accept `null`";
-            (class(UpstreamWider), text.to_string())
-        }
-        "format" => {
-            let typed = |f: Option<&Value>| {
-                f.and_then(Value::as_str)
-                    .is_some_and(|f| TYPED_FORMATS.contains(&f))
+            let text = match our.is_some() {
+                true => "ours accepts `null`; upstream does not declare it nullable",
+                false => "upstream declares it nullable; ours does not accept `null`",
             };
-            let show = |f: Option<&Value>| {
-                f.and_then(Value::as_str)
-                    .map_or("none".into(), |f| format!("`{f}`"))
-            };
-            let relation = Relation::of(!typed(our), !typed(up));
-            let text = format!("format is {} upstream, {} in ours", show(up), show(our));
-            (class(relation), text)
+            return Some((by(our.is_some(), up.is_some()), text.to_string()));
         }
         "enum" => return enumeration(up, our, direction),
+        "type" => (
+            by(accepts_types(o, u), accepts_types(u, o)),
+            [u, o].map(types_text),
+        ),
+        "format" => (by(!typed(our), !typed(up)), [up, our].map(format_text)),
         // The server applies its default to an omitted input, and a generated request type
         // sends ours: both change what a request does. A response default only fills in a
         // missing field.
-        "default" => {
-            let show = |d: Option<&Value>| d.map_or_else(|| "none".to_string(), code);
-            let class = if direction == Request {
-                Breaking
-            } else {
-                Cosmetic
-            };
-            (
-                class,
-                format!("default is {} upstream, {} in ours", show(up), show(our)),
-            )
-        }
-        "readOnly" | "writeOnly" => {
-            let (up, our) = (up.is_some(), our.is_some());
-            (Cosmetic, format!("`{key}` is {up} upstream, {our} in ours"))
+        "default" if direction == Request => (Breaking, [up, our].map(or_none)),
+        "default" => (Cosmetic, [up, our].map(or_none)),
+        "readOnly" | "writeOnly" => (Cosmetic, [up, our].map(|v| v.is_some().to_string())),
+        "additionalProperties" if accepts_other(u) && accepts_other(o) => {
+            (Cosmetic, [u, o].map(additional_text))
         }
         "additionalProperties" => {
-            let show = |a| match a {
-                Ok(None) => "unspecified".to_string(),
-                Ok(Some(allowed)) => format!("`{allowed}`"),
-                Err(held) if Node::accepts_anything(held) => "`{}`".to_string(),
-                Err(_) => "a schema".to_string(),
-            };
-            let (up_shown, our_shown) = (show(additional(u)), show(additional(o)));
-            let text = format!("`{key}` is {up_shown} upstream, {our_shown} in ours");
-            match (accepts_other(u), accepts_other(o)) {
-                (true, true) => (Cosmetic, format!("{text} (equivalent in JSON Schema)")),
-                (up, our) => (class(Relation::of(our, up)), text),
-            }
+            let class = by(accepts_other(o), accepts_other(u));
+            (class, [u, o].map(additional_text))
         }
-        "items" => {
-            let relation = Relation::of(accepts_any_item(o), accepts_any_item(u));
-            let text = format!(
-                "list items are {} upstream, {} in ours",
-                items_text(u),
-                items_text(o)
-            );
-            (class(relation), text)
-        }
+        "items" => (by(any_item(o), any_item(u)), [u, o].map(items_text)),
         // The constraints that narrow the values: `minLength`, `maximum`, `pattern`...
         _ => {
-            let relation = match stricter(key, up, our) {
-                Some(Side::Upstream) => OursWider,
-                Some(_) => UpstreamWider,
-                None => Incomparable,
+            let class = match stricter(key, up, our) {
+                Some(Side::Upstream) => by(true, false),
+                Some(_) => by(false, true),
+                None => by(false, false),
             };
-            let text = format!("`{key}` is {} upstream, {} in ours", shown(up), shown(our));
-            (class(relation), text)
+            (class, [up, our].map(shown))
         }
-    })
+    };
+    let what = match key {
+        "type" | "format" | "default" => format!("{key} is"),
+        "items" => "list items are".to_string(),
+        _ => format!("`{key}` is"),
+    };
+    let mut text = format!("{what} {up_text} upstream, {our_text} in ours");
+    if key == "additionalProperties" && class == Cosmetic {
+        text.push_str(" (equivalent in JSON Schema)");
+    }
+    Some((class, text))
 }
 
 /// The rules for a property name required on one side only (`declared`: upstream's
@@ -799,49 +769,38 @@ fn requiredness(p: Pair, name: &str, declared: Option<&Node>) -> (Class, String)
     }
 }
 
-/// Enum values: a closed set on one side only, or two sets.
+/// Enum values: a closed set on one side only (only upstream's: the client accepts more),
+/// or two sets.
 fn enumeration(
     up: Option<&Value>,
     our: Option<&Value>,
     direction: Direction,
 ) -> Option<(Class, String)> {
     let (up, our) = (up.and_then(Value::as_array), our.and_then(Value::as_array));
-    let only = |a: &[Value], b: &[Value]| -> Vec<Value> {
-        a.iter().filter(|v| !b.contains(v)).cloned().collect()
-    };
-    Some(match (up, our) {
+    let (class, closed, values, open) = match (up, our) {
+        (Some(values), None) => (Additive, "upstream", values, "ours"),
+        (None, Some(values)) => (direction.class(UpstreamWider), "ours", values, "upstream"),
         (None, None) => return None,
-        (Some(values), None) => {
-            let (n, listed) = (values.len(), list(values));
-            let text =
-                format!("upstream allows only {n} values ({listed}); ours accepts any value");
-            (Additive, text)
-        }
-        (None, Some(values)) => {
-            let (n, listed) = (values.len(), list(values));
-            let text =
-                format!("ours allows only {n} values ({listed}); upstream accepts any value");
-            (direction.class(UpstreamWider), text)
-        }
         (Some(up), Some(our)) => {
-            let (only_up, only_ours) = (only(up, our), only(our, up));
+            let only = |a: &[Value], b: &[Value]| -> Vec<Value> {
+                a.iter().filter(|v| !b.contains(v)).cloned().collect()
+            };
+            let (added, dropped) = (only(up, our), only(our, up));
             let mut parts = Vec::new();
-            if !only_up.is_empty() {
-                parts.push(format!("upstream adds {}", list(&only_up)));
+            if !added.is_empty() {
+                parts.push(format!("upstream adds {}", list(&added)));
             }
-            if !only_ours.is_empty() {
-                parts.push(format!("upstream no longer has {}", list(&only_ours)));
+            if !dropped.is_empty() {
+                parts.push(format!("upstream no longer has {}", list(&dropped)));
             }
-            if parts.is_empty() {
-                return None;
-            }
-            let relation = Relation::of(only_up.is_empty(), only_ours.is_empty());
-            (
-                direction.class(relation),
-                format!("enum values differ: {}", parts.join("; ")),
-            )
+            let relation = Relation::of(added.is_empty(), dropped.is_empty());
+            let text = format!("enum values differ: {}", parts.join("; "));
+            return (!parts.is_empty()).then_some((direction.class(relation), text));
         }
-    })
+    };
+    let (n, listed) = (values.len(), list(values));
+    let text = format!("{closed} allows only {n} values ({listed}); {open} accepts any value");
+    Some((class, text))
 }
 
 /// Where a node only `side` has is, and where the other side would have it: under the
@@ -982,7 +941,32 @@ fn items(schema: &Node) -> Option<(&'static str, usize)> {
     })
 }
 
-fn accepts_any_item(schema: &Node) -> bool {
+/// Whether the progenitor type of a string of this format is not a plain string.
+fn typed(format: Option<&Value>) -> bool {
+    format
+        .and_then(Value::as_str)
+        .is_some_and(|f| TYPED_FORMATS.contains(&f))
+}
+
+fn format_text(format: Option<&Value>) -> String {
+    let format = format.and_then(Value::as_str);
+    format.map_or("none".into(), |f| format!("`{f}`"))
+}
+
+fn or_none(value: Option<&Value>) -> String {
+    value.map_or_else(|| "none".to_string(), code)
+}
+
+fn additional_text(schema: &Node) -> String {
+    match additional(schema) {
+        Ok(None) => "unspecified".to_string(),
+        Ok(Some(allowed)) => format!("`{allowed}`"),
+        Err(held) if held.accepts_anything() => "`{}`".to_string(),
+        Err(_) => "a schema".to_string(),
+    }
+}
+
+fn any_item(schema: &Node) -> bool {
     match items(schema) {
         None => true,
         Some(("items", _)) => schema.kids("items").all(Node::accepts_anything),
@@ -993,7 +977,7 @@ fn accepts_any_item(schema: &Node) -> bool {
 fn items_text(schema: &Node) -> String {
     match items(schema) {
         None => "unspecified".to_string(),
-        Some(("items", _)) if accepts_any_item(schema) => "any value".into(),
+        Some(("items", _)) if any_item(schema) => "any value".into(),
         Some(("items", _)) => schema.kids("items").map(types_text).collect(),
         Some((_, n)) => format!("a list of {n} schemas (tuple form)"),
     }

@@ -35,11 +35,15 @@ impl Scope {
 /// Where a node is: its JSON pointer in its own document (after following `$ref`s), and
 /// its pointer as `spec/deviations.yaml` writes it (relative to the operation, through
 /// `$ref`s, as if everything were inlined, with parameters named by `parameter_token`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Serialised as the upstream spot of a difference in the JSON report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Loc {
+    #[serde(rename = "upstream_pointer")]
     pub pointer: String,
-    pub scope: Scope,
+    #[serde(rename = "upstream_relative_pointer")]
     pub relative: String,
+    #[serde(rename = "relative_to")]
+    pub scope: Scope,
 }
 
 impl Loc {
