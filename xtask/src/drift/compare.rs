@@ -131,31 +131,6 @@ const TYPED_FORMATS: [&str; 16] = [
     "uint8", "uint16", "uint32", "uint64", "float", "double",
 ];
 
-/// The wire keywords of a schema in the order they are compared: what the value is, the
-/// constraints that narrow it (in name order), the access flags.
-const SCHEMA_KEYWORDS: [&str; 20] = [
-    "type",
-    "nullable",
-    "format",
-    "enum",
-    "default",
-    "exclusiveMaximum",
-    "exclusiveMinimum",
-    "maxItems",
-    "maxLength",
-    "maxProperties",
-    "maximum",
-    "minItems",
-    "minLength",
-    "minProperties",
-    "minimum",
-    "multipleOf",
-    "pattern",
-    "uniqueItems",
-    "readOnly",
-    "writeOnly",
-];
-
 /// Where the other objects hold nodes, in the order they are compared.
 const HOLDERS: [&str; 6] = [
     "parameters",
@@ -281,7 +256,7 @@ impl Walk {
     }
 
     fn keyword(&mut self, p: Pair, key: &str) {
-        if p.u.facets.get(key) != p.o.facets.get(key) {
+        if value(p.u, key) != value(p.o, key) {
             self.emit(p, Change::Keyword(key));
         }
     }
@@ -361,7 +336,14 @@ impl Walk {
         if union(u).is_some() || union(o).is_some() {
             return self.union(p);
         }
-        for key in SCHEMA_KEYWORDS {
+        // What the value is, the constraints that narrow it, the access flags.
+        for key in ["type", "nullable", "format", "enum", "default"] {
+            self.keyword(p, key);
+        }
+        for key in keys(&u.limits, &o.limits) {
+            self.keyword(p, key);
+        }
+        for key in ["readOnly", "writeOnly"] {
             self.keyword(p, key);
         }
         self.held(p, "properties");
@@ -655,7 +637,7 @@ fn only(p: Pair, upstream: bool, holder: &str, node: &Node) -> (Class, &'static 
 /// or `<keyword> is <upstream's> upstream, <ours> in ours` and the class it means.
 fn keyword(p: Pair, key: &str) -> Option<(Class, String)> {
     let (u, o, direction) = (p.u, p.o, p.direction);
-    let (up, our) = (u.facets.get(key), o.facets.get(key));
+    let (up, our) = (value(u, key), value(o, key));
     let by = |ours_accepts_all, upstream_accepts_all| {
         direction.class(Relation::of(ours_accepts_all, upstream_accepts_all))
     };
@@ -899,6 +881,11 @@ fn label(p: Pair, holder: &str, name: &str, node: Option<&Node>, several: bool) 
     }
 }
 
+/// A wire keyword's value.
+fn value<'a>(node: &'a Node, key: &str) -> Option<&'a Value> {
+    node.facets.get(key).or_else(|| node.limits.get(key))
+}
+
 /// Every key of either map, in order.
 fn keys<'a>(a: &'a Keywords, b: &'a Keywords) -> BTreeSet<&'a String> {
     a.keys().chain(b.keys()).collect()
@@ -1131,7 +1118,8 @@ mod tests {
             .unwrap()
     }
 
-    /// The differences between two schemas in `direction`, as `(class, description)`.
+    /// The breaking and additive differences between two schemas in `direction`, as
+    /// `(class, description)`.
     fn differences(upstream: Value, ours: Value, direction: Direction) -> Vec<(Class, String)> {
         let (u, o) = (read(upstream), read(ours));
         let mut comparer = Walk(Vec::new());
@@ -1144,6 +1132,13 @@ mod tests {
             .collect()
     }
 
+    /// Asserts that the two schemas differ exactly as `expected` says (cosmetic ones aside).
+    fn expect(upstream: Value, ours: Value, direction: Direction, expected: &[(Class, &str)]) {
+        let expected: Vec<(Class, String)> =
+            expected.iter().map(|(c, t)| (*c, t.to_string())).collect();
+        assert_eq!(differences(upstream, ours, direction), expected);
+    }
+
     #[test]
     fn nullable_spellings_are_equal() {
         let ours = json!({"type": "string", "nullable": true});
@@ -1152,40 +1147,28 @@ mod tests {
             json!({"type": "string", "nullable": true}),
             json!({"oneOf": [{"type": "string"}, {"type": "null"}]}),
         ] {
-            assert_eq!(differences(upstream, ours.clone(), Direction::Response), []);
+            expect(upstream, ours.clone(), Response, &[]);
         }
     }
 
     #[test]
     fn a_new_value_of_a_closed_response_enum_breaks_decoding() {
-        let found = differences(
+        let (upstream, ours) = (
             json!({"enum": ["a", "b", "c"]}),
             json!({"enum": ["a", "b"]}),
-            Direction::Response,
         );
-        assert_eq!(
-            found,
-            [(
-                Class::Breaking,
-                "enum values differ: upstream adds `c`".to_string()
-            )]
-        );
+        let text = "enum values differ: upstream adds `c`";
+        expect(upstream, ours, Response, &[(Breaking, text)]);
     }
 
     #[test]
     fn a_new_value_of_a_request_enum_is_additive() {
-        let found = differences(
+        let (upstream, ours) = (
             json!({"enum": ["a", "b", "c"]}),
             json!({"enum": ["a", "b"]}),
-            Direction::Request,
         );
-        assert_eq!(
-            found,
-            [(
-                Class::Additive,
-                "enum values differ: upstream adds `c`".to_string()
-            )]
-        );
+        let text = "enum values differ: upstream adds `c`";
+        expect(upstream, ours, Request, &[(Additive, text)]);
     }
 
     #[test]
@@ -1193,14 +1176,8 @@ mod tests {
         let upstream = json!({"type": "object", "properties": {"a": {"type": "string"}}});
         let ours =
             json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}});
-        let found = differences(upstream, ours, Direction::Response);
-        assert_eq!(
-            found,
-            [(
-                Class::Breaking,
-                "ours requires `a`; upstream makes it optional".to_string()
-            )]
-        );
+        let text = "ours requires `a`; upstream makes it optional";
+        expect(upstream, ours, Response, &[(Breaking, text)]);
     }
 
     #[test]
@@ -1209,15 +1186,9 @@ mod tests {
             "properties": {"name": {"type": "string"}}, "additionalProperties": true});
         let ours = json!({"type": "object", "required": ["name"],
             "properties": {"name": {"type": "string"}}, "additionalProperties": {}});
-        let found = differences(upstream, ours, Direction::Request);
-        assert_eq!(
-            found,
-            [(
-                Class::Breaking,
-                "upstream requires `category` (without declaring it under `properties`); ours makes it optional"
-                    .to_string()
-            )]
-        );
+        let text = "upstream requires `category` (without declaring it under `properties`); ours \
+                    makes it optional";
+        expect(upstream, ours, Request, &[(Breaking, text)]);
     }
 
     #[test]
@@ -1225,112 +1196,70 @@ mod tests {
         let upstream = json!({"type": "object", "properties": {"a": {"type": "string"}}});
         let ours =
             json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}});
-        let found = differences(upstream, ours, Direction::Request);
-        assert_eq!(
-            found,
-            [(
-                Class::Additive,
-                "ours requires `a`; upstream makes it optional".to_string()
-            )]
-        );
+        let text = "ours requires `a`; upstream makes it optional";
+        expect(upstream, ours, Request, &[(Additive, text)]);
     }
 
     #[test]
     fn a_response_name_required_upstream_only_is_additive_unless_ours_rejects_it() {
         let upstream = json!({"type": "object", "required": ["a"]});
-        let found = differences(
+        let text = "upstream requires `a` (without declaring it under `properties`); ours makes it \
+                    optional";
+        expect(
             upstream.clone(),
             json!({"type": "object"}),
-            Direction::Response,
-        );
-        assert_eq!(
-            found,
-            [(
-                Class::Additive,
-                "upstream requires `a` (without declaring it under `properties`); ours makes it optional"
-                    .to_string()
-            )]
+            Response,
+            &[(Additive, text)],
         );
         let closed = json!({"type": "object", "additionalProperties": false});
-        let found: Vec<Class> = differences(upstream, closed, Direction::Response)
-            .into_iter()
-            .map(|(class, _)| class)
-            .collect();
-        assert_eq!(found, [Class::Breaking, Class::Breaking]);
+        let found = differences(upstream, closed, Response);
+        let classes: Vec<Class> = found.into_iter().map(|(class, _)| class).collect();
+        assert_eq!(classes, [Breaking, Breaking]);
     }
 
     #[test]
     fn a_response_name_only_ours_requires_breaks() {
-        let found = differences(
+        let (upstream, ours) = (
             json!({"type": "object"}),
             json!({"type": "object", "required": ["a"]}),
-            Direction::Response,
         );
-        assert_eq!(
-            found,
-            [(
-                Class::Breaking,
-                "ours requires `a`, which upstream neither declares nor requires".to_string()
-            )]
-        );
+        let text = "ours requires `a`, which upstream neither declares nor requires";
+        expect(upstream, ours, Response, &[(Breaking, text)]);
     }
 
     #[test]
     fn a_new_property_is_breaking_when_ours_rejects_unknown_properties() {
         let upstream = json!({"type": "object", "properties": {"a": {"type": "string"}}});
         let ours = json!({"type": "object", "additionalProperties": false});
-        let found = differences(upstream, ours, Direction::Response);
-        assert_eq!(
-            found,
-            [
-                (
-                    Class::Breaking,
-                    "upstream sends a new property `a`, and ours rejects unknown properties"
-                        .to_string()
-                ),
-                (
-                    Class::Breaking,
-                    "`additionalProperties` is unspecified upstream, `false` in ours".to_string()
-                ),
-            ]
+        let new = "upstream sends a new property `a`, and ours rejects unknown properties";
+        let closed = "`additionalProperties` is unspecified upstream, `false` in ours";
+        expect(
+            upstream,
+            ours,
+            Response,
+            &[(Breaking, new), (Breaking, closed)],
         );
     }
 
     #[test]
     fn integers_fit_in_numbers_but_not_the_other_way_round() {
-        let number = json!({"type": "number"});
-        let integer = json!({"type": "integer"});
-        let widened = differences(integer.clone(), number.clone(), Direction::Response);
-        assert_eq!(
-            widened,
-            [(
-                Class::Additive,
-                "type is `integer` upstream, `number` in ours".to_string()
-            )]
+        let (number, integer) = (json!({"type": "number"}), json!({"type": "integer"}));
+        let widened = "type is `integer` upstream, `number` in ours";
+        expect(
+            integer.clone(),
+            number.clone(),
+            Response,
+            &[(Additive, widened)],
         );
-        let narrowed = differences(number, integer, Direction::Response);
-        assert_eq!(
-            narrowed,
-            [(
-                Class::Breaking,
-                "type is `number` upstream, `integer` in ours".to_string()
-            )]
-        );
+        let narrowed = "type is `number` upstream, `integer` in ours";
+        expect(number, integer, Response, &[(Breaking, narrowed)]);
     }
 
     #[test]
     fn a_tighter_upstream_bound_on_a_request_breaks() {
-        let found = differences(
-            json!({"type": "array", "maxItems": 50}),
-            json!({"type": "array", "maxItems": 100}),
-            Direction::Request,
-        );
-        assert_eq!(
-            found,
-            [(
-                Class::Breaking,
-                "`maxItems` is `50` upstream, `100` in ours".to_string()
-            )]
-        );
+        let upstream = json!({"type": "array", "maxItems": 50});
+        let ours = json!({"type": "array", "maxItems": 100});
+        let text = "`maxItems` is `50` upstream, `100` in ours";
+        expect(upstream, ours, Request, &[(Breaking, text)]);
     }
 }

@@ -32,7 +32,7 @@ const ANNOTATION_KEYS: [&str; 9] = [
 pub type Keywords = Map<String, Value>;
 
 /// What kind of OpenAPI object a node is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Kind {
     Operation,
     Parameter,
@@ -40,22 +40,25 @@ pub enum Kind {
     Response,
     Header,
     Media,
+    #[default]
     Schema,
 }
 
 /// One object of an operation, normalised.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Node {
     pub kind: Kind,
     pub loc: Loc,
     /// How its parent names it: a parameter's `parameter_token`, a status, a header's,
     /// media type's or property's name as written; an index in a list.
     pub name: String,
-    /// The keywords that decide the wire format, as the normalised form writes them
+    /// The other keywords that decide the wire format, as the normalised form writes them
     /// (`type`, `nullable`, `enum` sorted, `required` sorted, a boolean
-    /// `additionalProperties`, `minLength`...; `$ref` marks a schema that refers back to
-    /// one being expanded).
+    /// `additionalProperties`...; `$ref` marks a schema that refers back to one being
+    /// expanded).
     pub facets: Keywords,
+    /// The constraints that narrow a schema's values: `minLength`, `maximum`, `pattern`...
+    pub limits: Keywords,
     /// Schema keywords the model does not interpret, compared as written.
     pub other: Keywords,
     /// Descriptions, examples, titles and vendor extensions.
@@ -99,15 +102,12 @@ impl Operation {
 
 impl Node {
     fn new(kind: Kind, loc: Loc, notes: Keywords) -> Self {
-        let (name, facets, other, kids) = (String::new(), Map::new(), Map::new(), Vec::new());
+        let node = Node::default();
         Node {
             kind,
             loc,
-            name,
-            facets,
-            other,
             notes,
-            kids,
+            ..node
         }
     }
 
@@ -149,6 +149,7 @@ impl Node {
     /// parameters of the path item left out), then keywords the model does not interpret.
     pub fn canonical(&self) -> Value {
         let mut out = self.facets.clone();
+        out.extend(self.limits.clone());
         for (keyword, node) in &self.kids {
             let value = node.canonical();
             let (list, map) = (Value::Array(Vec::new()), Value::Object(Map::new()));
@@ -245,11 +246,8 @@ impl<'a> Reader<'a> {
             node.hold("requestBody", "", held);
         }
         let default = op.responses.default.iter().map(|r| ("default".into(), r));
-        let statuses = op
-            .responses
-            .responses
-            .iter()
-            .map(|(s, r)| (s.to_string(), r));
+        let statuses = op.responses.responses.iter();
+        let statuses = statuses.map(|(s, r)| (s.to_string(), r));
         for (status, response) in statuses.chain(default) {
             let loc = loc.child("responses").child(&status);
             let held = self.response(response, &loc)?;
@@ -279,13 +277,8 @@ impl<'a> Reader<'a> {
     ) -> Result<(), String> {
         for (index, parameter) in list.iter().enumerate() {
             let (parameter, mut loc) = resolve(self.raw, parameter, &list_loc.child(index))?;
-            let data = parameter.parameter_data_ref();
-            let location = match &*parameter {
-                oa::Parameter::Query { .. } => "query",
-                oa::Parameter::Header { .. } => "header",
-                oa::Parameter::Path { .. } => "path",
-                oa::Parameter::Cookie { .. } => "cookie",
-            };
+            let (data, written) = (parameter.parameter_data_ref(), json(&parameter));
+            let location = written["in"].as_str().unwrap_or_default();
             let token = parameter_token(location, &data.name);
             // The path item's parameters (located in the document) give way to the operation's.
             if loc.scope == Scope::Document && op.kids("parameters").any(|p| p.name == token) {
@@ -295,7 +288,7 @@ impl<'a> Reader<'a> {
                 loc.relative = format!("{}/{}", list_loc.relative, escape_token(&token));
             }
             let extra = ["style", "explode", "allowEmptyValue", "allowReserved"];
-            let mut node = Node::new(Kind::Parameter, loc, notes(&parameter, &extra));
+            let mut node = Node::new(Kind::Parameter, loc, notes(&written, &extra));
             node.set("name", data.name.clone().into());
             node.set("in", location.into());
             // A path parameter is always required.
@@ -348,13 +341,11 @@ impl<'a> Reader<'a> {
             let loc = node.loc.child("headers").child(name);
             let (header, loc) = resolve(self.raw, header, &loc)?;
             let mut held = Node::new(Kind::Header, loc, notes(&header, &[]));
-            held.name = name.clone();
             held.flag("required", header.required);
             self.parameter_schema(&mut held, &header.format)?;
-            headers.insert(name.to_ascii_lowercase(), held);
+            headers.insert(name.to_ascii_lowercase(), (name, held));
         }
-        for held in headers.into_values() {
-            let name = held.name.clone();
+        for (name, held) in headers.into_values() {
             node.hold("headers", name, held);
         }
         self.content(&mut node, &response.content)?;
@@ -409,41 +400,37 @@ impl<'a> Reader<'a> {
             out.set("enum", Value::Array(sorted_values(values.map(json))));
         }
         out.set("default", data.default.clone().unwrap_or_default());
+        let exclusive = |bound: Option<bool>| json(bound.filter(|b| *b));
         let constraints = [
             ("minLength", json(any.min_length)),
             ("maxLength", json(any.max_length)),
             ("pattern", json(&any.pattern)),
             ("minimum", json(any.minimum)),
             ("maximum", json(any.maximum)),
-            (
-                "exclusiveMinimum",
-                json(any.exclusive_minimum.filter(|b| *b)),
-            ),
-            (
-                "exclusiveMaximum",
-                json(any.exclusive_maximum.filter(|b| *b)),
-            ),
+            ("exclusiveMinimum", exclusive(any.exclusive_minimum)),
+            ("exclusiveMaximum", exclusive(any.exclusive_maximum)),
             ("multipleOf", json(any.multiple_of)),
             ("minItems", json(any.min_items)),
             ("maxItems", json(any.max_items)),
-            ("uniqueItems", json(any.unique_items.filter(|b| *b))),
+            ("uniqueItems", exclusive(any.unique_items)),
             ("minProperties", json(any.min_properties)),
             ("maxProperties", json(any.max_properties)),
         ];
-        for (key, value) in constraints {
-            out.set(key, value);
-        }
+        let constraints = constraints
+            .into_iter()
+            .filter(|(_, value)| !value.is_null());
+        out.limits = constraints
+            .map(|(key, value)| (key.into(), value))
+            .collect();
         out.flag("readOnly", data.read_only);
         out.flag("writeOnly", data.write_only);
         for (name, property) in &any.properties {
             let property = self.schema(property, &out.loc.child("properties").child(name))?;
             out.hold("properties", name, property);
         }
-        if !any.required.is_empty() {
-            out.set(
-                "required",
-                json(any.required.iter().collect::<BTreeSet<_>>()),
-            );
+        let required: BTreeSet<&String> = any.required.iter().collect();
+        if !required.is_empty() {
+            out.set("required", json(required));
         }
         match &any.additional_properties {
             None => {}
@@ -482,17 +469,14 @@ impl<'a> Reader<'a> {
             out.other.insert("not".into(), json(not));
         }
         if let Some(discriminator) = &data.discriminator {
-            out.other
-                .insert("discriminator".into(), json(discriminator));
+            let discriminator = json(discriminator);
+            out.other.insert("discriminator".into(), discriminator);
         }
         for (key, value) in original.set_aside {
-            let annotation = ANNOTATION_KEYS.contains(&key.as_str());
-            let kept = if annotation {
-                &mut out.notes
-            } else {
-                &mut out.other
+            match ANNOTATION_KEYS.contains(&key.as_str()) {
+                true => out.notes.insert(key, value),
+                false => out.other.insert(key, value),
             };
-            kept.insert(key, value);
         }
         if kept.is_some() {
             fold_single_branch(&mut out);
