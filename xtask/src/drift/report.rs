@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::compare::{Class, Difference};
-use super::deviations::{DeviationStatus, UpstreamSource};
+use super::deviations::{DeviationStatus, Mismatch, UpstreamSource};
 use super::downgrade::Rule;
 use super::resolve::Scope;
 use super::{CheckedOperation, Outcome};
@@ -149,12 +149,8 @@ impl Counts {
         }
         let stale = self.stale_deviations;
         if stale > 0 {
-            let deviations = if stale == 1 {
-                "deviation"
-            } else {
-                "deviations"
-            };
-            parts.push(format!("{stale} stale {deviations}"));
+            let plural = if stale == 1 { "" } else { "s" };
+            parts.push(format!("{stale} stale deviation{plural}"));
         }
         parts.join(", ")
     }
@@ -164,10 +160,8 @@ impl<'a> Report<'a> {
     fn of(outcome: &'a Outcome) -> Self {
         let mut rewrites: BTreeMap<Rule, Vec<&str>> = BTreeMap::new();
         for rewrite in &outcome.rewrites {
-            rewrites
-                .entry(rewrite.rule)
-                .or_default()
-                .push(&rewrite.pointer);
+            let pointers = rewrites.entry(rewrite.rule).or_default();
+            pointers.push(&rewrite.pointer);
         }
         let rewritten = rewrites.into_iter().map(|(rule, pointers)| Rewritten {
             rule,
@@ -183,15 +177,15 @@ impl<'a> Report<'a> {
         let all: Vec<&Difference> = outcome.differences.iter().collect();
         let statuses: Vec<&DeviationStatus> = outcome.deviations.iter().collect();
         let stale = statuses.iter().filter(|s| s.stale).map(|s| s.id.as_str());
+        let operations = outcome.operations.iter();
+        let operations = operations.map(|o| Section::of(outcome, Some(o))).collect();
         Report {
             upstream,
             ours: &outcome.spec,
             deviations_file: &outcome.deviations_file,
             recorded_from: &outcome.recorded_from,
             document: Section::of(outcome, None),
-            operations: (outcome.operations.iter())
-                .map(|o| Section::of(outcome, Some(o)))
-                .collect(),
+            operations,
             stale_deviations: stale.collect(),
             summary: Counts::of(&all, &statuses),
             cosmetic_listed: outcome.verbose,
@@ -203,10 +197,8 @@ impl<'a> Report<'a> {
     fn sections(&self) -> impl Iterator<Item = &Section<'a>> {
         let document = &self.document;
         let shown = !document.differences.is_empty() || document.summary.stale_deviations > 0;
-        shown
-            .then_some(document)
-            .into_iter()
-            .chain(&self.operations)
+        let document = shown.then_some(document);
+        document.into_iter().chain(&self.operations)
     }
 
     /// The counts behind the verdict, in a sentence.
@@ -214,10 +206,9 @@ impl<'a> Report<'a> {
         let counts = &self.summary;
         let wire_explained = counts.explained_breaking + counts.explained_additive;
         let cosmetic = counts.explained_cosmetic + counts.unexplained_cosmetic;
-        let listed = if self.cosmetic_listed {
-            "listed below"
-        } else {
-            "listed with --verbose"
+        let listed = match self.cosmetic_listed {
+            true => "listed below",
+            false => "listed with --verbose",
         };
         let all = if self.exit_code == 0 { "All " } else { "" };
         format!(
@@ -246,14 +237,17 @@ impl<'a> Report<'a> {
 impl<'a> Section<'a> {
     fn of(outcome: &'a Outcome, operation: Option<&'a CheckedOperation>) -> Self {
         let id = operation.map(|o| &o.operation_id);
-        let all: Vec<&Difference> = (outcome.differences.iter())
-            .filter(|d| d.operation.as_ref() == id)
-            .collect();
-        let deviations: Vec<&DeviationStatus> = (outcome.deviations.iter())
-            .filter(|d| d.operation.as_ref() == id)
-            .collect();
-        let summary = Counts::of(&all, &deviations);
-        let verbose = outcome.verbose;
+        let all = outcome
+            .differences
+            .iter()
+            .filter(|d| d.operation.as_ref() == id);
+        let all: Vec<&Difference> = all.collect();
+        let deviations = outcome
+            .deviations
+            .iter()
+            .filter(|d| d.operation.as_ref() == id);
+        let deviations: Vec<&DeviationStatus> = deviations.collect();
+        let (summary, verbose) = (Counts::of(&all, &deviations), outcome.verbose);
         let listed = all
             .into_iter()
             .filter(|d| verbose || d.class != Class::Cosmetic);
@@ -297,18 +291,20 @@ impl<'a> Section<'a> {
         unexplained.partition(|d| d.class != Class::Cosmetic)
     }
 
+    fn explained_count(&self) -> usize {
+        self.explained.iter().map(|(_, mine)| mine.len()).sum()
+    }
+
     fn stale(&self) -> impl Iterator<Item = &&'a DeviationStatus> {
         self.deviations.iter().filter(|d| d.stale)
     }
 
     /// How the deviation pointers of this section are relative.
     fn scope(&self) -> &'static str {
-        let scope = if self.operation.is_some() {
-            Scope::Operation
-        } else {
-            Scope::Document
-        };
-        scope.name()
+        match self.operation {
+            Some(_) => Scope::Operation.name(),
+            None => Scope::Document.name(),
+        }
     }
 
     /// Where a difference is upstream, as a deviation would write it, plus the document
@@ -332,7 +328,7 @@ fn display_pointer(pointer: &str) -> &str {
 }
 
 /// A value cut to `SHOWN_VALUE_CHARS`, or `absent`.
-fn shown_value(value: Option<&Value>) -> String {
+fn shown_value(value: &Option<Value>) -> String {
     let Some(value) = value else {
         return "absent".into();
     };
@@ -361,32 +357,37 @@ struct Text<'a>(&'a Report<'a>);
 impl fmt::Display for Text<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self.0;
+        let (
+            Upstream {
+                source,
+                openapi,
+                rewritten,
+            },
+            ours,
+        ) = (&r.upstream, r.ours);
+        let (file, recorded) = (r.deviations_file, r.recorded_from.describe());
         writeln!(f, "Drift check of {}", r.operation_names(str::to_string))?;
-        let (upstream, ours) = (&r.upstream, r.ours);
-        writeln!(
-            f,
-            "  upstream:   {} (OpenAPI {})",
-            upstream.source, upstream.openapi
-        )?;
+        writeln!(f, "  upstream:   {source} (OpenAPI {openapi})")?;
         writeln!(f, "  ours:       {ours}")?;
-        let recorded = r.recorded_from.describe();
-        let file = r.deviations_file;
         writeln!(
             f,
             "  deviations: {file} (upstream values recorded from {recorded})"
         )?;
-        if !upstream.rewritten.is_empty() {
+        if !rewritten.is_empty() {
             writeln!(
                 f,
                 "  rewritten:  {REWRITTEN} (where: --format json --verbose)"
             )?;
         }
-        for rewritten in &upstream.rewritten {
-            writeln!(f, "    {:>5} × {}", rewritten.count, rewritten.description)?;
+        for Rewritten {
+            count, description, ..
+        } in rewritten
+        {
+            writeln!(f, "    {count:>5} × {description}")?;
         }
         writeln!(f, "\nResult: {}. {}", r.summary.verdict(), r.details())?;
         for section in r.sections() {
-            self.section(f, section)?;
+            Text::section(f, section)?;
         }
         if r.exit_code != 0 {
             writeln!(f, "\n{WHEN_IT_FIRES}")?;
@@ -396,7 +397,7 @@ impl fmt::Display for Text<'_> {
 }
 
 impl Text<'_> {
-    fn section(&self, f: &mut fmt::Formatter<'_>, section: &Section) -> fmt::Result {
+    fn section(f: &mut fmt::Formatter<'_>, section: &Section) -> fmt::Result {
         writeln!(f, "\n{}: {}", section.title(), section.summary.verdict())?;
         if let Some(found) = section.found() {
             writeln!(f, "  upstream: {found}")?;
@@ -405,22 +406,17 @@ impl Text<'_> {
         if !serious.is_empty() {
             writeln!(f, "  Unexplained differences ({}):", serious.len())?;
         }
+        let indent = "              ";
         for d in serious {
-            let class = d.class.name().to_uppercase();
-            writeln!(
-                f,
-                "    {class:<9} {}\n              {}",
-                d.subject, d.description
-            )?;
-            writeln!(f, "              upstream: {}", section.place(d))?;
-            writeln!(f, "              ours:     {}", display_pointer(&d.ours))?;
+            let (class, subject, text) =
+                (d.class.name().to_uppercase(), &d.subject, &d.description);
+            writeln!(f, "    {class:<9} {subject}\n{indent}{text}")?;
+            writeln!(f, "{indent}upstream: {}", section.place(d))?;
+            writeln!(f, "{indent}ours:     {}", display_pointer(&d.ours))?;
             if let Some((id, change)) = &d.under_stale {
-                writeln!(
-                    f,
-                    "              stale:    `{id}` covers this spot, but {change}"
-                )?;
+                writeln!(f, "{indent}stale:    `{id}` covers this spot, but {change}")?;
             }
-            writeln!(f, "              to do:    {}", action(d))?;
+            writeln!(f, "{indent}to do:    {}", action(d))?;
         }
         let stale: Vec<_> = section.stale().collect();
         if !stale.is_empty() {
@@ -428,12 +424,17 @@ impl Text<'_> {
         }
         for status in &stale {
             writeln!(f, "    {}", status.id)?;
-            for m in &status.mismatches {
-                let now = m
-                    .now
+            for Mismatch {
+                pointer,
+                change,
+                now,
+                ..
+            } in &status.mismatches
+            {
+                let now = now
                     .as_ref()
                     .map_or_else(|| "absent".to_string(), Value::to_string);
-                let (pointer, scope, change) = (&m.pointer, section.scope(), &m.change);
+                let scope = section.scope();
                 writeln!(
                     f,
                     "      {pointer} ({scope}): {change}\n        upstream now: {now}"
@@ -443,7 +444,7 @@ impl Text<'_> {
         if !stale.is_empty() {
             writeln!(f, "    {STALE_HELP}")?;
         }
-        let total: usize = section.explained.iter().map(|(_, mine)| mine.len()).sum();
+        let total = section.explained_count();
         if total > 0 {
             writeln!(
                 f,
@@ -453,16 +454,16 @@ impl Text<'_> {
         for (id, mine) in &section.explained {
             writeln!(f, "    {id}:")?;
             for d in mine {
-                let class = d.class.name();
-                writeln!(f, "      {class:<9} {}: {}", d.subject, d.description)?;
+                let (class, subject, text) = (d.class.name(), &d.subject, &d.description);
+                writeln!(f, "      {class:<9} {subject}: {text}")?;
             }
         }
         if !cosmetic.is_empty() {
             writeln!(f, "  Cosmetic differences ({}):", cosmetic.len())?;
         }
         for d in cosmetic {
-            let place = section.place(d);
-            writeln!(f, "    {}: {} (upstream {place})", d.subject, d.description)?;
+            let (subject, text, place) = (&d.subject, &d.description, section.place(d));
+            writeln!(f, "    {subject}: {text} (upstream {place})")?;
         }
         let idle = section
             .deviations
@@ -470,11 +471,8 @@ impl Text<'_> {
             .filter(|s| !s.stale && s.explains == 0);
         let idle: Vec<&str> = idle.map(|s| s.id.as_str()).collect();
         if !idle.is_empty() && section.verbose {
-            let idle = idle.join(", ");
-            writeln!(
-                f,
-                "  Deviations that match upstream but explain no difference after normalisation: {idle}"
-            )?;
+            let (idle, what) = (idle.join(", "), "match upstream but explain no difference");
+            writeln!(f, "  Deviations that {what} after normalisation: {idle}")?;
         }
         Ok(())
     }
@@ -492,26 +490,26 @@ fn code_cell(text: &str) -> String {
     format!("`{}`", cell(text))
 }
 
-/// A table: its header row (cells separated by ` | `), then `rows`.
-fn table(f: &mut fmt::Formatter<'_>, header: &str, rows: &[Vec<String>]) -> fmt::Result {
+/// A table: its header row (cells separated by ` | `), then `rows`; folded under a
+/// `<details>` summary when there is one.
+fn table(
+    f: &mut fmt::Formatter<'_>,
+    summary: Option<String>,
+    header: &str,
+    rows: Vec<Vec<String>>,
+) -> fmt::Result {
+    if let Some(summary) = &summary {
+        writeln!(f, "<details><summary>{summary}</summary>\n")?;
+    }
     let columns = header.split(" | ").count();
     writeln!(f, "| {header} |\n|{}", " --- |".repeat(columns))?;
     for row in rows {
         writeln!(f, "| {} |", row.join(" | "))?;
     }
-    Ok(())
-}
-
-/// A table folded under a summary line.
-fn folded(
-    f: &mut fmt::Formatter<'_>,
-    summary: &str,
-    header: &str,
-    rows: &[Vec<String>],
-) -> fmt::Result {
-    writeln!(f, "<details><summary>{summary}</summary>\n")?;
-    table(f, header, rows)?;
-    writeln!(f, "\n</details>\n")
+    match summary {
+        Some(_) => writeln!(f, "\n</details>\n"),
+        None => writeln!(f),
+    }
 }
 
 fn mark(ok: bool) -> &'static str {
@@ -521,32 +519,27 @@ fn mark(ok: bool) -> &'static str {
 impl fmt::Display for Markdown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self.0;
-        let (verdict, ok) = (r.summary.verdict(), r.exit_code == 0);
-        writeln!(
-            f,
-            "## {} Upstream drift: {verdict}\n\n{}\n",
-            mark(ok),
-            r.details()
-        )?;
+        let (mark, verdict, details) = (mark(r.exit_code == 0), r.summary.verdict(), r.details());
+        writeln!(f, "## {mark} Upstream drift: {verdict}\n\n{details}\n")?;
         let names = r.operation_names(|path| format!("`{path}`"));
-        let (source, openapi) = (r.upstream.source, r.upstream.openapi);
+        let (
+            Upstream {
+                source,
+                openapi,
+                rewritten,
+            },
+            ours,
+        ) = (&r.upstream, r.ours);
         writeln!(
             f,
-            "Checked {names} of `{}` against `{source}` (OpenAPI {openapi}).\n",
-            r.ours
+            "Checked {names} of `{ours}` against `{source}` (OpenAPI {openapi}).\n"
         )?;
-        let rewritten = &r.upstream.rewritten;
         if !rewritten.is_empty() {
             let total: usize = rewritten.iter().map(|r| r.count).sum();
-            let rows: Vec<Vec<String>> = (rewritten.iter())
-                .map(|r| vec![r.count.to_string(), cell(r.description)])
-                .collect();
-            folded(
-                f,
-                &format!("Upstream's {REWRITTEN} ({total})"),
-                "Count | Rewrite",
-                &rows,
-            )?;
+            let summary = format!("Upstream's {REWRITTEN} ({total})");
+            let row = |r: &Rewritten| vec![r.count.to_string(), cell(r.description)];
+            let rows = rewritten.iter().map(row).collect();
+            table(f, Some(summary), "Count | Rewrite", rows)?;
         }
         for section in r.sections() {
             self.section(f, section)?;
@@ -561,16 +554,18 @@ impl fmt::Display for Markdown<'_> {
 impl Markdown<'_> {
     fn section(&self, f: &mut fmt::Formatter<'_>, section: &Section) -> fmt::Result {
         let (summary, title) = (&section.summary, section.title());
-        writeln!(
-            f,
-            "### {} {title}: {}\n",
-            mark(!summary.drift()),
-            summary.verdict()
-        )?;
+        let (mark, verdict) = (mark(!summary.drift()), summary.verdict());
+        writeln!(f, "### {mark} {title}: {verdict}\n")?;
         if let Some(found) = section.found() {
             writeln!(f, "Upstream: `{found}`.\n")?;
         }
         let (serious, cosmetic) = section.unexplained();
+        let places = |d: &Difference| {
+            [
+                code_cell(&section.place(d)),
+                code_cell(display_pointer(&d.ours)),
+            ]
+        };
         if !serious.is_empty() {
             writeln!(f, "#### Unexplained differences\n")?;
             let row = |d: &&Difference| {
@@ -578,20 +573,11 @@ impl Markdown<'_> {
                 if let Some((id, change)) = &d.under_stale {
                     let _ = write!(what, " (stale deviation `{id}`: {})", cell(change));
                 }
-                let (place, ours) = (
-                    code_cell(&section.place(d)),
-                    code_cell(display_pointer(&d.ours)),
-                );
-                let class = format!("**{}**", d.class.name());
+                let ([place, ours], class) = (places(d), format!("**{}**", d.class.name()));
                 vec![class, cell(&d.subject), what, place, ours, cell(&action(d))]
             };
-            let rows: Vec<Vec<String>> = serious.iter().map(row).collect();
-            table(
-                f,
-                "Class | Where | What changed | Upstream | Ours | What to do",
-                &rows,
-            )?;
-            writeln!(f)?;
+            let header = "Class | Where | What changed | Upstream | Ours | What to do";
+            table(f, None, header, serious.iter().map(row).collect())?;
         }
         let stale: Vec<_> = section.stale().collect();
         if !stale.is_empty() {
@@ -600,26 +586,15 @@ impl Markdown<'_> {
             for status in stale {
                 for m in &status.mismatches {
                     let pointer = code_cell(&format!("{} ({})", m.pointer, section.scope()));
-                    let values =
-                        [m.recorded.as_ref(), m.now.as_ref()].map(|v| code_cell(&shown_value(v)));
-                    let [recorded, now] = values;
-                    rows.push(vec![
-                        format!("`{}`", status.id),
-                        pointer,
-                        cell(&m.change),
-                        recorded,
-                        now,
-                    ]);
+                    let [recorded, now] = [&m.recorded, &m.now].map(|v| code_cell(&shown_value(v)));
+                    let id = format!("`{}`", status.id);
+                    rows.push(vec![id, pointer, cell(&m.change), recorded, now]);
                 }
             }
-            table(
-                f,
-                "Deviation | Pointer | What changed | Recorded | Upstream now",
-                &rows,
-            )?;
-            writeln!(f)?;
+            let header = "Deviation | Pointer | What changed | Recorded | Upstream now";
+            table(f, None, header, rows)?;
         }
-        let total: usize = section.explained.iter().map(|(_, mine)| mine.len()).sum();
+        let total = section.explained_count();
         if total > 0 {
             let mut rows = Vec::new();
             for (id, mine) in &section.explained {
@@ -636,19 +611,26 @@ impl Markdown<'_> {
             let file = self.0.deviations_file;
             let summary =
                 format!("Expected differences ({total}, explained by <code>{file}</code>)");
-            folded(f, &summary, "Deviation | Class | Where | Difference", &rows)?;
+            table(
+                f,
+                Some(summary),
+                "Deviation | Class | Where | Difference",
+                rows,
+            )?;
         }
         if !cosmetic.is_empty() {
             let row = |d: &&Difference| {
-                let (place, ours) = (
-                    code_cell(&section.place(d)),
-                    code_cell(display_pointer(&d.ours)),
-                );
+                let [place, ours] = places(d);
                 vec![cell(&d.subject), cell(&d.description), place, ours]
             };
-            let rows: Vec<Vec<String>> = cosmetic.iter().map(row).collect();
             let summary = format!("Cosmetic differences ({})", cosmetic.len());
-            folded(f, &summary, "Where | Difference | Upstream | Ours", &rows)?;
+            let rows = cosmetic.iter().map(row).collect();
+            table(
+                f,
+                Some(summary),
+                "Where | Difference | Upstream | Ours",
+                rows,
+            )?;
         }
         Ok(())
     }
