@@ -356,12 +356,15 @@ pub fn apply(
 const QUOTED_VALUE_CHARS: usize = 120;
 
 fn quote(value: &Value) -> String {
+    format!("`{}`", cut(value, QUOTED_VALUE_CHARS))
+}
+
+/// `value` as JSON, cut to its first `chars` characters (then "…").
+pub fn cut(value: &Value, chars: usize) -> String {
     let text = value.to_string();
-    if text.chars().count() > QUOTED_VALUE_CHARS {
-        let cut: String = text.chars().take(QUOTED_VALUE_CHARS).collect();
-        format!("`{cut}…`")
-    } else {
-        format!("`{text}`")
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
     }
 }
 

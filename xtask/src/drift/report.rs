@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::compare::{Class, Difference};
-use super::deviations::{DeviationStatus, Mismatch, UpstreamSource};
+use super::deviations::{DeviationStatus, Mismatch, UpstreamSource, cut};
 use super::downgrade::Rule;
 use super::resolve::Scope;
 use super::{CheckedOperation, Outcome};
@@ -329,14 +329,8 @@ fn display_pointer(pointer: &str) -> &str {
 
 /// A value cut to `SHOWN_VALUE_CHARS`, or `absent`.
 fn shown_value(value: &Option<Value>) -> String {
-    let Some(value) = value else {
-        return "absent".into();
-    };
-    let text = value.to_string();
-    match text.char_indices().nth(SHOWN_VALUE_CHARS) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
+    let shown = value.as_ref().map(|value| cut(value, SHOWN_VALUE_CHARS));
+    shown.unwrap_or_else(|| "absent".into())
 }
 
 /// What to do about an unexplained difference; under a stale deviation, first revisit it.
