@@ -1,6 +1,7 @@
 //! Comparing upstream's operation with ours: one walk over both trees pairs their nodes and
-//! yields every difference with its place on both sides; the rules (`only`, `keyword`,
-//! `requiredness`) say what each means for the client generated from our fragment.
+//! yields every difference with its place on both sides; the rules (`only_rule`,
+//! `keyword_rule`, `required_rule`) say what each means for the client generated from our
+//! fragment.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -188,26 +189,6 @@ fn pair<'a>(subject: &'a str, direction: Direction, u: &'a Node, o: &'a Node) ->
     }
 }
 
-/// A difference the walk found, before the rules judge it.
-enum Change<'a> {
-    /// Only one side holds a node, under `holder`.
-    Only(Side, &'a str, &'a Node),
-    /// Only one side has a branch (at this index) of a union; `holder` is where the other
-    /// side would have it (`""`: the schema itself).
-    Branch(Side, &'a str, &'a Node, usize),
-    /// A wire keyword of the two nodes differs.
-    Keyword(&'a str),
-    /// A schema keyword the model does not interpret differs.
-    Unread(&'a str),
-    /// An annotation differs.
-    Note(&'a str),
-    /// The two combine their alternatives with different keywords (`oneOf`, `anyOf`).
-    Union(&'a str, &'a str),
-    /// A property name is required on one side only; with upstream's declaration of the
-    /// property when both sides declare it.
-    Required(&'a str, Option<&'a Node>),
-}
-
 /// Pairs of nodes found under one holder: the name, upstream's, ours.
 type Pairs<'a> = Vec<(String, Option<&'a Node>, Option<&'a Node>)>;
 
@@ -235,38 +216,89 @@ impl Walk {
         });
     }
 
-    /// Judges `change` and records it, with its place on both sides.
-    fn emit(&mut self, p: Pair, change: Change) {
-        let Some((class, text)) = judge(p, &change) else {
+    /// A wire keyword that differs, judged by `keyword_rule`, at the keyword (a schema's
+    /// nullability and recursion: at the schema).
+    fn keyword(&mut self, p: Pair, key: &str) {
+        if value(p.u, key) != value(p.o, key) {
+            self.judged(p, key);
+        }
+    }
+
+    fn judged(&mut self, p: Pair, key: &str) {
+        let Some((class, text)) = keyword_rule(p, key) else {
             return;
         };
         let (u, o) = (&p.u.loc, &p.o.loc);
-        let (side, at) = match change {
-            Change::Only(side, holder, node) | Change::Branch(side, holder, node, _) => {
-                (side, place(p, side, holder, node))
-            }
-            Change::Keyword("nullable" | "$ref") => (Side::Both, (u.clone(), o.clone())),
-            Change::Union(uk, ok) => (Side::Both, (u.child(uk), o.child(ok))),
-            Change::Required(..) => (Side::Both, (u.child("required"), o.child("required"))),
-            Change::Keyword(key) | Change::Unread(key) | Change::Note(key) => {
-                (Side::Both, (u.child(key), o.child(key)))
-            }
+        let at = match key {
+            "nullable" | "$ref" => (u.clone(), o.clone()),
+            _ => (u.child(key), o.child(key)),
         };
-        self.push(class, side, p.subject, at, text);
+        self.push(class, Side::Both, p.subject, at, text);
     }
 
-    fn keyword(&mut self, p: Pair, key: &str) {
-        if value(p.u, key) != value(p.o, key) {
-            self.emit(p, Change::Keyword(key));
+    /// What is compared as written: keywords the model does not interpret (breaking, to be
+    /// checked by hand), or annotations (cosmetic).
+    fn as_written(&mut self, p: Pair, notes: bool) {
+        let (u, o) = if notes {
+            (&p.u.notes, &p.o.notes)
+        } else {
+            (&p.u.other, &p.o.other)
+        };
+        for key in keys(u, o) {
+            let (class, text) = match (notes, u.get(key), o.get(key)) {
+                (_, a, b) if a == b => continue,
+                (false, a, b) => {
+                    let (a, b, what) = (shown(a), shown(b), "not modelled by the drift check");
+                    let text = format!(
+                        "keyword `{key}` is {a} upstream, {b} in ours ({what}: compare by hand)"
+                    );
+                    (Breaking, text)
+                }
+                (true, Some(_), Some(_)) => (Cosmetic, format!("`{key}` differs")),
+                (true, Some(_), None) => (Cosmetic, format!("`{key}` only upstream")),
+                (true, None, _) => (Cosmetic, format!("`{key}` only in ours")),
+            };
+            let at = (p.u.loc.child(key), p.o.loc.child(key));
+            self.push(class, Side::Both, p.subject, at, text);
         }
     }
 
-    fn notes(&mut self, p: Pair) {
-        for key in keys(&p.u.notes, &p.o.notes) {
-            if p.u.notes.get(key) != p.o.notes.get(key) {
-                self.emit(p, Change::Note(key));
-            }
-        }
+    /// A node only `side` holds, judged by `only_rule`.
+    fn only(&mut self, p: Pair, side: Side, holder: &str, node: &Node) {
+        let (class, template) = only_rule(p, side == Side::Upstream, holder, node);
+        let facet = |key| {
+            node.facets
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        let text = match holder {
+            "parameters" => template
+                .replace("{in}", facet("in"))
+                .replace("{param}", facet("name")),
+            _ => template.replace("{name}", &node.name),
+        };
+        self.push(class, side, p.subject, place(p, side, holder, node), text);
+    }
+
+    /// A union branch only `side` has (the `index`th), named by its title or position.
+    fn branch(&mut self, p: Pair, side: Side, holder: &str, node: &Node, index: usize) {
+        let label = node.title().map(|t| format!("`{t}`"));
+        let label = label.unwrap_or_else(|| format!("variant {}", index + 1));
+        let noun = if p.direction == Request {
+            "request"
+        } else {
+            "response"
+        };
+        let upstream = side == Side::Upstream;
+        let (who, other) = if upstream {
+            ("upstream", "ours")
+        } else {
+            ("ours", "upstream")
+        };
+        let text = format!("{who} allows a {noun} shape {other} does not: {label}");
+        let class = p.direction.class(Relation::of(!upstream, upstream));
+        self.push(class, side, p.subject, place(p, side, holder, node), text);
     }
 
     /// Two paired nodes: their keywords, annotations and what they hold.
@@ -277,13 +309,13 @@ impl Walk {
         self.keyword(p, "required");
         let parameter = p.u.kind == Kind::Parameter;
         if !parameter {
-            self.notes(p);
+            self.as_written(p, true);
         }
         for holder in HOLDERS {
             self.held(p, holder);
         }
         if parameter {
-            self.notes(p);
+            self.as_written(p, true);
         }
     }
 
@@ -307,10 +339,8 @@ impl Walk {
             let parents = pair(&subject, direction, p.u, p.o);
             match (up, our) {
                 (Some(up), Some(our)) => self.node(pair(&subject, direction, up, our)),
-                (Some(node), None) => {
-                    self.emit(parents, Change::Only(Side::Upstream, holder, node))
-                }
-                (None, Some(node)) => self.emit(parents, Change::Only(Side::Ours, holder, node)),
+                (Some(node), None) => self.only(parents, Side::Upstream, holder, node),
+                (None, Some(node)) => self.only(parents, Side::Ours, holder, node),
                 (None, None) => {}
             }
             // A property only one side declares is judged whole, unless upstream requires
@@ -321,7 +351,9 @@ impl Walk {
                 _ => false,
             };
             if holder == "properties" && !judged && requires(p.u, name) != requires(p.o, name) {
-                self.emit(parents, Change::Required(name, our.and(*up)));
+                let (class, text) = required_rule(parents, name, our.and(*up));
+                let at = (p.u.loc.child("required"), p.o.loc.child("required"));
+                self.push(class, Side::Both, &subject, at, text);
             }
         }
     }
@@ -351,7 +383,7 @@ impl Walk {
             (Err(up), Err(our)) if up.accepts_anything() && our.accepts_anything() => {}
             (Err(_), Err(_)) => self.held(p, "additionalProperties"),
             (Ok(up), Ok(our)) if up == our => {}
-            _ => self.emit(p, Change::Keyword("additionalProperties")),
+            _ => self.judged(p, "additionalProperties"),
         }
         match (items(u), items(o)) {
             (None, None) => {}
@@ -359,16 +391,12 @@ impl Walk {
             _ => {
                 let subject = format!("{} › []", p.subject);
                 let p = pair(&subject, p.direction, u, o);
-                self.emit(p, Change::Keyword("items"));
+                self.judged(p, "items");
             }
         }
         self.held(p, "allOf");
-        for key in keys(&u.other, &o.other) {
-            if u.other.get(key) != o.other.get(key) {
-                self.emit(p, Change::Unread(key));
-            }
-        }
-        self.notes(p);
+        self.as_written(p, false);
+        self.as_written(p, true);
     }
 
     /// `oneOf`/`anyOf` on at least one side: branches are paired by title, then by
@@ -380,19 +408,19 @@ impl Walk {
         let ours = o_union.map_or_else(|| vec![p.o], |o| o.1);
         if let (Some(uk), Some(ok)) = (uk, ok) {
             if uk != ok {
-                self.emit(p, Change::Union(uk, ok));
+                let text =
+                    format!("upstream combines the alternatives with `{uk}`, ours with `{ok}`");
+                let at = (p.u.loc.child(uk), p.o.loc.child(ok));
+                self.push(Additive, Side::Both, p.subject, at, text);
             }
             self.keyword(p, "nullable");
-            self.notes(p);
+            self.as_written(p, true);
         }
         let pairs = pair_branches(&ups, &ours);
         let several = ups.len() > 1 || ours.len() > 1;
         for (ui, branch) in ups.iter().enumerate() {
             let Some(&(_, oi)) = pairs.iter().find(|(pu, _)| *pu == ui) else {
-                self.emit(
-                    p,
-                    Change::Branch(Side::Upstream, ok.unwrap_or(""), branch, ui),
-                );
+                self.branch(p, Side::Upstream, ok.unwrap_or(""), branch, ui);
                 continue;
             };
             let title = branch.title().or(ours[oi].title());
@@ -406,7 +434,7 @@ impl Walk {
         for (oi, branch) in ours.iter().enumerate() {
             if !pairs.iter().any(|&(_, po)| po == oi) {
                 let holder = uk.or(ok).unwrap_or("oneOf");
-                self.emit(p, Change::Branch(Side::Ours, holder, branch, oi));
+                self.branch(p, Side::Ours, holder, branch, oi);
             }
         }
     }
@@ -479,67 +507,9 @@ impl Walk {
     }
 }
 
-/// What a change means for the client, in words, or `None` when it changes nothing.
-fn judge(p: Pair, change: &Change) -> Option<(Class, String)> {
-    let (u, o) = (p.u, p.o);
-    Some(match *change {
-        Change::Only(side, holder, node) => {
-            let (class, template) = only(p, side == Side::Upstream, holder, node);
-            let facet = |key| {
-                node.facets
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-            };
-            let text = match holder {
-                "parameters" => template
-                    .replace("{in}", facet("in"))
-                    .replace("{param}", facet("name")),
-                _ => template.replace("{name}", &node.name),
-            };
-            (class, text)
-        }
-        Change::Branch(side, _, node, index) => {
-            let label = node.title().map(|t| format!("`{t}`"));
-            let label = label.unwrap_or_else(|| format!("variant {}", index + 1));
-            let noun = if p.direction == Request {
-                "request"
-            } else {
-                "response"
-            };
-            let upstream = side == Side::Upstream;
-            let (who, other) = if upstream {
-                ("upstream", "ours")
-            } else {
-                ("ours", "upstream")
-            };
-            let text = format!("{who} allows a {noun} shape {other} does not: {label}");
-            (p.direction.class(Relation::of(!upstream, upstream)), text)
-        }
-        Change::Keyword(key) => return keyword(p, key),
-        Change::Unread(key) => {
-            let (up, our) = (shown(u.other.get(key)), shown(o.other.get(key)));
-            let text = format!(
-                "keyword `{key}` is {up} upstream, {our} in ours (not modelled by the drift check: compare by hand)"
-            );
-            (Breaking, text)
-        }
-        Change::Note(key) => match (u.notes.contains_key(key), o.notes.contains_key(key)) {
-            (true, true) => (Cosmetic, format!("`{key}` differs")),
-            (true, false) => (Cosmetic, format!("`{key}` only upstream")),
-            _ => (Cosmetic, format!("`{key}` only in ours")),
-        },
-        Change::Union(uk, ok) => {
-            let text = format!("upstream combines the alternatives with `{uk}`, ours with `{ok}`");
-            (Additive, text)
-        }
-        Change::Required(name, declared) => return Some(requiredness(p, name, declared)),
-    })
-}
-
 /// The rules for a node only one side holds (`upstream`: only upstream), as a sentence
 /// with the node's `{name}` where it is held (a parameter's `{param}` and `{in}`).
-fn only(p: Pair, upstream: bool, holder: &str, node: &Node) -> (Class, &'static str) {
+fn only_rule(p: Pair, upstream: bool, holder: &str, node: &Node) -> (Class, &'static str) {
     let has = |key| node.facets.contains_key(key);
     let (request, required) = (p.direction == Request, requires(p.u, &node.name));
     match (holder, upstream) {
@@ -635,7 +605,7 @@ fn only(p: Pair, upstream: bool, holder: &str, node: &Node) -> (Class, &'static 
 
 /// The rules for a wire keyword the two nodes spell differently: a sentence of its own,
 /// or `<keyword> is <upstream's> upstream, <ours> in ours` and the class it means.
-fn keyword(p: Pair, key: &str) -> Option<(Class, String)> {
+fn keyword_rule(p: Pair, key: &str) -> Option<(Class, String)> {
     let (u, o, direction) = (p.u, p.o, p.direction);
     let (up, our) = (value(u, key), value(o, key));
     let by = |ours_accepts_all, upstream_accepts_all| {
@@ -715,7 +685,7 @@ fn keyword(p: Pair, key: &str) -> Option<(Class, String)> {
 /// is breaking (the client may not send it); in a response, a property ours requires and
 /// upstream does not is breaking (its absence would fail decoding), and the other way
 /// round harmless.
-fn requiredness(p: Pair, name: &str, declared: Option<&Node>) -> (Class, String) {
+fn required_rule(p: Pair, name: &str, declared: Option<&Node>) -> (Class, String) {
     let (u, o, direction) = (p.u, p.o, p.direction);
     let request = direction == Request;
     if request && declared.is_some_and(|d| d.facets.contains_key("readOnly")) {
