@@ -99,7 +99,7 @@ struct Section<'a> {
 }
 
 /// Counts of differences by class and by whether a deviation explains them.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Serialize)]
 struct Counts {
     explained_breaking: usize,
     explained_additive: usize,
@@ -112,23 +112,19 @@ struct Counts {
 
 impl Counts {
     fn of(differences: &[&Difference], deviations: &[&DeviationStatus]) -> Self {
-        let stale_deviations = deviations.iter().filter(|d| d.stale).count();
-        let mut counts = Counts {
-            stale_deviations,
-            ..Counts::default()
+        let n = |class, explained: bool| {
+            let of = |d: &&&Difference| d.class == class && d.explained_by.is_some() == explained;
+            differences.iter().filter(of).count()
         };
-        for d in differences {
-            let slot = match (d.class, d.explained_by.is_some()) {
-                (Class::Breaking, true) => &mut counts.explained_breaking,
-                (Class::Additive, true) => &mut counts.explained_additive,
-                (Class::Cosmetic, true) => &mut counts.explained_cosmetic,
-                (Class::Breaking, false) => &mut counts.unexplained_breaking,
-                (Class::Additive, false) => &mut counts.unexplained_additive,
-                (Class::Cosmetic, false) => &mut counts.unexplained_cosmetic,
-            };
-            *slot += 1;
+        Counts {
+            explained_breaking: n(Class::Breaking, true),
+            explained_additive: n(Class::Additive, true),
+            explained_cosmetic: n(Class::Cosmetic, true),
+            unexplained_breaking: n(Class::Breaking, false),
+            unexplained_additive: n(Class::Additive, false),
+            unexplained_cosmetic: n(Class::Cosmetic, false),
+            stale_deviations: deviations.iter().filter(|d| d.stale).count(),
         }
-        counts
     }
 
     fn drift(&self) -> bool {
