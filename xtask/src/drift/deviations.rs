@@ -31,6 +31,14 @@ pub struct UpstreamSource {
     pub commit: String,
 }
 
+impl UpstreamSource {
+    /// `repository` `file` at the commit's first 8 characters, for a sentence.
+    pub fn describe(&self) -> String {
+        let commit: String = self.commit.chars().take(8).collect();
+        format!("{} {} at {commit}", self.repository, self.file)
+    }
+}
+
 /// One operation of our fragment, as Webflow publishes it: found upstream by
 /// `operation_id`, else by `method` and `path`.
 #[derive(Clone, Debug, Deserialize)]
@@ -39,14 +47,6 @@ pub struct OperationRecord {
     pub operation_id: String,
     pub method: String,
     pub path: String,
-}
-
-impl UpstreamSource {
-    /// `repository` `file` at the commit's first 8 characters, for a sentence.
-    pub fn describe(&self) -> String {
-        let commit: String = self.commit.chars().take(8).collect();
-        format!("{} {} at {commit}", self.repository, self.file)
-    }
 }
 
 impl OperationRecord {
@@ -90,68 +90,28 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, 
     Value::deserialize(deserializer).map(Some)
 }
 
-/// What a deviation is about: one operation (pointers relative to its operation object)
-/// or the whole document (pointers relative to the root).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    Operation(String),
-    Document,
-}
-
-impl Target {
-    /// The operationId, or `None` for the whole document.
-    pub fn operation(&self) -> Option<&str> {
-        match self {
-            Target::Operation(id) => Some(id),
-            Target::Document => None,
-        }
-    }
-}
-
-/// What a deviation says upstream has at its pointers.
-#[derive(Debug)]
-pub enum Expected {
-    /// `upstream_absent: true`: nothing at any pointer.
-    Absent,
-    /// `upstream_value`: the same normalised value at every pointer.
-    Same(Value),
-    /// `upstream_values`: a normalised value per pointer.
-    PerPointer(BTreeMap<String, Value>),
-}
-
+/// One deviation, checked.
 #[derive(Debug)]
 pub struct Deviation {
     pub id: String,
-    pub target: Target,
-    pub pointers: Vec<String>,
-    pub expected: Expected,
+    /// The operationId it is about (pointers relative to its operation object), or `None`
+    /// for the whole document (pointers relative to the root).
+    pub operation: Option<String>,
+    /// Each pointer, with the normalised value recorded for upstream there (`None`: absent).
+    pub expected: Vec<(String, Option<Value>)>,
 }
 
 impl Deviation {
-    fn expected_at(&self, pointer: &str) -> Option<&Value> {
-        match &self.expected {
-            Expected::Absent => None,
-            Expected::Same(value) => Some(value),
-            Expected::PerPointer(values) => values.get(pointer),
-        }
-    }
-
-    /// Whether the deviation covers a difference: the same operation (or the document),
-    /// at or below one of its pointers. Returns that pointer.
+    /// The pointer of the deviation that covers a difference: the same operation (or the
+    /// document), at or below it.
     fn covering_pointer(&self, difference: &Difference) -> Option<&String> {
         let at = &difference.upstream;
-        let same_target = match &self.target {
-            Target::Operation(id) => {
-                at.scope == Scope::Operation && difference.operation.as_deref() == Some(id)
-            }
-            Target::Document => at.scope == Scope::Document,
+        let same_target = match &self.operation {
+            Some(id) => at.scope == Scope::Operation && difference.operation.as_ref() == Some(id),
+            None => at.scope == Scope::Document,
         };
-        if !same_target {
-            return None;
-        }
-        self.pointers
-            .iter()
-            .find(|pointer| at_or_below(&at.relative, pointer))
+        let mut pointers = self.expected.iter().map(|(pointer, _)| pointer);
+        pointers.find(|pointer| same_target && at_or_below(&at.relative, pointer))
     }
 }
 
@@ -171,8 +131,8 @@ impl Deviations {
     /// What `document` (upstream as written, before any rewrite) has at each pointer of the
     /// `scope: document` entries, through `$ref`s as if everything were inlined.
     pub fn document_values(&self, document: &Value) -> BTreeMap<String, Option<Value>> {
-        let entries = self.entries.iter().filter(|e| e.target == Target::Document);
-        let pointers = entries.flat_map(|e| &e.pointers);
+        let entries = self.entries.iter().filter(|e| e.operation.is_none());
+        let pointers = entries.flat_map(|e| e.expected.iter().map(|(pointer, _)| pointer));
         let value = |pointer: &String| lookup_through_refs(document, pointer).cloned();
         pointers
             .map(|pointer| (pointer.clone(), value(pointer)))
@@ -205,40 +165,31 @@ fn lookup_through_refs<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> 
 }
 
 /// A pointer where upstream no longer says what the deviation recorded.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct Mismatch {
     pub pointer: String,
+    /// What changed, in words.
+    pub change: String,
     /// `None`: recorded as absent.
     pub recorded: Option<Value>,
     /// `None`: absent upstream now.
+    #[serde(rename = "upstream_now")]
     pub now: Option<Value>,
-    /// What changed, in words.
-    pub change: String,
 }
 
 /// What became of each deviation in this run.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct DeviationStatus {
     pub id: String,
-    pub target: Target,
-    /// Empty when the deviation still matches upstream.
-    pub mismatches: Vec<Mismatch>,
+    /// Whether upstream no longer says what it records at some pointer.
+    pub stale: bool,
     /// How many differences it explains.
     pub explains: usize,
-}
-
-impl DeviationStatus {
-    pub fn is_stale(&self) -> bool {
-        !self.mismatches.is_empty()
-    }
-
-    /// `operation` or `document`, the way pointers are relative.
-    pub fn scope(&self) -> Scope {
-        match self.target {
-            Target::Operation(_) => Scope::Operation,
-            Target::Document => Scope::Document,
-        }
-    }
+    /// Empty when the deviation still matches upstream.
+    pub mismatches: Vec<Mismatch>,
+    /// The operationId it is about; `None` for the whole document.
+    #[serde(skip)]
+    pub operation: Option<String>,
 }
 
 /// Reads and checks the deviations file; the error is one paragraph naming it.
@@ -251,24 +202,15 @@ pub fn load(path: &Path) -> Result<Deviations, String> {
 fn parse(text: &str) -> Result<Deviations, String> {
     let file: File =
         serde_norway::from_str(text).map_err(|e| format!("not a valid deviations file: {e}"))?;
-    check(file)
-}
-
-fn check(file: File) -> Result<Deviations, String> {
     if file.operations.is_empty() {
         return Err("`operations:` is empty; list every operation of the fragment".into());
     }
     let mut operations: Vec<OperationRecord> = Vec::new();
     for mut record in file.operations {
         record.method = record.method.to_ascii_lowercase();
-        if operations
-            .iter()
-            .any(|o| o.operation_id == record.operation_id)
-        {
-            return Err(format!(
-                "`operations:` lists `{}` twice",
-                record.operation_id
-            ));
+        let id = &record.operation_id;
+        if operations.iter().any(|o| &o.operation_id == id) {
+            return Err(format!("`operations:` lists `{id}` twice"));
         }
         operations.push(record);
     }
@@ -278,28 +220,27 @@ fn check(file: File) -> Result<Deviations, String> {
         let deviation = check_entry(entry, &operations)
             .map_err(|cause| format!("deviation {} (`{id}`): {cause}", index + 1))?;
         if entries.iter().any(|e| e.id == deviation.id) {
-            return Err(format!("two deviations have the id `{}`", deviation.id));
+            return Err(format!("two deviations have the id `{id}`"));
         }
         entries.push(deviation);
     }
+    let upstream = file.upstream;
     Ok(Deviations {
-        upstream: file.upstream,
+        upstream,
         operations,
         entries,
     })
 }
 
 fn check_entry(entry: Entry, operations: &[OperationRecord]) -> Result<Deviation, String> {
-    let target = match (entry.operation, entry.scope) {
+    let operation = match (entry.operation, entry.scope) {
+        (Some(id), None) if operations.iter().any(|o| o.operation_id == id) => Some(id),
         (Some(id), None) => {
-            if !operations.iter().any(|o| o.operation_id == id) {
-                return Err(format!(
-                    "its operation `{id}` is not listed under `operations:`"
-                ));
-            }
-            Target::Operation(id)
+            return Err(format!(
+                "its operation `{id}` is not listed under `operations:`"
+            ));
         }
-        (None, Some(ScopeName::Document)) => Target::Document,
+        (None, Some(ScopeName::Document)) => None,
         _ => {
             return Err(
                 "it needs exactly one of `operation: <operationId>` (pointers relative to that \
@@ -308,10 +249,11 @@ fn check_entry(entry: Entry, operations: &[OperationRecord]) -> Result<Deviation
             );
         }
     };
-    if entry.pointers.is_empty() {
+    let pointers = entry.pointers;
+    if pointers.is_empty() {
         return Err("`pointers` is empty".into());
     }
-    if let Some(bad) = entry.pointers.iter().find(|p| !p.starts_with('/')) {
+    if let Some(bad) = pointers.iter().find(|p| !p.starts_with('/')) {
         return Err(format!(
             "pointer `{bad}` is not a JSON pointer (it must start with `/`)"
         ));
@@ -319,25 +261,26 @@ fn check_entry(entry: Entry, operations: &[OperationRecord]) -> Result<Deviation
     if entry.why.trim().is_empty() || entry.evidence.is_empty() {
         return Err("it needs a `why` and at least one `evidence` line".into());
     }
-    let expected = match (
-        entry.upstream_absent,
-        entry.upstream_value,
-        entry.upstream_values,
-    ) {
-        (Some(true), None, None) => Expected::Absent,
-        (None, Some(value), None) => Expected::Same(value),
-        (None, None, Some(values)) => {
-            if let Some(missing) = entry.pointers.iter().find(|p| !values.contains_key(*p)) {
+    let recorded = (entry.upstream_absent, entry.upstream_value);
+    let expected = match (recorded, entry.upstream_values) {
+        ((Some(true), None), None) => pointers.iter().map(|p| (p.clone(), None)).collect(),
+        ((None, Some(value)), None) => {
+            let value = |p: &String| (p.clone(), Some(value.clone()));
+            pointers.iter().map(value).collect()
+        }
+        ((None, None), Some(values)) => {
+            if let Some(missing) = pointers.iter().find(|p| !values.contains_key(*p)) {
                 return Err(format!(
                     "`upstream_values` has no value for pointer `{missing}`"
                 ));
             }
-            if let Some(extra) = values.keys().find(|k| !entry.pointers.contains(k)) {
+            if let Some(extra) = values.keys().find(|k| !pointers.contains(k)) {
                 return Err(format!(
                     "`upstream_values` names `{extra}`, which is not in `pointers`"
                 ));
             }
-            Expected::PerPointer(values)
+            let value = |p: &String| (p.clone(), values.get(p).cloned());
+            pointers.iter().map(value).collect()
         }
         _ => {
             return Err(
@@ -347,20 +290,19 @@ fn check_entry(entry: Entry, operations: &[OperationRecord]) -> Result<Deviation
             );
         }
     };
+    let id = entry.id;
     Ok(Deviation {
-        id: entry.id,
-        target,
-        pointers: entry.pointers,
+        id,
+        operation,
         expected,
     })
 }
 
 /// Checks every deviation against upstream (`operations` maps each operationId to
 /// upstream's canonical operation, `document` has upstream's value at each pointer of the
-/// `scope: document` entries), then marks
-/// each difference with the deviation that explains it. A difference is explained only
-/// below a pointer whose recorded value still matches; below a mismatched pointer it stays
-/// unexplained and names the stale deviation.
+/// `scope: document` entries), then marks each difference with the deviation that
+/// explains it. A difference is explained only below a pointer whose recorded value still
+/// matches; below a mismatched pointer it stays unexplained and names the stale deviation.
 pub fn apply(
     deviations: &Deviations,
     operations: &BTreeMap<String, Value>,
@@ -370,43 +312,41 @@ pub fn apply(
     let mut statuses = Vec::new();
     for deviation in &deviations.entries {
         let mut mismatches = Vec::new();
-        for pointer in &deviation.pointers {
-            let now = match &deviation.target {
-                Target::Operation(id) => operations.get(id).and_then(|op| op.pointer(pointer)),
-                Target::Document => document.get(pointer).and_then(Option::as_ref),
+        for (pointer, recorded) in &deviation.expected {
+            let now = match &deviation.operation {
+                Some(id) => operations.get(id).and_then(|op| op.pointer(pointer)),
+                None => document.get(pointer).and_then(Option::as_ref),
             };
-            let recorded = deviation.expected_at(pointer);
-            if now != recorded {
+            if now != recorded.as_ref() {
+                let (change, now) = (change(recorded.as_ref(), now), now.cloned());
+                let (pointer, recorded) = (pointer.clone(), recorded.clone());
                 mismatches.push(Mismatch {
-                    pointer: pointer.clone(),
-                    recorded: recorded.cloned(),
-                    now: now.cloned(),
-                    change: change(recorded, now),
+                    pointer,
+                    change,
+                    recorded,
+                    now,
                 });
             }
         }
         let mut explains = 0;
-        for difference in differences.iter_mut() {
-            if difference.explained_by.is_some() {
-                continue;
-            }
+        for difference in differences.iter_mut().filter(|d| d.explained_by.is_none()) {
             let Some(pointer) = deviation.covering_pointer(difference) else {
                 continue;
             };
-            if let Some(mismatch) = mismatches.iter().find(|m| &m.pointer == pointer) {
-                difference
-                    .under_stale
-                    .get_or_insert_with(|| (deviation.id.clone(), mismatch.change.clone()));
-            } else {
-                difference.explained_by = Some(deviation.id.clone());
-                explains += 1;
+            let id = deviation.id.clone();
+            match mismatches.iter().find(|m| &m.pointer == pointer) {
+                Some(m) => _ = difference.under_stale.get_or_insert((id, m.change.clone())),
+                None => (difference.explained_by, explains) = (Some(id), explains + 1),
             }
         }
+        let (id, operation) = (deviation.id.clone(), deviation.operation.clone());
+        let stale = !mismatches.is_empty();
         statuses.push(DeviationStatus {
-            id: deviation.id.clone(),
-            target: deviation.target.clone(),
-            mismatches,
+            id,
+            stale,
             explains,
+            mismatches,
+            operation,
         });
     }
     statuses
@@ -416,12 +356,15 @@ pub fn apply(
 const QUOTED_VALUE_CHARS: usize = 120;
 
 fn quote(value: &Value) -> String {
+    format!("`{}`", cut(value, QUOTED_VALUE_CHARS))
+}
+
+/// `value` as JSON, cut to its first `chars` characters (then "…").
+pub fn cut(value: &Value, chars: usize) -> String {
     let text = value.to_string();
-    if text.chars().count() > QUOTED_VALUE_CHARS {
-        let cut: String = text.chars().take(QUOTED_VALUE_CHARS).collect();
-        format!("`{cut}…`")
-    } else {
-        format!("`{text}`")
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
     }
 }
 
@@ -490,11 +433,11 @@ deviations:
     fn an_entry_is_about_one_listed_operation_or_the_document() {
         let deviations =
             entry("    operation: list-collection-items\n    upstream_absent: true\n").unwrap();
-        let target = &deviations.entries[0].target;
-        assert_eq!(target, &Target::Operation("list-collection-items".into()));
+        let operation = deviations.entries[0].operation.as_deref();
+        assert_eq!(operation, Some("list-collection-items"));
         assert_eq!(deviations.operations[0].method, "get");
         let document = entry("    scope: document\n    upstream_absent: true\n").unwrap();
-        assert_eq!(document.entries[0].target, Target::Document);
+        assert_eq!(document.entries[0].operation, None);
         let both = entry(
             "    scope: document\n    operation: list-collection-items\n    upstream_absent: true\n",
         );
@@ -508,10 +451,8 @@ deviations:
     fn a_recorded_null_is_not_an_absence() {
         let deviations =
             entry("    operation: list-collection-items\n    upstream_value: null\n").unwrap();
-        assert!(matches!(
-            deviations.entries[0].expected,
-            Expected::Same(Value::Null)
-        ));
+        let (_, recorded) = &deviations.entries[0].expected[0];
+        assert_eq!(recorded, &Some(Value::Null));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use openapiv3::{Components, OpenAPI, Operation, PathItem};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::codegen;
@@ -30,7 +30,7 @@ use compare::{Class, Difference};
 use deviations::{DeviationStatus, OperationRecord, UpstreamSource};
 use downgrade::Rewrite;
 use model::Reader;
-use resolve::Loc;
+use resolve::{Loc, escape_token};
 
 /// The HTTP methods an OpenAPI path item can hold, in the order they are searched.
 const METHODS: [&str; 8] = [
@@ -76,36 +76,56 @@ pub struct Outcome {
     pub verbose: bool,
 }
 
-/// One operation of the fragment, and where its upstream counterpart was found.
-pub struct CheckedOperation {
-    pub operation_id: String,
-    /// Ours: method (lower case) and path.
-    pub method: String,
-    pub path: String,
-    pub found_by: FoundBy,
-    /// Upstream's method and path (they differ from ours when Webflow moved it).
-    pub upstream_method: String,
-    pub upstream_path: String,
-    /// The document pointer of upstream's operation object.
-    pub upstream_pointer: String,
+impl Outcome {
+    /// 1 when a breaking or additive difference is unexplained or a deviation is stale.
+    pub fn exit_code(&self) -> u8 {
+        let wire = |d: &&Difference| d.class != Class::Cosmetic;
+        let unexplained = self
+            .differences
+            .iter()
+            .filter(wire)
+            .any(|d| d.explained_by.is_none());
+        u8::from(unexplained || self.deviations.iter().any(|d| d.stale))
+    }
 }
 
-impl Outcome {
-    pub fn unexplained(&self, class: Class) -> impl Iterator<Item = &Difference> {
-        self.differences
-            .iter()
-            .filter(move |d| d.class == class && d.explained_by.is_none())
+/// One operation of the fragment (ours: method in lower case, path), and where its upstream
+/// counterpart was found.
+#[derive(Serialize)]
+pub struct CheckedOperation {
+    pub operation_id: String,
+    pub method: String,
+    pub path: String,
+    pub upstream: Found,
+}
+
+/// Where an operation is in a document, and how it was found.
+#[derive(Serialize)]
+pub struct Found {
+    /// `operationId`, or `method and path` (its operationId is then not the recorded one).
+    pub found_by: &'static str,
+    /// The operationId found there, when found by method and path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    pub method: String,
+    pub path: String,
+    /// The document pointer of the operation object.
+    pub pointer: String,
+}
+
+impl Found {
+    /// How it was found, in words.
+    pub fn how(&self) -> String {
+        match self.found_by {
+            "operationId" => "found by operationId".into(),
+            _ => format!("found by method and path; its operationId is {}", self.id()),
+        }
     }
 
-    pub fn stale(&self) -> impl Iterator<Item = &DeviationStatus> {
-        self.deviations.iter().filter(|d| d.is_stale())
-    }
-
-    pub fn exit_code(&self) -> u8 {
-        let drift = self.unexplained(Class::Breaking).next().is_some()
-            || self.unexplained(Class::Additive).next().is_some()
-            || self.stale().next().is_some();
-        u8::from(drift)
+    /// The operationId found, quoted, or `missing`.
+    fn id(&self) -> String {
+        let id = self.operation_id.as_deref();
+        id.map_or_else(|| "missing".to_string(), |id| format!("`{id}`"))
     }
 }
 
@@ -182,40 +202,43 @@ fn check_catching_panics(options: &Options) -> Result<Outcome, String> {
         ))
     })
 }
+
 /// Loads everything, compares each operation, and applies the deviations. `Err` is a
 /// one-paragraph reason why the check could not run.
 fn check(options: &Options) -> Result<Outcome, String> {
     let deviations = deviations::load(&options.deviations)?;
     let deviations_file = shown_path(&options.deviations);
+    let spec = options.spec.display();
     let ours = load_ours(&options.spec)?;
     let ours_found = find_ours(
         &ours.api,
-        &options.spec,
+        &spec.to_string(),
         &deviations_file,
         &deviations.operations,
     )?;
 
     let upstream_raw = source::load(&options.upstream)?;
     let upstream_name = format!("the upstream document {}", options.upstream);
-    let upstream_version =
-        openapi_version(&upstream_raw).map_err(|cause| format!("{upstream_name} {cause}"))?;
+    let in_upstream = |cause| format!("{upstream_name} {cause}");
+    let upstream_version = openapi_version(&upstream_raw).map_err(in_upstream)?;
     let document_values = deviations.document_values(&upstream_raw);
-    let upstream = Spec::read(upstream_raw).map_err(|cause| format!("{upstream_name} {cause}"))?;
-    let upstream_found = find_upstream_operations(
-        &upstream.api,
-        &upstream.raw,
-        &deviations.operations,
-        &deviations_file,
-    )
-    .map_err(|cause| format!("{upstream_name} {cause}"))?;
+    let upstream = Spec::read(upstream_raw).map_err(in_upstream)?;
+    let records = &deviations.operations;
+    let upstream_found = find_upstream(&upstream, records, &deviations_file);
+    let upstream_found = upstream_found.map_err(in_upstream)?;
 
     let mut differences = Vec::new();
     if upstream_version != ours.api.openapi {
-        let description = format!(
+        let text = format!(
             "upstream is OpenAPI {upstream_version}, ours {}",
             ours.api.openapi
         );
-        differences.push(document_difference(None, "/openapi", description));
+        differences.push(document_difference(
+            None,
+            Loc::document("/openapi"),
+            "/openapi",
+            text,
+        ));
     }
     let mut canonical = BTreeMap::new();
     let mut operations = Vec::new();
@@ -227,32 +250,24 @@ fn check(options: &Options) -> Result<Outcome, String> {
             .map_err(|e| format!("{upstream_name} cannot be read: {e}"))?;
         let ours_op = Reader::new(&ours.api, &ours.raw)
             .operation(&ours_at.path, &ours_at.method)
-            .map_err(|e| format!("{}: {e}", options.spec.display()))?;
-        if let FoundBy::MethodAndPath { operation_id } = &upstream_at.found_by {
-            let description = format!(
+            .map_err(|e| format!("{spec}: {e}"))?;
+        if upstream_at.found_by != "operationId" {
+            let text = format!(
                 "upstream's operationId is {}, not `{id}` (found by method and path)",
-                operation_id
-                    .as_deref()
-                    .map_or_else(|| "missing".to_string(), |other| format!("`{other}`"))
+                upstream_at.id()
             );
-            let mut difference = document_difference(Some(id), "", description);
-            difference.upstream = upstream_op.loc.child("operationId");
-            difference.ours = ours_op.loc.child("operationId").pointer;
-            differences.push(difference);
+            let at = upstream_op.node.loc.child("operationId");
+            let ours = ours_op.node.loc.child("operationId").pointer;
+            differences.push(document_difference(Some(id), at, &ours, text));
         }
         differences.extend(compare::compare(id, &upstream_op, &ours_op));
-        canonical.insert(
-            id.clone(),
-            serde_json::to_value(&upstream_op).unwrap_or_default(),
-        );
+        canonical.insert(id.clone(), upstream_op.canonical());
+        let (method, path) = (ours_at.method, ours_at.path);
         operations.push(CheckedOperation {
             operation_id: id.clone(),
-            method: ours_at.method,
-            path: ours_at.path,
-            found_by: upstream_at.found_by,
-            upstream_method: upstream_at.method,
-            upstream_path: upstream_at.path,
-            upstream_pointer: upstream_op.loc.pointer.clone(),
+            method,
+            path,
+            upstream: upstream_at,
         });
     }
     let statuses = deviations::apply(&deviations, &canonical, &document_values, &mut differences);
@@ -301,22 +316,19 @@ fn unreadable(raw: &Value, cause: serde_json::Error) -> String {
     let mut unread = paths.filter(|(_, item)| PathItem::deserialize(*item).is_err());
     let place = match unread.next() {
         Some((path, item)) => {
-            let at = format!("/paths/{}", resolve::escape_token(path));
-            let operation = |m: &&str| {
+            let at = format!("/paths/{}", escape_token(path));
+            let unread = |m: &&str| {
                 item.get(*m)
                     .is_some_and(|o| Operation::deserialize(o).is_err())
             };
-            Some(
-                METHODS
-                    .into_iter()
-                    .find(operation)
-                    .map_or(at.clone(), |m| format!("{at}/{m}")),
-            )
+            let method = METHODS.into_iter().find(unread);
+            Some(method.map_or(at.clone(), |m| format!("{at}/{m}")))
         }
-        None => (raw
-            .get("components")
-            .is_some_and(|c| Components::deserialize(c).is_err()))
-        .then(|| "/components".to_string()),
+        None => {
+            let components = raw.get("components");
+            let unread = components.is_some_and(|c| Components::deserialize(c).is_err());
+            unread.then(|| "/components".to_string())
+        }
     };
     let at = place.map_or_else(String::new, |at| format!(" at {at}"));
     format!("cannot be read as OpenAPI 3.0 (after rewriting its 3.1 constructs){at}: {cause}")
@@ -330,15 +342,20 @@ fn shown_path(path: &Path) -> String {
 
 /// A cosmetic difference about the whole document (`operation: None`) or about one
 /// operation's identity.
-fn document_difference(operation: Option<&str>, pointer: &str, description: String) -> Difference {
+fn document_difference(
+    operation: Option<&str>,
+    upstream: Loc,
+    ours: &str,
+    text: String,
+) -> Difference {
     Difference {
         operation: operation.map(str::to_string),
         class: Class::Cosmetic,
         subject: "document".into(),
-        description,
+        description: text,
         action: "Nothing required: the drift check reads both".into(),
-        upstream: Loc::document(pointer),
-        ours: pointer.to_string(),
+        upstream,
+        ours: ours.to_string(),
         explained_by: None,
         under_stale: None,
     }
@@ -351,47 +368,97 @@ fn load_ours(spec: &Path) -> Result<Spec, String> {
     Spec::read(root).map_err(|cause| format!("{}: {cause}", spec.display()))
 }
 
-/// Where an operation is in a document, and how it was found.
-struct Found {
-    path: String,
-    method: String,
-    found_by: FoundBy,
-}
-
 /// Each recorded operation in our fragment (by operationId, else method and path), in the
 /// order of `records`; the fragment must have every recorded operation and no other.
 fn find_ours(
     api: &OpenAPI,
-    spec: &Path,
+    spec: &str,
     deviations_file: &str,
     records: &[OperationRecord],
 ) -> Result<Vec<Found>, String> {
     let mut found = Vec::new();
     for record in records {
-        let at = find_operation(api, record).ok_or_else(|| {
+        let (id, route) = (&record.operation_id, record.route());
+        found.push(locate(api, record).ok_or_else(|| {
             format!(
-                "{}: it has no operation `{}` (nor {}), which {deviations_file} lists under \
-                 `operations:`. Correct the record there, or the fragment.",
-                spec.display(),
-                record.operation_id,
-                record.route()
+                "{spec}: it has no operation `{id}` (nor {route}), which {deviations_file} lists \
+                 under `operations:`. Correct the record there, or the fragment."
             )
-        })?;
-        found.push(at);
+        })?);
     }
-    for (path, method, operation_id) in operations_of(api) {
+    for (path, method, operation) in api.operations() {
         if !found.iter().any(|f| f.path == path && f.method == method) {
+            let id = operation.operation_id.as_ref();
+            let id = id.map_or_else(String::new, |id| format!("`{id}`, "));
             return Err(format!(
-                "{}: its operation {}{} {path} is not listed under `operations:` in \
+                "{spec}: its operation {id}{} {path} is not listed under `operations:` in \
                  {deviations_file}, so the drift check would not compare it. Add it there \
                  (operation_id, method and path as Webflow publishes it).",
-                spec.display(),
-                operation_id.map_or_else(String::new, |id| format!("`{id}`, ")),
                 method.to_uppercase()
             ));
         }
     }
     Ok(found)
+}
+
+/// Finds every recorded operation upstream, by operationId, else by method and path; the
+/// error names every one it could not find.
+fn find_upstream(
+    upstream: &Spec,
+    records: &[OperationRecord],
+    deviations_file: &str,
+) -> Result<Vec<Found>, String> {
+    let paths = upstream.raw.get("paths").and_then(Value::as_object);
+    let count = paths.map_or(0, |paths| paths.len());
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for record in records {
+        match locate(&upstream.api, record) {
+            Some(at) => found.push(at),
+            None => missing.push(format!(
+                "`{}`: no operation has that operationId, and there is no {} among its {count} paths",
+                record.operation_id,
+                record.route()
+            )),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let them = if missing.len() == 1 { "it" } else { "them" };
+    Err(format!(
+        "has no operation {}. Webflow may have renamed or moved {them}: find {them} in the \
+         document and update `operations:` in {deviations_file}.",
+        missing.join("; and no operation ")
+    ))
+}
+
+/// The operation `record.operation_id`, else the one at `record.method` + `record.path`.
+fn locate(api: &OpenAPI, record: &OperationRecord) -> Option<Found> {
+    let operations: Vec<(&str, &str, &Operation)> = api.operations().collect();
+    let id = Some(record.operation_id.as_str());
+    let by_id = operations
+        .iter()
+        .find(|(_, _, op)| op.operation_id.as_deref() == id);
+    let (path, method, found_by, operation_id) = match by_id {
+        Some((path, method, _)) => (path, method, "operationId", None),
+        None => {
+            let route = |(path, method, _): &&(&str, &str, &Operation)| {
+                *path == record.path && *method == record.method
+            };
+            let (path, method, op) = operations.iter().find(route)?;
+            (path, method, "method and path", op.operation_id.clone())
+        }
+    };
+    let pointer = format!("/paths/{}/{method}", escape_token(path));
+    let (method, path) = (method.to_string(), path.to_string());
+    Some(Found {
+        found_by,
+        operation_id,
+        method,
+        path,
+        pointer,
+    })
 }
 
 /// The `openapi` version of an OpenAPI 3 document, or why the document is not one.
@@ -412,20 +479,12 @@ fn openapi_version(root: &Value) -> Result<String, String> {
             );
         }
         None => {
-            let keys: Vec<&str> = root
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, _)| k.as_str())
-                .take(8)
-                .collect();
+            let keys = root.as_object().into_iter().flat_map(|o| o.keys()).take(8);
+            let keys: Vec<String> = keys.map(|k| format!("`{k}`")).collect();
             return Err(format!(
                 "is not an OpenAPI document: it has no `openapi` field (its top-level keys are {}). \
                  Pass Webflow's OpenAPI document (openapi/v2.yml of github.com/webflow/openapi-spec).",
-                keys.iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                keys.join(", ")
             ));
         }
     }
@@ -436,81 +495,4 @@ fn openapi_version(root: &Value) -> Result<String, String> {
         );
     }
     Ok(root["openapi"].as_str().unwrap_or_default().to_string())
-}
-
-/// How an operation was found in a document.
-#[derive(Debug, PartialEq, Eq)]
-pub enum FoundBy {
-    OperationId,
-    /// By method and path; the operationId found there (if any) is not the recorded one.
-    MethodAndPath {
-        operation_id: Option<String>,
-    },
-}
-
-/// Finds every recorded operation upstream, by operationId, else by method and path; the
-/// error names every one it could not find.
-fn find_upstream_operations(
-    api: &OpenAPI,
-    root: &Value,
-    records: &[OperationRecord],
-    deviations_file: &str,
-) -> Result<Vec<Found>, String> {
-    let count = root
-        .get("paths")
-        .and_then(Value::as_object)
-        .map_or(0, |paths| paths.len());
-    let mut found = Vec::new();
-    let mut missing = Vec::new();
-    for record in records {
-        match find_operation(api, record) {
-            Some(at) => found.push(at),
-            None => missing.push(format!(
-                "`{}`: no operation has that operationId, and there is no {} among its {count} paths",
-                record.operation_id,
-                record.route()
-            )),
-        }
-    }
-    if missing.is_empty() {
-        return Ok(found);
-    }
-    let them = if missing.len() == 1 { "it" } else { "them" };
-    Err(format!(
-        "has no operation {}. Webflow may have renamed or moved {them}: find {them} in the \
-         document and update `operations:` in {deviations_file}.",
-        missing.join("; and no operation ")
-    ))
-}
-
-/// Every operation of a document: `(path, method, operationId)`.
-fn operations_of(api: &OpenAPI) -> Vec<(String, String, Option<String>)> {
-    let operations = api.operations();
-    let operations = operations.map(|(path, method, op)| (path, method, op.operation_id.clone()));
-    operations
-        .map(|(path, method, id)| (path.to_string(), method.to_string(), id))
-        .collect()
-}
-
-/// The operation `record.operation_id`, else the one at `record.method` + `record.path`.
-fn find_operation(api: &OpenAPI, record: &OperationRecord) -> Option<Found> {
-    let operations = operations_of(api);
-    let by_id = operations
-        .iter()
-        .find(|(_, _, id)| id.as_deref() == Some(record.operation_id.as_str()));
-    if let Some((path, method, _)) = by_id {
-        return Some(Found {
-            path: path.clone(),
-            method: method.clone(),
-            found_by: FoundBy::OperationId,
-        });
-    }
-    let (path, method, operation_id) = operations
-        .into_iter()
-        .find(|(path, method, _)| *path == record.path && *method == record.method)?;
-    Some(Found {
-        path,
-        method,
-        found_by: FoundBy::MethodAndPath { operation_id },
-    })
 }

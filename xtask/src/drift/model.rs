@@ -1,18 +1,19 @@
-//! The comparable model of one operation, read from openapiv3's types: `$ref`s resolved,
-//! 3.0 and 3.1 spellings made equal, annotations set apart from what decides the wire
-//! format, every node tagged with where it came from. Serialised (annotations left out),
-//! it is the normalised form that `spec/deviations.yaml` records.
+//! The comparable model of one operation: openapiv3's types read into one tree of `Node`s
+//! (parameters, request body, responses, headers, media types, schemas), `$ref`s resolved,
+//! 3.0 and 3.1 spellings made equal, annotations set apart from the wire keywords, every
+//! node tagged with where it came from. `Node::canonical` (annotations left out) is the
+//! normalised form that `spec/deviations.yaml` records.
 
 use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeMap, BTreeSet};
 
 use openapiv3::{self as oa, ReferenceOr};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize, Serializer};
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::{Deserialize, DeserializeOwned};
+use serde_json::{Map, Value};
 
 use super::downgrade::{ORIGINAL, Original};
-use super::resolve::{Loc, Resolver, Scope, escape_token, parameter_token};
+use super::resolve::{Loc, Scope, escape_token, parameter_token, resolve};
 
 /// Keys that describe a node without changing what goes over the wire.
 const ANNOTATION_KEYS: [&str; 9] = [
@@ -27,279 +28,160 @@ const ANNOTATION_KEYS: [&str; 9] = [
     "xml",
 ];
 
-/// Descriptions, examples, titles and vendor extensions of a node, keyed by keyword.
-pub type Annotations = BTreeMap<String, Value>;
+/// Keyword to value, sorted by keyword.
+pub type Keywords = Map<String, Value>;
 
-/// One operation, normalised.
-#[derive(Debug, Serialize)]
+/// What kind of OpenAPI object a node is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kind {
+    Operation,
+    Parameter,
+    RequestBody,
+    Response,
+    Header,
+    Media,
+    #[default]
+    Schema,
+}
+
+/// One object of an operation, normalised.
+#[derive(Debug, Default)]
+pub struct Node {
+    pub kind: Kind,
+    pub loc: Loc,
+    /// How its parent names it: a parameter's `parameter_token`, a status, a header's,
+    /// media type's or property's name as written; an index in a list.
+    pub name: String,
+    /// The other keywords that decide the wire format, as the normalised form writes them
+    /// (`type`, `nullable`, `enum` sorted, `required` sorted, a boolean
+    /// `additionalProperties`...; `$ref` marks a schema that refers back to one being
+    /// expanded).
+    pub facets: Keywords,
+    /// The constraints that narrow a schema's values: `minLength`, `maximum`, `pattern`...
+    pub limits: Keywords,
+    /// Schema keywords the model does not interpret, compared as written.
+    pub other: Keywords,
+    /// Descriptions, examples, titles and vendor extensions.
+    pub notes: Keywords,
+    /// The nodes it holds, each under its keyword: `parameters`, `requestBody`,
+    /// `responses`, `headers`, `content`, `schema`, `properties`, `additionalProperties`,
+    /// `items`, `prefixItems` (a tuple, written `items: [...]`), `oneOf`, `anyOf`, `allOf`.
+    pub kids: Vec<(&'static str, Node)>,
+}
+
+/// One operation: where it is served, its tree, and its effective security requirements.
+#[derive(Debug)]
 pub struct Operation {
-    #[serde(skip)]
-    pub loc: Loc,
-    #[serde(skip)]
     pub method: String,
-    #[serde(skip)]
     pub path: String,
-    /// Its own parameters, then those of the path item it does not override; serialised
-    /// (own ones only) by `parameter_token`, as deviations name them.
-    #[serde(
-        serialize_with = "own_parameters",
-        skip_serializing_if = "no_own_parameters"
-    )]
-    pub parameters: Vec<Parameter>,
-    #[serde(rename = "requestBody", skip_serializing_if = "Option::is_none")]
-    pub request_body: Option<RequestBody>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub responses: BTreeMap<String, Response>,
+    pub node: Node,
     /// `None` when neither the operation nor the document says anything about security.
-    #[serde(skip_serializing_if = "not_the_operations")]
     pub security: Option<Security>,
-    #[serde(skip)]
-    pub annotations: Annotations,
-}
-
-fn own_parameters<S: Serializer>(parameters: &[Parameter], s: S) -> Result<S::Ok, S::Error> {
-    let own = parameters.iter().filter(|p| !p.from_path_item);
-    s.collect_map(own.map(|p| (p.key(), p)))
-}
-
-fn no_own_parameters(parameters: &[Parameter]) -> bool {
-    parameters.iter().all(|p| p.from_path_item)
-}
-
-fn not_the_operations(security: &Option<Security>) -> bool {
-    security
-        .as_ref()
-        .is_none_or(|s| s.loc.scope != Scope::Operation)
-}
-
-fn is_false(value: &bool) -> bool {
-    !*value
-}
-
-#[derive(Debug, Serialize)]
-pub struct Parameter {
-    #[serde(skip)]
-    pub loc: Loc,
-    pub name: String,
-    #[serde(rename = "in")]
-    pub location: String,
-    #[serde(skip_serializing_if = "is_false")]
-    pub required: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schema: Option<Schema>,
-    /// `true` when the parameter comes from the path item rather than the operation.
-    #[serde(skip)]
-    pub from_path_item: bool,
-    #[serde(skip)]
-    pub annotations: Annotations,
-}
-
-impl Parameter {
-    /// Parameters are identified by location and name; header names ignore case.
-    pub fn key(&self) -> String {
-        parameter_token(&self.location, &self.name)
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct RequestBody {
-    #[serde(skip)]
-    pub loc: Loc,
-    #[serde(skip_serializing_if = "is_false")]
-    pub required: bool,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub content: BTreeMap<String, MediaType>,
-    #[serde(skip)]
-    pub annotations: Annotations,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MediaType {
-    #[serde(skip)]
-    pub loc: Loc,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schema: Option<Schema>,
-    #[serde(skip)]
-    pub annotations: Annotations,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Response {
-    #[serde(skip)]
-    pub loc: Loc,
-    /// Keyed by the header name in lower case; serialised by `Header::name`, as written.
-    #[serde(serialize_with = "by_name", skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, Header>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub content: BTreeMap<String, MediaType>,
-    #[serde(skip)]
-    pub annotations: Annotations,
-}
-
-fn by_name<S: Serializer>(headers: &BTreeMap<String, Header>, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_map(headers.values().map(|header| (&header.name, header)))
-}
-
-#[derive(Debug, Serialize)]
-pub struct Header {
-    #[serde(skip)]
-    pub loc: Loc,
-    #[serde(skip)]
-    pub name: String,
-    #[serde(skip_serializing_if = "is_false")]
-    pub required: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schema: Option<Schema>,
-    #[serde(skip)]
-    pub annotations: Annotations,
 }
 
 /// Effective security requirements: alternatives, each a map of scheme name to scopes.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+#[derive(Debug)]
 pub struct Security {
-    #[serde(skip)]
     pub loc: Loc,
     pub alternatives: Vec<BTreeMap<String, BTreeSet<String>>>,
 }
 
-/// `additionalProperties`, as written: progenitor treats `true` and `{}` differently even
-/// though JSON Schema does not.
-#[derive(Debug, Default, Serialize)]
-#[serde(untagged)]
-pub enum Additional {
-    #[default]
-    Unspecified,
-    Bool(bool),
-    Schema(Box<Schema>),
+impl Operation {
+    /// The normalised form: the operation's own parameters keyed by `parameter_token`, its
+    /// request body and responses, and its security when the operation itself sets it.
+    pub fn canonical(&self) -> Value {
+        let mut value = self.node.canonical();
+        if let Some(security) = self.security.as_ref()
+            && security.loc.scope == Scope::Operation
+        {
+            value["security"] = serde_json::to_value(&security.alternatives).unwrap_or_default();
+        }
+        value
+    }
 }
 
-impl Additional {
-    /// Whether any extra property is accepted.
-    pub fn accepts_any(&self) -> bool {
-        match self {
-            Additional::Unspecified | Additional::Bool(true) => true,
-            Additional::Bool(false) => false,
-            Additional::Schema(schema) => schema.accepts_anything(),
+impl Node {
+    fn new(kind: Kind, loc: Loc, notes: Keywords) -> Self {
+        let node = Node::default();
+        Node {
+            kind,
+            loc,
+            notes,
+            ..node
         }
     }
 
-    fn is_unspecified(&self) -> bool {
-        matches!(self, Additional::Unspecified)
+    /// Sets wire keyword `key`, unless `value` is null (not written).
+    fn set(&mut self, key: &str, value: Value) {
+        if !value.is_null() {
+            self.facets.insert(key.to_string(), value);
+        }
     }
-}
 
-/// `items`: one schema for every element, or the tuple form (a list of schemas under
-/// `items`, or 2020-12 `prefixItems`).
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum Items {
-    Each(Box<Schema>),
-    Tuple(Vec<Schema>),
-}
-
-/// A schema, normalised: `type: [T, 'null']`, `nullable: true` and a `{type: 'null'}`
-/// branch of a `oneOf`/`anyOf` all become `nullable`; a schema with `properties` and no
-/// `type` is an object; `const: v` is `enum: [v]`. Serialised, lists whose order means
-/// nothing (`required`, `enum`, `type`) are sorted.
-#[derive(Debug, Default, Serialize)]
-pub struct Schema {
-    #[serde(skip)]
-    pub loc: Loc,
-    /// JSON types other than `null`; empty means any type.
-    #[serde(
-        rename = "type",
-        serialize_with = "types",
-        skip_serializing_if = "BTreeSet::is_empty"
-    )]
-    pub types: BTreeSet<String>,
-    #[serde(skip_serializing_if = "is_false")]
-    pub nullable: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
-    #[serde(
-        rename = "enum",
-        serialize_with = "sorted",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enumeration: Option<Vec<Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default: Option<Value>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub properties: BTreeMap<String, Schema>,
-    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
-    pub required: BTreeSet<String>,
-    #[serde(
-        rename = "additionalProperties",
-        skip_serializing_if = "Additional::is_unspecified"
-    )]
-    pub additional: Additional,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub items: Option<Items>,
-    #[serde(rename = "oneOf", skip_serializing_if = "Vec::is_empty")]
-    pub one_of: Vec<Schema>,
-    #[serde(rename = "anyOf", skip_serializing_if = "Vec::is_empty")]
-    pub any_of: Vec<Schema>,
-    #[serde(rename = "allOf", skip_serializing_if = "Vec::is_empty")]
-    pub all_of: Vec<Schema>,
-    /// Keywords that narrow the accepted values (`minLength`, `maximum`, ...).
-    #[serde(flatten)]
-    pub constraints: BTreeMap<String, Value>,
-    #[serde(rename = "readOnly", skip_serializing_if = "is_false")]
-    pub read_only: bool,
-    #[serde(rename = "writeOnly", skip_serializing_if = "is_false")]
-    pub write_only: bool,
-    /// Keywords the model does not interpret, compared as written.
-    #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
-    #[serde(skip)]
-    pub annotations: Annotations,
-    /// Set instead of everything else when the schema refers back to one being expanded.
-    #[serde(rename = "$ref", skip_serializing_if = "Option::is_none")]
-    pub recursive: Option<String>,
-}
-
-fn types<S: Serializer>(types: &BTreeSet<String>, s: S) -> Result<S::Ok, S::Error> {
-    match types.first() {
-        Some(only) if types.len() == 1 => only.serialize(s),
-        _ => types.serialize(s),
+    /// Sets a boolean keyword the normalised form writes only when true.
+    fn flag(&mut self, key: &str, value: bool) {
+        self.set(
+            key,
+            if value {
+                Value::Bool(true)
+            } else {
+                Value::Null
+            },
+        );
     }
-}
 
-fn sorted<S: Serializer>(values: &Option<Vec<Value>>, s: S) -> Result<S::Ok, S::Error> {
-    values.as_deref().map(sorted_values).serialize(s)
-}
+    fn hold(&mut self, keyword: &'static str, name: impl ToString, mut node: Node) {
+        node.name = name.to_string();
+        self.kids.push((keyword, node));
+    }
 
-/// `values` sorted by their JSON text, so that two enums compare as sets.
-pub fn sorted_values(values: &[Value]) -> Vec<Value> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by_cached_key(Value::to_string);
-    sorted
-}
+    /// The nodes held under `keyword`, in order.
+    pub fn kids<'a>(&'a self, keyword: &'a str) -> impl Iterator<Item = &'a Node> {
+        let held = self.kids.iter().filter(move |(k, _)| *k == keyword);
+        held.map(|(_, node)| node)
+    }
 
-impl Schema {
+    pub fn title(&self) -> Option<&str> {
+        self.notes.get("title").and_then(Value::as_str)
+    }
+
+    /// The normalised form: wire keywords, the nodes held (maps by name, lists in order;
+    /// parameters of the path item left out), then keywords the model does not interpret.
+    pub fn canonical(&self) -> Value {
+        let mut out = self.facets.clone();
+        out.extend(self.limits.clone());
+        for (keyword, node) in &self.kids {
+            let value = node.canonical();
+            let (list, map) = (Value::Array(Vec::new()), Value::Object(Map::new()));
+            match *keyword {
+                "parameters" if node.loc.scope != Scope::Operation => {}
+                "requestBody" | "schema" | "additionalProperties" | "items" => {
+                    out.insert(keyword.to_string(), value);
+                }
+                "prefixItems" | "oneOf" | "anyOf" | "allOf" => {
+                    let key = keyword.replace("prefixItems", "items");
+                    if let Value::Array(list) = out.entry(key).or_insert(list) {
+                        list.push(value);
+                    }
+                }
+                _ => {
+                    if let Value::Object(map) = out.entry(*keyword).or_insert(map) {
+                        map.insert(node.name.clone(), value);
+                    }
+                }
+            }
+        }
+        out.extend(self.other.clone());
+        Value::Object(out)
+    }
+
     /// Whether the schema accepts every JSON value: written out, it has no keyword that
     /// narrows the values (it may have annotations, a default, `nullable`...).
     pub fn accepts_anything(&self) -> bool {
         let harmless = ["nullable", "default", "readOnly", "writeOnly"];
-        let Value::Object(written) = json(self) else {
-            return false;
-        };
-        written.keys().all(|key| harmless.contains(&key.as_str()))
-    }
-
-    /// `oneOf` or `anyOf`, and its branches.
-    pub fn union(&self) -> Option<(&'static str, &[Schema])> {
-        match (&self.one_of[..], &self.any_of[..]) {
-            ([], []) => None,
-            ([], any_of) => Some(("anyOf", any_of)),
-            (one_of, _) => Some(("oneOf", one_of)),
-        }
-    }
-
-    /// The schema's `title`, if it has one.
-    pub fn title(&self) -> Option<&str> {
-        self.annotations.get("title").and_then(Value::as_str)
+        let written = self.canonical();
+        let keys = written.as_object().into_iter().flat_map(Map::keys);
+        keys.into_iter().all(|key| harmless.contains(&key.as_str()))
     }
 }
 
@@ -314,21 +196,21 @@ fn json(value: impl Serialize) -> Value {
 }
 
 /// The annotations of a typed node (and any of `extra`), from the node as openapiv3 writes it.
-fn annotations(node: impl Serialize, extra: &[&str]) -> Annotations {
+fn notes(node: impl Serialize, extra: &[&str]) -> Keywords {
     let Value::Object(written) = json(node) else {
-        return Annotations::new();
+        return Keywords::new();
     };
     let annotation =
         |key: &str| ANNOTATION_KEYS.contains(&key) || extra.contains(&key) || key.starts_with("x-");
-    let written = written
-        .into_iter()
-        .filter(|(key, _)| annotation(key) && key != ORIGINAL);
-    written.collect()
+    let written = written.into_iter();
+    written
+        .filter(|(key, _)| annotation(key) && key != ORIGINAL)
+        .collect()
 }
 
 /// Reads operations of one document into the model, following `$ref`s.
 pub struct Reader<'a> {
-    resolver: Resolver<'a>,
+    raw: &'a Value,
     api: &'a oa::OpenAPI,
     /// The `$ref` targets being expanded (to stop on recursive schemas).
     expanding: Vec<String>,
@@ -336,9 +218,9 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(api: &'a oa::OpenAPI, raw: &'a Value) -> Self {
-        let (resolver, expanding) = (Resolver { raw }, Vec::new());
+        let expanding = Vec::new();
         Reader {
-            resolver,
+            raw,
             api,
             expanding,
         }
@@ -349,44 +231,27 @@ impl<'a> Reader<'a> {
     pub fn operation(&mut self, path: &str, method: &str) -> Result<Operation, String> {
         let item = (self.api.paths.paths.get(path)).ok_or_else(|| format!("no path `{path}`"))?;
         let item_loc = Loc::document(&format!("/paths/{}", escape_token(path)));
-        let (item, item_loc) = self.resolver.resolve(item, &item_loc)?;
+        let (item, item_loc) = resolve(self.raw, item, &item_loc)?;
         let (_, op) = (item.iter().find(|(m, _)| *m == method))
             .ok_or_else(|| format!("no `{method}` under `{path}`"))?;
         let loc = Loc::operation(&item_loc.child(method).pointer);
-        let mut parameters = self.parameters(&op.parameters, &loc.child("parameters"), false)?;
-        for parameter in self.parameters(&item.parameters, &item_loc.child("parameters"), true)? {
-            if !parameters.iter().any(|p| p.key() == parameter.key()) {
-                parameters.push(parameter);
-            }
+        let mut node = Node::new(Kind::Operation, loc.clone(), notes(op, &["tags"]));
+        self.parameters(&mut node, &op.parameters, &loc.child("parameters"))?;
+        self.parameters(&mut node, &item.parameters, &item_loc.child("parameters"))?;
+        if let Some(body) = &op.request_body {
+            let (body, loc) = resolve(self.raw, body, &loc.child("requestBody"))?;
+            let mut held = Node::new(Kind::RequestBody, loc, notes(&body, &[]));
+            held.flag("required", body.required);
+            self.content(&mut held, &body.content)?;
+            node.hold("requestBody", "", held);
         }
-        let request_body = match &op.request_body {
-            Some(body) => {
-                let (body, loc) = self.resolver.resolve(body, &loc.child("requestBody"))?;
-                let content = self.content(&body.content, &loc.child("content"))?;
-                let annotations = annotations(&body, &[]);
-                Some(RequestBody {
-                    required: body.required,
-                    content,
-                    annotations,
-                    loc,
-                })
-            }
-            None => None,
-        };
-        let mut responses = BTreeMap::new();
-        let default = op
-            .responses
-            .default
-            .iter()
-            .map(|r| ("default".to_string(), r));
-        let statuses = op
-            .responses
-            .responses
-            .iter()
-            .map(|(s, r)| (s.to_string(), r));
+        let default = op.responses.default.iter().map(|r| ("default".into(), r));
+        let statuses = op.responses.responses.iter();
+        let statuses = statuses.map(|(s, r)| (s.to_string(), r));
         for (status, response) in statuses.chain(default) {
-            let response = self.response(response, &loc.child("responses").child(&status))?;
-            responses.insert(status, response);
+            let loc = loc.child("responses").child(&status);
+            let held = self.response(response, &loc)?;
+            node.hold("responses", status, held);
         }
         let security = match (&op.security, &self.api.security) {
             (Some(list), _) => Some(security(list, loc.child("security"))),
@@ -394,141 +259,113 @@ impl<'a> Reader<'a> {
             (None, None) => None,
         };
         let (method, path) = (method.to_string(), path.to_string());
-        let annotations = annotations(op, &["tags"]);
         Ok(Operation {
-            loc,
             method,
             path,
-            parameters,
-            request_body,
-            responses,
+            node,
             security,
-            annotations,
         })
     }
 
-    /// Reads a `parameters` list. An operation's parameter is located by index in its
-    /// document but, for deviations, by `parameter_token` (`/parameters/query:slug`).
+    /// Reads a `parameters` list into `op`. An operation's parameter is located by index in its document
+    /// but, for deviations, by `parameter_token` (`/parameters/query:slug`).
     fn parameters(
         &mut self,
+        op: &mut Node,
         list: &[ReferenceOr<oa::Parameter>],
         list_loc: &Loc,
-        from_path_item: bool,
-    ) -> Result<Vec<Parameter>, String> {
-        let mut out = Vec::new();
+    ) -> Result<(), String> {
         for (index, parameter) in list.iter().enumerate() {
-            let (parameter, mut loc) = self.resolver.resolve(parameter, &list_loc.child(index))?;
-            let data = parameter.parameter_data_ref();
-            let location = match &*parameter {
-                oa::Parameter::Query { .. } => "query",
-                oa::Parameter::Header { .. } => "header",
-                oa::Parameter::Path { .. } => "path",
-                oa::Parameter::Cookie { .. } => "cookie",
-            };
+            let (parameter, mut loc) = resolve(self.raw, parameter, &list_loc.child(index))?;
+            let (data, written) = (parameter.parameter_data_ref(), json(&parameter));
+            let location = written["in"].as_str().unwrap_or_default();
+            let token = parameter_token(location, &data.name);
+            // The path item's parameters (located in the document) give way to the operation's.
+            if loc.scope == Scope::Document && op.kids("parameters").any(|p| p.name == token) {
+                continue;
+            }
             if loc.scope == Scope::Operation {
-                let token = escape_token(&parameter_token(location, &data.name));
-                loc.relative = format!("{}/{token}", list_loc.relative);
+                loc.relative = format!("{}/{}", list_loc.relative, escape_token(&token));
             }
             let extra = ["style", "explode", "allowEmptyValue", "allowReserved"];
-            out.push(Parameter {
-                name: data.name.clone(),
-                location: location.to_string(),
-                // A path parameter is always required.
-                required: data.required || location == "path",
-                schema: self.parameter_schema(&data.format, &loc)?,
-                from_path_item,
-                annotations: annotations(&parameter, &extra),
-                loc,
-            });
+            let mut node = Node::new(Kind::Parameter, loc, notes(&written, &extra));
+            node.set("name", data.name.clone().into());
+            node.set("in", location.into());
+            // A path parameter is always required.
+            node.flag("required", data.required || location == "path");
+            self.parameter_schema(&mut node, &data.format)?;
+            op.hold("parameters", token, node);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn parameter_schema(
         &mut self,
+        node: &mut Node,
         format: &oa::ParameterSchemaOrContent,
-        loc: &Loc,
-    ) -> Result<Option<Schema>, String> {
-        match format {
-            oa::ParameterSchemaOrContent::Schema(schema) => {
-                Ok(Some(self.schema(schema, &loc.child("schema"))?))
-            }
-            oa::ParameterSchemaOrContent::Content(_) => Ok(None),
+    ) -> Result<(), String> {
+        if let oa::ParameterSchemaOrContent::Schema(schema) = format {
+            let schema = self.schema(schema, &node.loc.child("schema"))?;
+            node.hold("schema", "", schema);
         }
+        Ok(())
     }
 
     fn content<'c>(
         &mut self,
+        node: &mut Node,
         content: impl IntoIterator<Item = (&'c String, &'c oa::MediaType)>,
-        loc: &Loc,
-    ) -> Result<BTreeMap<String, MediaType>, String> {
-        let mut out = BTreeMap::new();
+    ) -> Result<(), String> {
         for (name, media) in content {
-            let loc = loc.child(name);
-            let schema = match &media.schema {
-                Some(schema) => Some(self.schema(schema, &loc.child("schema"))?),
-                None => None,
-            };
-            let annotations = annotations(media, &[]);
-            out.insert(
-                name.clone(),
-                MediaType {
-                    loc,
-                    schema,
-                    annotations,
-                },
-            );
+            let loc = node.loc.child("content").child(name);
+            let mut held = Node::new(Kind::Media, loc, notes(media, &[]));
+            if let Some(schema) = &media.schema {
+                let schema = self.schema(schema, &held.loc.child("schema"))?;
+                held.hold("schema", "", schema);
+            }
+            node.hold("content", name, held);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn response(
         &mut self,
         response: &ReferenceOr<oa::Response>,
         loc: &Loc,
-    ) -> Result<Response, String> {
-        let (response, loc) = self.resolver.resolve(response, loc)?;
+    ) -> Result<Node, String> {
+        let (response, loc) = resolve(self.raw, response, loc)?;
+        let mut node = Node::new(Kind::Response, loc, notes(&response, &[]));
+        // Header names ignore case: the last of several spellings counts.
         let mut headers = BTreeMap::new();
         for (name, header) in &response.headers {
-            let (header, loc) = self
-                .resolver
-                .resolve(header, &loc.child("headers").child(name))?;
-            let header = Header {
-                name: name.clone(),
-                required: header.required,
-                schema: self.parameter_schema(&header.format, &loc)?,
-                annotations: annotations(&header, &[]),
-                loc,
-            };
-            headers.insert(name.to_ascii_lowercase(), header);
+            let loc = node.loc.child("headers").child(name);
+            let (header, loc) = resolve(self.raw, header, &loc)?;
+            let mut held = Node::new(Kind::Header, loc, notes(&header, &[]));
+            held.flag("required", header.required);
+            self.parameter_schema(&mut held, &header.format)?;
+            headers.insert(name.to_ascii_lowercase(), (name, held));
         }
-        let content = self.content(&response.content, &loc.child("content"))?;
-        let annotations = annotations(&response, &[]);
-        Ok(Response {
-            headers,
-            content,
-            annotations,
-            loc,
-        })
+        for (name, held) in headers.into_values() {
+            node.hold("headers", name, held);
+        }
+        self.content(&mut node, &response.content)?;
+        Ok(node)
     }
 
     /// Reads a schema, resolving `$ref`s and normalising spellings.
-    pub fn schema<T>(&mut self, value: &ReferenceOr<T>, loc: &Loc) -> Result<Schema, String>
+    pub fn schema<T>(&mut self, value: &ReferenceOr<T>, loc: &Loc) -> Result<Node, String>
     where
         T: Borrow<oa::Schema> + DeserializeOwned + Clone,
     {
         let reference = matches!(value, ReferenceOr::Reference { .. });
-        let (schema, loc) = self.resolver.resolve(value, loc)?;
+        let (schema, loc) = resolve(self.raw, value, loc)?;
         if !reference {
             return self.schema_object((*schema).borrow(), loc);
         }
         if self.expanding.contains(&loc.pointer) {
-            let recursive = Some(format!("#{}", loc.pointer));
-            return Ok(Schema {
-                recursive,
-                loc,
-                ..Schema::default()
-            });
+            let mut node = Node::new(Kind::Schema, loc, Keywords::new());
+            node.set("$ref", format!("#{}", node.loc.pointer).into());
+            return Ok(node);
         }
         self.expanding.push(loc.pointer.clone());
         let result = self.schema_object((*schema).borrow(), loc);
@@ -538,7 +375,7 @@ impl<'a> Reader<'a> {
 
     /// One schema object. Every kind of openapiv3's is read through its catch-all kind,
     /// `AnySchema`, which has every keyword; what the pre-pass rewrote is read back.
-    fn schema_object(&mut self, schema: &oa::Schema, loc: Loc) -> Result<Schema, String> {
+    fn schema_object(&mut self, schema: &oa::Schema, loc: Loc) -> Result<Node, String> {
         let (data, unreadable) = (&schema.schema_data, |e: serde_json::Error| e.to_string());
         let original = match data.extensions.get(ORIGINAL) {
             Some(kept) => Original::deserialize(kept).map_err(unreadable)?,
@@ -548,153 +385,156 @@ impl<'a> Reader<'a> {
             oa::SchemaKind::Any(any) => Cow::Borrowed(any),
             kind => Cow::Owned(oa::AnySchema::deserialize(json(kind)).map_err(unreadable)?),
         };
-        let mut out = Schema {
-            loc,
-            ..Schema::default()
-        };
-        out.types = original.types.iter().chain(&any.typ).cloned().collect();
-        out.nullable = data.nullable;
-        out.format = any.format.clone();
-        out.enumeration = (!any.enumeration.is_empty()).then(|| {
-            let values = any
-                .enumeration
-                .iter()
-                .filter(|v| !(data.nullable && v.is_null()));
-            values.map(json).collect()
-        });
-        (out.default, out.read_only, out.write_only) =
-            (data.default.clone(), data.read_only, data.write_only);
+        let mut out = Node::new(Kind::Schema, loc, notes(schema, &[]));
+        let types: BTreeSet<&String> = original.types.iter().chain(&any.typ).collect();
+        match types.first() {
+            Some(only) if types.len() == 1 => out.set("type", json(only)),
+            _ if types.is_empty() => {}
+            _ => out.set("type", json(&types)),
+        }
+        out.flag("nullable", data.nullable);
+        out.set("format", json(&any.format));
+        if !any.enumeration.is_empty() {
+            let values = any.enumeration.iter();
+            let values = values.filter(|v| !(data.nullable && v.is_null()));
+            out.set("enum", Value::Array(sorted_values(values.map(json))));
+        }
+        out.set("default", data.default.clone().unwrap_or_default());
+        let exclusive = |bound: Option<bool>| json(bound.filter(|b| *b));
         let constraints = [
             ("minLength", json(any.min_length)),
             ("maxLength", json(any.max_length)),
             ("pattern", json(&any.pattern)),
             ("minimum", json(any.minimum)),
             ("maximum", json(any.maximum)),
-            (
-                "exclusiveMinimum",
-                json(any.exclusive_minimum.filter(|b| *b)),
-            ),
-            (
-                "exclusiveMaximum",
-                json(any.exclusive_maximum.filter(|b| *b)),
-            ),
+            ("exclusiveMinimum", exclusive(any.exclusive_minimum)),
+            ("exclusiveMaximum", exclusive(any.exclusive_maximum)),
             ("multipleOf", json(any.multiple_of)),
             ("minItems", json(any.min_items)),
             ("maxItems", json(any.max_items)),
-            ("uniqueItems", json(any.unique_items.filter(|b| *b))),
+            ("uniqueItems", exclusive(any.unique_items)),
             ("minProperties", json(any.min_properties)),
             ("maxProperties", json(any.max_properties)),
         ];
-        let written = constraints
+        let constraints = constraints
             .into_iter()
             .filter(|(_, value)| !value.is_null());
-        out.constraints = written
-            .map(|(key, value)| (key.to_string(), value))
+        out.limits = constraints
+            .map(|(key, value)| (key.into(), value))
             .collect();
-        let properties = out.loc.child("properties");
+        out.flag("readOnly", data.read_only);
+        out.flag("writeOnly", data.write_only);
         for (name, property) in &any.properties {
-            let property = self.schema(property, &properties.child(name))?;
-            out.properties.insert(name.clone(), property);
+            let property = self.schema(property, &out.loc.child("properties").child(name))?;
+            out.hold("properties", name, property);
         }
-        out.required = any.required.iter().cloned().collect();
-        out.additional = match &any.additional_properties {
-            None => Additional::Unspecified,
-            Some(oa::AdditionalProperties::Any(allowed)) => Additional::Bool(*allowed),
+        let required: BTreeSet<&String> = any.required.iter().collect();
+        if !required.is_empty() {
+            out.set("required", json(required));
+        }
+        match &any.additional_properties {
+            None => {}
+            Some(oa::AdditionalProperties::Any(allowed)) => {
+                out.set("additionalProperties", Value::Bool(*allowed));
+            }
             Some(oa::AdditionalProperties::Schema(schema)) => {
                 let loc = out.loc.child("additionalProperties");
-                Additional::Schema(Box::new(self.schema(schema, &loc)?))
+                let schema = self.schema(schema, &loc)?;
+                out.hold("additionalProperties", "", schema);
             }
-        };
-        out.items = match (&any.items, &original.tuple) {
-            (None, _) => None,
+        }
+        match (&any.items, &original.tuple) {
+            (None, _) => {}
             // A tuple the pre-pass read as `items: {anyOf: [...]}`, each schema at its place.
             (Some(ReferenceOr::Item(tuple)), Some(keyword)) => {
                 let oa::SchemaKind::AnyOf { any_of } = &tuple.schema_kind else {
-                    return Err(format!(
-                        "the tuple at {} was not rewritten",
-                        out.loc.pointer
-                    ));
+                    let at = &out.loc.pointer;
+                    return Err(format!("the tuple at {at} was not rewritten"));
                 };
-                Some(Items::Tuple(self.list(
-                    any_of,
-                    &out.loc.child(keyword),
-                    None,
-                )?))
+                self.list(&mut out, "prefixItems", any_of, keyword, None)?;
             }
-            (Some(items), _) => Some(Items::Each(Box::new(
-                self.schema(items, &out.loc.child("items"))?,
-            ))),
-        };
+            (Some(items), _) => {
+                let items = self.schema(items, &out.loc.child("items"))?;
+                out.hold("items", "", items);
+            }
+        }
         let kept = original.kept_branches.as_deref();
         if !any.one_of.is_empty() {
-            out.one_of = self.list(&any.one_of, &out.loc.child("oneOf"), kept)?;
+            self.list(&mut out, "oneOf", &any.one_of, "oneOf", kept)?;
         } else if !any.any_of.is_empty() {
-            out.any_of = self.list(&any.any_of, &out.loc.child("anyOf"), kept)?;
+            self.list(&mut out, "anyOf", &any.any_of, "anyOf", kept)?;
         }
-        out.all_of = self.list(&any.all_of, &out.loc.child("allOf"), None)?;
+        self.list(&mut out, "allOf", &any.all_of, "allOf", None)?;
         if let Some(not) = &any.not {
             out.other.insert("not".into(), json(not));
         }
         if let Some(discriminator) = &data.discriminator {
-            out.other
-                .insert("discriminator".into(), json(discriminator));
+            let discriminator = json(discriminator);
+            out.other.insert("discriminator".into(), discriminator);
         }
-        out.annotations = annotations(schema, &[]);
         for (key, value) in original.set_aside {
-            let annotation = ANNOTATION_KEYS.contains(&key.as_str());
-            let kept = if annotation {
-                &mut out.annotations
-            } else {
-                &mut out.other
+            match ANNOTATION_KEYS.contains(&key.as_str()) {
+                true => out.notes.insert(key, value),
+                false => out.other.insert(key, value),
             };
-            kept.insert(key, value);
         }
         if kept.is_some() {
             fold_single_branch(&mut out);
         }
-        if out.types.is_empty() && out.union().is_none() && out.all_of.is_empty() {
-            let object = !out.properties.is_empty() || !out.required.is_empty();
-            if object || !out.additional.is_unspecified() {
-                out.types.insert("object".into());
-            } else if out.items.is_some() {
-                out.types.insert("array".into());
+        let held = |keyword| out.kids(keyword).next().is_some();
+        let combined = ["oneOf", "anyOf", "allOf"].into_iter().any(held);
+        if !out.facets.contains_key("type") && !combined {
+            let object = ["properties", "additionalProperties"].into_iter().any(held)
+                || out.facets.contains_key("required")
+                || out.facets.contains_key("additionalProperties");
+            if object {
+                out.set("type", "object".into());
+            } else if held("items") || held("prefixItems") {
+                out.set("type", "array".into());
             }
         }
         Ok(out)
     }
 
-    /// A list of schemas; `places` says where each was written, when the pre-pass moved them.
+    /// A list of schemas, held under `keyword`, written under `written`; `places` says where
+    /// each was written, when the pre-pass moved them.
     fn list(
         &mut self,
+        out: &mut Node,
+        keyword: &'static str,
         list: &[ReferenceOr<oa::Schema>],
-        loc: &Loc,
+        written: &str,
         places: Option<&[usize]>,
-    ) -> Result<Vec<Schema>, String> {
-        let mut out = Vec::with_capacity(list.len());
+    ) -> Result<(), String> {
         for (index, schema) in list.iter().enumerate() {
             let place = places.map_or(index, |places| places[index]);
-            out.push(self.schema(schema, &loc.child(place))?);
+            let schema = self.schema(schema, &out.loc.child(written).child(place))?;
+            out.hold(keyword, index, schema);
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// `values` sorted by their JSON text, so that two enums compare as sets.
+fn sorted_values(values: impl Iterator<Item = Value>) -> Vec<Value> {
+    let mut sorted: Vec<Value> = values.collect();
+    sorted.sort_by_cached_key(Value::to_string);
+    sorted
 }
 
 /// A nullable union left with one branch (3.1's nullable reference, `oneOf: [{$ref: ...},
 /// {type: 'null'}]`): the branch takes the union's place.
-fn fold_single_branch(schema: &mut Schema) {
-    let branches = if schema.one_of.is_empty() {
-        &mut schema.any_of
-    } else {
-        &mut schema.one_of
-    };
-    if branches.len() != 1 {
-        return;
-    }
-    let Some(only) = branches.pop() else { return };
+fn fold_single_branch(schema: &mut Node) {
+    let branches: Vec<usize> = (0..schema.kids.len())
+        .filter(|&i| matches!(schema.kids[i].0, "oneOf" | "anyOf"))
+        .collect();
+    let [only] = branches[..] else { return };
+    let (_, only) = schema.kids.remove(only);
     let parent = std::mem::replace(schema, only);
-    (schema.loc, schema.nullable) = (parent.loc, true);
-    for (key, value) in parent.annotations {
-        schema.annotations.entry(key).or_insert(value);
+    schema.loc = parent.loc;
+    schema.flag("nullable", true);
+    for (key, value) in parent.notes {
+        schema.notes.entry(key).or_insert(value);
     }
 }
 

@@ -1,17 +1,18 @@
-//! Writing a drift outcome as text (for people), JSON (for tools, with serde) or Markdown
-//! (for a pull request or a GitHub job summary), grouped per operation of the fragment.
+//! The drift report: one model (the document as a whole, then a section per operation of
+//! the fragment), serialised as JSON (for tools) and written as text (for people) or
+//! Markdown (for a pull request or a GitHub job summary).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::compare::{Class, Difference};
-use super::deviations::{DeviationStatus, Mismatch, UpstreamSource};
+use super::deviations::{DeviationStatus, Mismatch, UpstreamSource, cut};
 use super::downgrade::Rule;
 use super::resolve::Scope;
-use super::{CheckedOperation, FoundBy, Outcome};
+use super::{CheckedOperation, Outcome};
 
 const WHEN_IT_FIRES: &str = "Update spec/webflow-cms-items.yaml (or record the difference in \
 spec/deviations.yaml if ours should differ on purpose), run `cargo xtask codegen`, review the \
@@ -27,8 +28,78 @@ const REWRITTEN: &str = "OpenAPI 3.1 constructs openapiv3 cannot read, rewritten
 /// Longest value shown inline in text and Markdown (JSON has them in full).
 const SHOWN_VALUE_CHARS: usize = 160;
 
+/// The machine-readable report.
+pub fn json(outcome: &Outcome) -> String {
+    let mut text = serde_json::to_string_pretty(&Report::of(outcome)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The plain-text report.
+pub fn text(outcome: &Outcome) -> String {
+    Text(&Report::of(outcome)).to_string()
+}
+
+/// The Markdown report (a pull-request body or `$GITHUB_STEP_SUMMARY`).
+pub fn markdown(outcome: &Outcome) -> String {
+    Markdown(&Report::of(outcome)).to_string()
+}
+
+/// The report, as the JSON writes it.
+#[derive(Serialize)]
+struct Report<'a> {
+    upstream: Upstream<'a>,
+    ours: &'a str,
+    deviations_file: &'a str,
+    /// The published document the deviations' upstream values were recorded from.
+    recorded_from: &'a UpstreamSource,
+    /// Differences about the whole document, and the deviations of `scope: document`.
+    document: Section<'a>,
+    operations: Vec<Section<'a>>,
+    stale_deviations: Vec<&'a str>,
+    summary: Counts,
+    /// Whether cosmetic differences are listed (`--verbose`); they are always counted.
+    cosmetic_listed: bool,
+    exit_code: u8,
+}
+
+#[derive(Serialize)]
+struct Upstream<'a> {
+    source: &'a str,
+    openapi: &'a str,
+    /// What the pre-pass rewrote, per rule; where, with `--verbose`.
+    rewritten: Vec<Rewritten<'a>>,
+}
+
+#[derive(Serialize)]
+struct Rewritten<'a> {
+    rule: Rule,
+    description: &'static str,
+    count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pointers: Option<Vec<&'a str>>,
+}
+
+/// One part of the report: an operation of the fragment, or the document as a whole (the
+/// OpenAPI version, and the deviations of `scope: document`).
+#[derive(Serialize)]
+struct Section<'a> {
+    #[serde(flatten)]
+    operation: Option<&'a CheckedOperation>,
+    summary: Counts,
+    /// The differences listed: cosmetic ones only with `--verbose`.
+    differences: Vec<&'a Difference>,
+    deviations: Vec<&'a DeviationStatus>,
+    /// The listed differences a deviation explains, grouped by deviation (in the order of
+    /// the deviations file).
+    #[serde(skip)]
+    explained: Vec<(&'a str, Vec<&'a Difference>)>,
+    #[serde(skip)]
+    verbose: bool,
+}
+
 /// Counts of differences by class and by whether a deviation explains them.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Serialize)]
 struct Counts {
     explained_breaking: usize,
     explained_additive: usize,
@@ -40,38 +111,24 @@ struct Counts {
 }
 
 impl Counts {
-    fn of<'a>(
-        differences: impl Iterator<Item = &'a Difference>,
-        deviations: impl Iterator<Item = &'a DeviationStatus>,
-    ) -> Self {
-        let mut counts = Counts {
-            stale_deviations: deviations.filter(|d| d.is_stale()).count(),
-            ..Counts::default()
+    fn of(differences: &[&Difference], deviations: &[&DeviationStatus]) -> Self {
+        let n = |class, explained: bool| {
+            let of = |d: &&&Difference| d.class == class && d.explained_by.is_some() == explained;
+            differences.iter().filter(of).count()
         };
-        for d in differences {
-            let slot = match (d.class, d.explained_by.is_some()) {
-                (Class::Breaking, true) => &mut counts.explained_breaking,
-                (Class::Additive, true) => &mut counts.explained_additive,
-                (Class::Cosmetic, true) => &mut counts.explained_cosmetic,
-                (Class::Breaking, false) => &mut counts.unexplained_breaking,
-                (Class::Additive, false) => &mut counts.unexplained_additive,
-                (Class::Cosmetic, false) => &mut counts.unexplained_cosmetic,
-            };
-            *slot += 1;
+        Counts {
+            explained_breaking: n(Class::Breaking, true),
+            explained_additive: n(Class::Additive, true),
+            explained_cosmetic: n(Class::Cosmetic, true),
+            unexplained_breaking: n(Class::Breaking, false),
+            unexplained_additive: n(Class::Additive, false),
+            unexplained_cosmetic: n(Class::Cosmetic, false),
+            stale_deviations: deviations.iter().filter(|d| d.stale).count(),
         }
-        counts
     }
 
     fn drift(&self) -> bool {
         self.unexplained_breaking + self.unexplained_additive + self.stale_deviations > 0
-    }
-
-    fn wire_explained(&self) -> usize {
-        self.explained_breaking + self.explained_additive
-    }
-
-    fn cosmetic(&self) -> usize {
-        self.explained_cosmetic + self.unexplained_cosmetic
     }
 
     /// The verdict in a few words, for a heading.
@@ -79,212 +136,92 @@ impl Counts {
         if !self.drift() {
             return "no unexplained drift".into();
         }
+        let (breaking, additive) = (self.unexplained_breaking, self.unexplained_additive);
         let mut parts = Vec::new();
-        for (n, class) in [
-            (self.unexplained_breaking, Class::Breaking),
-            (self.unexplained_additive, Class::Additive),
-        ] {
+        for (n, class) in [(breaking, Class::Breaking), (additive, Class::Additive)] {
             if n > 0 {
                 parts.push(format!("{n} {}", class.name()));
             }
         }
         let stale = self.stale_deviations;
         if stale > 0 {
-            parts.push(format!(
-                "{stale} stale {}",
-                plural(stale, "deviation", "deviations")
-            ));
+            let plural = if stale == 1 { "" } else { "s" };
+            parts.push(format!("{stale} stale deviation{plural}"));
         }
         parts.join(", ")
     }
 }
 
-/// One part of a report: an operation of the fragment, or the document as a whole (the
-/// OpenAPI version, and the deviations of `scope: document`).
-struct Section<'a> {
-    outcome: &'a Outcome,
-    operation: Option<&'a CheckedOperation>,
-}
-
-impl<'a> Section<'a> {
-    fn id(&self) -> Option<&'a str> {
-        self.operation.map(|o| o.operation_id.as_str())
-    }
-
-    fn title(&self) -> String {
-        match self.operation {
-            Some(o) => format!(
-                "Operation `{}` ({} {})",
-                o.operation_id,
-                o.method.to_uppercase(),
-                o.path
-            ),
-            None => "The document as a whole".into(),
+impl<'a> Report<'a> {
+    fn of(outcome: &'a Outcome) -> Self {
+        let mut rewrites: BTreeMap<Rule, Vec<&str>> = BTreeMap::new();
+        for rewrite in &outcome.rewrites {
+            let pointers = rewrites.entry(rewrite.rule).or_default();
+            pointers.push(&rewrite.pointer);
         }
-    }
-
-    fn differences(&self) -> impl Iterator<Item = &'a Difference> + use<'a> {
-        let id = self.id();
-        self.outcome
-            .differences
-            .iter()
-            .filter(move |d| d.operation.as_deref() == id)
-    }
-
-    /// The differences a report lists: cosmetic ones only with `--verbose`.
-    fn listed(&self) -> impl Iterator<Item = &'a Difference> + use<'a> {
-        let verbose = self.outcome.verbose;
-        self.differences()
-            .filter(move |d| verbose || d.class != Class::Cosmetic)
-    }
-
-    /// The deviations about this operation (or, for the document, of `scope: document`).
-    fn deviations(&self) -> impl Iterator<Item = &'a DeviationStatus> + use<'a> {
-        let id = self.id();
-        self.outcome
-            .deviations
-            .iter()
-            .filter(move |d| d.target.operation() == id)
-    }
-
-    fn counts(&self) -> Counts {
-        Counts::of(self.differences(), self.deviations())
-    }
-
-    /// Whether there is anything to show (always, for an operation).
-    fn worth_showing(&self) -> bool {
-        self.operation.is_some()
-            || self.listed().next().is_some()
-            || self.deviations().any(|d| d.is_stale())
-    }
-
-    /// The unexplained differences listed: breaking and additive ones, then cosmetic ones.
-    fn unexplained(&self) -> (Vec<&'a Difference>, Vec<&'a Difference>) {
-        self.listed()
-            .filter(|d| d.explained_by.is_none())
-            .partition(|d| d.class != Class::Cosmetic)
-    }
-
-    /// The listed differences a deviation explains, grouped by deviation (in the order of
-    /// the deviations file).
-    fn explained(&self) -> Vec<(&'a str, Vec<&'a Difference>)> {
-        let explained: Vec<&Difference> =
-            self.listed().filter(|d| d.explained_by.is_some()).collect();
-        self.outcome
-            .deviations
-            .iter()
-            .map(|status| {
-                let mine: Vec<&Difference> = explained
-                    .iter()
-                    .copied()
-                    .filter(|d| d.explained_by.as_deref() == Some(status.id.as_str()))
-                    .collect();
-                (status.id.as_str(), mine)
-            })
-            .filter(|(_, mine)| !mine.is_empty())
-            .collect()
-    }
-
-    /// Where a difference is upstream, as a deviation would write it, plus the document
-    /// pointer when a `$ref` put it elsewhere.
-    fn upstream_place(&self, difference: &Difference) -> String {
-        let loc = &difference.upstream;
-        let inline = match (loc.scope, self.operation) {
-            (Scope::Operation, Some(o)) => format!("{}{}", o.upstream_pointer, loc.relative),
-            _ => loc.relative.clone(),
-        };
-        let mut place = format!("{} ({})", display_pointer(&loc.relative), loc.scope.name());
-        if loc.pointer != inline {
-            let _ = write!(place, ", defined at #{}", loc.pointer);
-        }
-        place
-    }
-
-    /// Where upstream's operation was found, in words.
-    fn found(&self) -> Option<String> {
-        let o = self.operation?;
-        let how = match &o.found_by {
-            FoundBy::OperationId => "found by operationId".to_string(),
-            FoundBy::MethodAndPath { operation_id } => format!(
-                "found by method and path; its operationId is {}",
-                operation_id
-                    .as_deref()
-                    .map_or_else(|| "missing".to_string(), |id| format!("`{id}`"))
-            ),
-        };
-        Some(format!(
-            "{} {} ({how})",
-            o.upstream_method.to_uppercase(),
-            o.upstream_path
-        ))
-    }
-}
-
-impl Outcome {
-    /// The document section, then one per operation.
-    fn sections(&self) -> Vec<Section<'_>> {
-        let document = Section {
-            outcome: self,
-            operation: None,
-        };
-        let operations = self.operations.iter().map(|o| Section {
-            outcome: self,
-            operation: Some(o),
+        let rewritten = rewrites.into_iter().map(|(rule, pointers)| Rewritten {
+            rule,
+            description: rule.describe(),
+            count: pointers.len(),
+            pointers: outcome.verbose.then_some(pointers),
         });
-        std::iter::once(document).chain(operations).collect()
-    }
-
-    fn counts(&self) -> Counts {
-        Counts::of(self.differences.iter(), self.deviations.iter())
-    }
-
-    /// The pointers of the pre-pass's rewrites, per rule.
-    fn rewrite_counts(&self) -> BTreeMap<Rule, Vec<&str>> {
-        let mut counts: BTreeMap<Rule, Vec<&str>> = BTreeMap::new();
-        for rewrite in &self.rewrites {
-            counts
-                .entry(rewrite.rule)
-                .or_default()
-                .push(&rewrite.pointer);
+        let upstream = Upstream {
+            source: &outcome.upstream_source,
+            openapi: &outcome.upstream_version,
+            rewritten: rewritten.collect(),
+        };
+        let all: Vec<&Difference> = outcome.differences.iter().collect();
+        let statuses: Vec<&DeviationStatus> = outcome.deviations.iter().collect();
+        let stale = statuses.iter().filter(|s| s.stale).map(|s| s.id.as_str());
+        let operations = outcome.operations.iter();
+        let operations = operations.map(|o| Section::of(outcome, Some(o))).collect();
+        Report {
+            upstream,
+            ours: &outcome.spec,
+            deviations_file: &outcome.deviations_file,
+            recorded_from: &outcome.recorded_from,
+            document: Section::of(outcome, None),
+            operations,
+            stale_deviations: stale.collect(),
+            summary: Counts::of(&all, &statuses),
+            cosmetic_listed: outcome.verbose,
+            exit_code: outcome.exit_code(),
         }
-        counts
+    }
+
+    /// The document section (when there is anything to show), then one per operation.
+    fn sections(&self) -> impl Iterator<Item = &Section<'a>> {
+        let document = &self.document;
+        let shown = !document.differences.is_empty() || document.summary.stale_deviations > 0;
+        let document = shown.then_some(document);
+        document.into_iter().chain(&self.operations)
     }
 
     /// The counts behind the verdict, in a sentence.
     fn details(&self) -> String {
-        let counts = self.counts();
-        let wire_explained = counts.wire_explained();
-        let cosmetic_note = if self.verbose {
-            "listed below"
-        } else {
-            "listed with --verbose"
+        let counts = &self.summary;
+        let wire_explained = counts.explained_breaking + counts.explained_additive;
+        let cosmetic = counts.explained_cosmetic + counts.unexplained_cosmetic;
+        let listed = match self.cosmetic_listed {
+            true => "listed below",
+            false => "listed with --verbose",
         };
-        let explained = if self.exit_code() == 0 {
-            format!("All {wire_explained} breaking or additive differences are explained")
-        } else {
-            format!("{wire_explained} breaking or additive differences are explained")
-        };
+        let all = if self.exit_code == 0 { "All " } else { "" };
         format!(
-            "{explained} by {}; {} cosmetic differences ({cosmetic_note}).",
-            self.deviations_file,
-            counts.cosmetic()
+            "{all}{wire_explained} breaking or additive differences are explained by {}; {cosmetic} \
+             cosmetic differences ({listed}).",
+            self.deviations_file
         )
     }
 
     /// `create-item-live` (POST /…) and `list-collection-items` (GET /…), for a sentence.
     fn operation_names(&self, code: fn(&str) -> String) -> String {
-        let names: Vec<String> = self
-            .operations
-            .iter()
-            .map(|o| {
-                format!(
-                    "`{}` ({} {})",
-                    o.operation_id,
-                    o.method.to_uppercase(),
-                    code(&o.path)
-                )
-            })
-            .collect();
+        let names = self.operations.iter().filter_map(|s| s.operation);
+        let name = |o: &CheckedOperation| {
+            let (id, method, path) = (&o.operation_id, o.method.to_uppercase(), code(&o.path));
+            format!("`{id}` ({method} {path})")
+        };
+        let names: Vec<String> = names.map(name).collect();
         match names.split_last() {
             Some((last, [])) => last.clone(),
             Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
@@ -293,34 +230,103 @@ impl Outcome {
     }
 }
 
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
+impl<'a> Section<'a> {
+    fn of(outcome: &'a Outcome, operation: Option<&'a CheckedOperation>) -> Self {
+        let id = operation.map(|o| &o.operation_id);
+        let all = outcome
+            .differences
+            .iter()
+            .filter(|d| d.operation.as_ref() == id);
+        let all: Vec<&Difference> = all.collect();
+        let deviations = outcome
+            .deviations
+            .iter()
+            .filter(|d| d.operation.as_ref() == id);
+        let deviations: Vec<&DeviationStatus> = deviations.collect();
+        let (summary, verbose) = (Counts::of(&all, &deviations), outcome.verbose);
+        let listed = all
+            .into_iter()
+            .filter(|d| verbose || d.class != Class::Cosmetic);
+        let differences: Vec<&Difference> = listed.collect();
+        let explained = outcome.deviations.iter().map(|status| {
+            let id = Some(&status.id);
+            let mine = differences.iter().filter(|d| d.explained_by.as_ref() == id);
+            (status.id.as_str(), mine.copied().collect::<Vec<_>>())
+        });
+        let explained = explained.filter(|(_, mine)| !mine.is_empty()).collect();
+        Section {
+            operation,
+            summary,
+            differences,
+            deviations,
+            explained,
+            verbose,
+        }
+    }
+
+    fn title(&self) -> String {
+        match self.operation {
+            Some(o) => {
+                let (id, method, path) = (&o.operation_id, o.method.to_uppercase(), &o.path);
+                format!("Operation `{id}` ({method} {path})")
+            }
+            None => "The document as a whole".into(),
+        }
+    }
+
+    /// Where upstream's operation was found, in words.
+    fn found(&self) -> Option<String> {
+        let found = &self.operation?.upstream;
+        let method = found.method.to_uppercase();
+        Some(format!("{method} {} ({})", found.path, found.how()))
+    }
+
+    /// The unexplained differences listed: breaking and additive ones, then cosmetic ones.
+    fn unexplained(&self) -> (Vec<&'a Difference>, Vec<&'a Difference>) {
+        let unexplained = self.differences.iter().filter(|d| d.explained_by.is_none());
+        unexplained.partition(|d| d.class != Class::Cosmetic)
+    }
+
+    fn explained_count(&self) -> usize {
+        self.explained.iter().map(|(_, mine)| mine.len()).sum()
+    }
+
+    fn stale(&self) -> impl Iterator<Item = &&'a DeviationStatus> {
+        self.deviations.iter().filter(|d| d.stale)
+    }
+
+    /// How the deviation pointers of this section are relative.
+    fn scope(&self) -> &'static str {
+        match self.operation {
+            Some(_) => Scope::Operation.name(),
+            None => Scope::Document.name(),
+        }
+    }
+
+    /// Where a difference is upstream, as a deviation would write it, plus the document
+    /// pointer when a `$ref` put it elsewhere.
+    fn place(&self, difference: &Difference) -> String {
+        let loc = &difference.upstream;
+        let inline = match (loc.scope, self.operation) {
+            (Scope::Operation, Some(o)) => format!("{}{}", o.upstream.pointer, loc.relative),
+            _ => loc.relative.clone(),
+        };
+        let mut place = format!("{} ({})", display_pointer(&loc.relative), loc.scope.name());
+        if loc.pointer != inline {
+            let _ = write!(place, ", defined at #{}", loc.pointer);
+        }
+        place
+    }
 }
 
 fn display_pointer(pointer: &str) -> &str {
     if pointer.is_empty() { "/" } else { pointer }
 }
 
-fn shown_value(value: Option<&Value>) -> String {
-    let Some(value) = value else {
-        return "absent".into();
-    };
-    let text = value.to_string();
-    if text.chars().count() > SHOWN_VALUE_CHARS {
-        let cut: String = text.chars().take(SHOWN_VALUE_CHARS).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
-
-/// The change, then upstream's value in full (to paste into the deviations file).
-fn mismatch_text(mismatch: &Mismatch) -> String {
-    let now = mismatch
-        .now
-        .as_ref()
-        .map_or_else(|| "absent".to_string(), Value::to_string);
-    format!("{}\n        upstream now: {now}", mismatch.change)
+/// A value cut to `SHOWN_VALUE_CHARS`, or `absent`.
+fn shown_value(value: &Option<Value>) -> String {
+    let shown = value.as_ref().map(|value| cut(value, SHOWN_VALUE_CHARS));
+    shown.unwrap_or_else(|| "absent".into())
 }
 
 /// What to do about an unexplained difference; under a stale deviation, first revisit it.
@@ -335,352 +341,135 @@ fn action(difference: &Difference) -> String {
     }
 }
 
-/// The plain-text report.
-pub fn text(outcome: &Outcome) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Drift check of {}",
-        outcome.operation_names(str::to_string)
-    );
-    let _ = writeln!(
-        out,
-        "  upstream:   {} (OpenAPI {})",
-        outcome.upstream_source, outcome.upstream_version
-    );
-    let _ = writeln!(out, "  ours:       {}", outcome.spec);
-    let _ = writeln!(
-        out,
-        "  deviations: {} (upstream values recorded from {})",
-        outcome.deviations_file,
-        outcome.recorded_from.describe()
-    );
-    let rewrites = outcome.rewrite_counts();
-    if !rewrites.is_empty() {
-        let _ = writeln!(
-            out,
-            "  rewritten:  {REWRITTEN} (where: --format json --verbose)"
-        );
-        for (rule, pointers) in rewrites {
-            let _ = writeln!(out, "    {:>5} × {}", pointers.len(), rule.describe());
+/// The report as plain text.
+struct Text<'a>(&'a Report<'a>);
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        let (
+            Upstream {
+                source,
+                openapi,
+                rewritten,
+            },
+            ours,
+        ) = (&r.upstream, r.ours);
+        let (file, recorded) = (r.deviations_file, r.recorded_from.describe());
+        writeln!(f, "Drift check of {}", r.operation_names(str::to_string))?;
+        writeln!(f, "  upstream:   {source} (OpenAPI {openapi})")?;
+        writeln!(f, "  ours:       {ours}")?;
+        writeln!(
+            f,
+            "  deviations: {file} (upstream values recorded from {recorded})"
+        )?;
+        if !rewritten.is_empty() {
+            writeln!(
+                f,
+                "  rewritten:  {REWRITTEN} (where: --format json --verbose)"
+            )?;
         }
-    }
-    let _ = writeln!(
-        out,
-        "\nResult: {}. {}",
-        outcome.counts().verdict(),
-        outcome.details()
-    );
-    for section in outcome.sections() {
-        if section.worth_showing() {
-            section_text(&mut out, &section);
+        for Rewritten {
+            count, description, ..
+        } in rewritten
+        {
+            writeln!(f, "    {count:>5} × {description}")?;
         }
+        writeln!(f, "\nResult: {}. {}", r.summary.verdict(), r.details())?;
+        for section in r.sections() {
+            Text::section(f, section)?;
+        }
+        if r.exit_code != 0 {
+            writeln!(f, "\n{WHEN_IT_FIRES}")?;
+        }
+        Ok(())
     }
-    if outcome.exit_code() != 0 {
-        let _ = writeln!(out, "\n{WHEN_IT_FIRES}");
-    }
-    out
 }
 
-fn section_text(out: &mut String, section: &Section<'_>) {
-    let counts = section.counts();
-    let _ = writeln!(out, "\n{}: {}", section.title(), counts.verdict());
-    if let Some(found) = section.found() {
-        let _ = writeln!(out, "  upstream: {found}");
-    }
-    let (serious, cosmetic) = section.unexplained();
-    if !serious.is_empty() {
-        let _ = writeln!(out, "  Unexplained differences ({}):", serious.len());
-        for difference in serious {
-            let _ = writeln!(
-                out,
-                "    {:<9} {}",
-                difference.class.name().to_uppercase(),
-                difference.subject
-            );
-            let _ = writeln!(out, "              {}", difference.description);
-            let _ = writeln!(
-                out,
-                "              upstream: {}",
-                section.upstream_place(difference)
-            );
-            let _ = writeln!(
-                out,
-                "              ours:     {}",
-                display_pointer(&difference.ours)
-            );
-            if let Some((id, change)) = &difference.under_stale {
-                let _ = writeln!(
-                    out,
-                    "              stale:    `{id}` covers this spot, but {change}"
-                );
-            }
-            let _ = writeln!(out, "              to do:    {}", action(difference));
+impl Text<'_> {
+    fn section(f: &mut fmt::Formatter<'_>, section: &Section) -> fmt::Result {
+        writeln!(f, "\n{}: {}", section.title(), section.summary.verdict())?;
+        if let Some(found) = section.found() {
+            writeln!(f, "  upstream: {found}")?;
         }
-    }
-    let stale: Vec<&DeviationStatus> = section.deviations().filter(|d| d.is_stale()).collect();
-    if !stale.is_empty() {
-        let _ = writeln!(out, "  Stale deviations ({}):", stale.len());
+        let (serious, cosmetic) = section.unexplained();
+        if !serious.is_empty() {
+            writeln!(f, "  Unexplained differences ({}):", serious.len())?;
+        }
+        let indent = "              ";
+        for d in serious {
+            let (class, subject, text) =
+                (d.class.name().to_uppercase(), &d.subject, &d.description);
+            writeln!(f, "    {class:<9} {subject}\n{indent}{text}")?;
+            writeln!(f, "{indent}upstream: {}", section.place(d))?;
+            writeln!(f, "{indent}ours:     {}", display_pointer(&d.ours))?;
+            if let Some((id, change)) = &d.under_stale {
+                writeln!(f, "{indent}stale:    `{id}` covers this spot, but {change}")?;
+            }
+            writeln!(f, "{indent}to do:    {}", action(d))?;
+        }
+        let stale: Vec<_> = section.stale().collect();
+        if !stale.is_empty() {
+            writeln!(f, "  Stale deviations ({}):", stale.len())?;
+        }
         for status in &stale {
-            let _ = writeln!(out, "    {}", status.id);
-            for mismatch in &status.mismatches {
-                let _ = writeln!(
-                    out,
-                    "      {} ({}): {}",
-                    mismatch.pointer,
-                    status.scope().name(),
-                    mismatch_text(mismatch)
-                );
+            writeln!(f, "    {}", status.id)?;
+            for Mismatch {
+                pointer,
+                change,
+                now,
+                ..
+            } in &status.mismatches
+            {
+                let now = now
+                    .as_ref()
+                    .map_or_else(|| "absent".to_string(), Value::to_string);
+                let scope = section.scope();
+                writeln!(
+                    f,
+                    "      {pointer} ({scope}): {change}\n        upstream now: {now}"
+                )?;
             }
         }
-        let _ = writeln!(out, "    {STALE_HELP}");
-    }
-    let explained = section.explained();
-    if !explained.is_empty() {
-        let total: usize = explained.iter().map(|(_, mine)| mine.len()).sum();
-        let _ = writeln!(
-            out,
-            "  Expected differences ({total}, explained by deviations):"
-        );
-        for (id, mine) in explained {
-            let _ = writeln!(out, "    {id}:");
-            for difference in mine {
-                let _ = writeln!(
-                    out,
-                    "      {:<9} {}: {}",
-                    difference.class.name(),
-                    difference.subject,
-                    difference.description
-                );
+        if !stale.is_empty() {
+            writeln!(f, "    {STALE_HELP}")?;
+        }
+        let total = section.explained_count();
+        if total > 0 {
+            writeln!(
+                f,
+                "  Expected differences ({total}, explained by deviations):"
+            )?;
+        }
+        for (id, mine) in &section.explained {
+            writeln!(f, "    {id}:")?;
+            for d in mine {
+                let (class, subject, text) = (d.class.name(), &d.subject, &d.description);
+                writeln!(f, "      {class:<9} {subject}: {text}")?;
             }
         }
-    }
-    if !cosmetic.is_empty() {
-        let _ = writeln!(out, "  Cosmetic differences ({}):", cosmetic.len());
-        for difference in cosmetic {
-            let _ = writeln!(
-                out,
-                "    {}: {} (upstream {})",
-                difference.subject,
-                difference.description,
-                section.upstream_place(difference)
-            );
+        if !cosmetic.is_empty() {
+            writeln!(f, "  Cosmetic differences ({}):", cosmetic.len())?;
         }
-    }
-    let idle: Vec<&str> = section
-        .deviations()
-        .filter(|s| !s.is_stale() && s.explains == 0)
-        .map(|s| s.id.as_str())
-        .collect();
-    if !idle.is_empty() && section.outcome.verbose {
-        let _ = writeln!(
-            out,
-            "  Deviations that match upstream but explain no difference after normalisation: {}",
-            idle.join(", ")
-        );
-    }
-}
-
-/// The JSON report, as serialised.
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    upstream: JsonUpstream<'a>,
-    ours: &'a str,
-    deviations_file: &'a str,
-    /// The published document the deviations' upstream values were recorded from.
-    recorded_from: &'a UpstreamSource,
-    /// Differences about the whole document, and the deviations of `scope: document`.
-    document: JsonSection<'a>,
-    operations: Vec<JsonOperation<'a>>,
-    stale_deviations: Vec<&'a str>,
-    summary: Counts,
-    /// Whether cosmetic differences are listed (`--verbose`); they are always counted.
-    cosmetic_listed: bool,
-    exit_code: u8,
-}
-
-#[derive(Serialize)]
-struct JsonUpstream<'a> {
-    source: &'a str,
-    openapi: &'a str,
-    /// What the pre-pass rewrote, per rule; where, with `--verbose`.
-    rewritten: Vec<JsonRewrite<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonRewrite<'a> {
-    rule: Rule,
-    description: &'static str,
-    count: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pointers: Option<Vec<&'a str>>,
-}
-
-#[derive(Serialize)]
-struct JsonOperation<'a> {
-    operation_id: &'a str,
-    method: &'a str,
-    path: &'a str,
-    upstream: JsonFound<'a>,
-    #[serde(flatten)]
-    section: JsonSection<'a>,
-}
-
-/// Where upstream's operation was found.
-#[derive(Serialize)]
-struct JsonFound<'a> {
-    /// `operationId`, or `method and path`.
-    found_by: &'static str,
-    /// Upstream's operationId when it was found by method and path.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    operation_id: Option<&'a str>,
-    method: &'a str,
-    path: &'a str,
-    pointer: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonSection<'a> {
-    summary: Counts,
-    differences: Vec<JsonDifference<'a>>,
-    deviations: Vec<JsonDeviation<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonDifference<'a> {
-    class: Class,
-    subject: &'a str,
-    description: &'a str,
-    action: &'a str,
-    upstream_pointer: &'a str,
-    upstream_relative_pointer: &'a str,
-    relative_to: Scope,
-    ours_pointer: &'a str,
-    explained_by: Option<&'a str>,
-    stale_deviation: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct JsonDeviation<'a> {
-    id: &'a str,
-    stale: bool,
-    explains: usize,
-    mismatches: Vec<JsonMismatch<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonMismatch<'a> {
-    pointer: &'a str,
-    change: &'a str,
-    recorded: Option<&'a Value>,
-    upstream_now: Option<&'a Value>,
-}
-
-impl<'a> Section<'a> {
-    fn json(&self) -> JsonSection<'a> {
-        let differences = self
-            .listed()
-            .map(|d| JsonDifference {
-                class: d.class,
-                subject: &d.subject,
-                description: &d.description,
-                action: &d.action,
-                upstream_pointer: &d.upstream.pointer,
-                upstream_relative_pointer: &d.upstream.relative,
-                relative_to: d.upstream.scope,
-                ours_pointer: &d.ours,
-                explained_by: d.explained_by.as_deref(),
-                stale_deviation: d.under_stale.as_ref().map(|(id, _)| id.as_str()),
-            })
-            .collect();
-        let deviations = self
-            .deviations()
-            .map(|s| JsonDeviation {
-                id: &s.id,
-                stale: s.is_stale(),
-                explains: s.explains,
-                mismatches: s
-                    .mismatches
-                    .iter()
-                    .map(|m| JsonMismatch {
-                        pointer: &m.pointer,
-                        change: &m.change,
-                        recorded: m.recorded.as_ref(),
-                        upstream_now: m.now.as_ref(),
-                    })
-                    .collect(),
-            })
-            .collect();
-        JsonSection {
-            summary: self.counts(),
-            differences,
-            deviations,
+        for d in cosmetic {
+            let (subject, text, place) = (&d.subject, &d.description, section.place(d));
+            writeln!(f, "    {subject}: {text} (upstream {place})")?;
         }
+        let idle = section
+            .deviations
+            .iter()
+            .filter(|s| !s.stale && s.explains == 0);
+        let idle: Vec<&str> = idle.map(|s| s.id.as_str()).collect();
+        if !idle.is_empty() && section.verbose {
+            let (idle, what) = (idle.join(", "), "match upstream but explain no difference");
+            writeln!(f, "  Deviations that {what} after normalisation: {idle}")?;
+        }
+        Ok(())
     }
 }
 
-/// The machine-readable report.
-pub fn json(outcome: &Outcome) -> String {
-    let document = Section {
-        outcome,
-        operation: None,
-    };
-    let operations = outcome
-        .operations
-        .iter()
-        .map(|o| {
-            let (found_by, operation_id) = match &o.found_by {
-                FoundBy::OperationId => ("operationId", None),
-                FoundBy::MethodAndPath { operation_id } => {
-                    ("method and path", operation_id.as_deref())
-                }
-            };
-            let section = Section {
-                outcome,
-                operation: Some(o),
-            };
-            JsonOperation {
-                operation_id: &o.operation_id,
-                method: &o.method,
-                path: &o.path,
-                upstream: JsonFound {
-                    found_by,
-                    operation_id,
-                    method: &o.upstream_method,
-                    path: &o.upstream_path,
-                    pointer: &o.upstream_pointer,
-                },
-                section: section.json(),
-            }
-        })
-        .collect();
-    let report = JsonReport {
-        upstream: JsonUpstream {
-            source: &outcome.upstream_source,
-            openapi: &outcome.upstream_version,
-            rewritten: (outcome.rewrite_counts().into_iter())
-                .map(|(rule, pointers)| JsonRewrite {
-                    rule,
-                    description: rule.describe(),
-                    count: pointers.len(),
-                    pointers: outcome.verbose.then_some(pointers),
-                })
-                .collect(),
-        },
-        ours: &outcome.spec,
-        deviations_file: &outcome.deviations_file,
-        recorded_from: &outcome.recorded_from,
-        document: document.json(),
-        operations,
-        stale_deviations: outcome.stale().map(|s| s.id.as_str()).collect(),
-        summary: outcome.counts(),
-        cosmetic_listed: outcome.verbose,
-        exit_code: outcome.exit_code(),
-    };
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
-    text.push('\n');
-    text
-}
+/// The report as GitHub Markdown.
+struct Markdown<'a>(&'a Report<'a>);
 
 /// Escapes text for one cell of a GitHub Markdown table.
 fn cell(text: &str) -> String {
@@ -691,154 +480,148 @@ fn code_cell(text: &str) -> String {
     format!("`{}`", cell(text))
 }
 
-/// The Markdown report (a pull-request body or `$GITHUB_STEP_SUMMARY`).
-pub fn markdown(outcome: &Outcome) -> String {
-    let mut out = String::new();
-    let mark = if outcome.exit_code() == 0 {
-        "✅"
-    } else {
-        "❌"
-    };
-    let _ = writeln!(
-        out,
-        "## {mark} Upstream drift: {}\n",
-        outcome.counts().verdict()
-    );
-    let _ = writeln!(out, "{}\n", outcome.details());
-    let _ = writeln!(
-        out,
-        "Checked {} of `{}` against `{}` (OpenAPI {}).\n",
-        outcome.operation_names(|path| format!("`{path}`")),
-        outcome.spec,
-        outcome.upstream_source,
-        outcome.upstream_version
-    );
-    let rewrites = outcome.rewrite_counts();
-    if !rewrites.is_empty() {
-        let total: usize = rewrites.values().map(Vec::len).sum();
-        let _ = writeln!(
-            out,
-            "<details><summary>Upstream's {REWRITTEN} ({total})</summary>\n"
-        );
-        let _ = writeln!(out, "| Count | Rewrite |\n| --- | --- |");
-        for (rule, pointers) in rewrites {
-            let _ = writeln!(out, "| {} | {} |", pointers.len(), cell(rule.describe()));
-        }
-        let _ = writeln!(out, "\n</details>\n");
+/// A table: its header row (cells separated by ` | `), then `rows`; folded under a
+/// `<details>` summary when there is one.
+fn table(
+    f: &mut fmt::Formatter<'_>,
+    summary: Option<String>,
+    header: &str,
+    rows: Vec<Vec<String>>,
+) -> fmt::Result {
+    if let Some(summary) = &summary {
+        writeln!(f, "<details><summary>{summary}</summary>\n")?;
     }
-    for section in outcome.sections() {
-        if section.worth_showing() {
-            section_markdown(&mut out, &section);
-        }
+    let columns = header.split(" | ").count();
+    writeln!(f, "| {header} |\n|{}", " --- |".repeat(columns))?;
+    for row in rows {
+        writeln!(f, "| {} |", row.join(" | "))?;
     }
-    if outcome.exit_code() != 0 {
-        let _ = writeln!(out, "**What to do:** {WHEN_IT_FIRES}");
+    match summary {
+        Some(_) => writeln!(f, "\n</details>\n"),
+        None => writeln!(f),
     }
-    out
 }
 
-fn section_markdown(out: &mut String, section: &Section<'_>) {
-    let counts = section.counts();
-    let mark = if counts.drift() { "❌" } else { "✅" };
-    let _ = writeln!(
-        out,
-        "### {mark} {}: {}\n",
-        section.title(),
-        counts.verdict()
-    );
-    if let Some(found) = section.found() {
-        let _ = writeln!(out, "Upstream: `{found}`.\n");
+fn mark(ok: bool) -> &'static str {
+    if ok { "✅" } else { "❌" }
+}
+
+impl fmt::Display for Markdown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        let (mark, verdict, details) = (mark(r.exit_code == 0), r.summary.verdict(), r.details());
+        writeln!(f, "## {mark} Upstream drift: {verdict}\n\n{details}\n")?;
+        let names = r.operation_names(|path| format!("`{path}`"));
+        let (
+            Upstream {
+                source,
+                openapi,
+                rewritten,
+            },
+            ours,
+        ) = (&r.upstream, r.ours);
+        writeln!(
+            f,
+            "Checked {names} of `{ours}` against `{source}` (OpenAPI {openapi}).\n"
+        )?;
+        if !rewritten.is_empty() {
+            let total: usize = rewritten.iter().map(|r| r.count).sum();
+            let summary = format!("Upstream's {REWRITTEN} ({total})");
+            let row = |r: &Rewritten| vec![r.count.to_string(), cell(r.description)];
+            let rows = rewritten.iter().map(row).collect();
+            table(f, Some(summary), "Count | Rewrite", rows)?;
+        }
+        for section in r.sections() {
+            self.section(f, section)?;
+        }
+        if r.exit_code != 0 {
+            writeln!(f, "**What to do:** {WHEN_IT_FIRES}")?;
+        }
+        Ok(())
     }
-    let (serious, cosmetic) = section.unexplained();
-    if !serious.is_empty() {
-        let _ = writeln!(out, "#### Unexplained differences\n");
-        let _ = writeln!(
-            out,
-            "| Class | Where | What changed | Upstream | Ours | What to do |"
-        );
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
-        for d in &serious {
-            let mut what = cell(&d.description);
-            if let Some((id, change)) = &d.under_stale {
-                let _ = write!(what, " (stale deviation `{id}`: {})", cell(change));
-            }
-            let _ = writeln!(
-                out,
-                "| **{}** | {} | {} | {} | {} | {} |",
-                d.class.name(),
-                cell(&d.subject),
-                what,
-                code_cell(&section.upstream_place(d)),
+}
+
+impl Markdown<'_> {
+    fn section(&self, f: &mut fmt::Formatter<'_>, section: &Section) -> fmt::Result {
+        let (summary, title) = (&section.summary, section.title());
+        let (mark, verdict) = (mark(!summary.drift()), summary.verdict());
+        writeln!(f, "### {mark} {title}: {verdict}\n")?;
+        if let Some(found) = section.found() {
+            writeln!(f, "Upstream: `{found}`.\n")?;
+        }
+        let (serious, cosmetic) = section.unexplained();
+        let places = |d: &Difference| {
+            [
+                code_cell(&section.place(d)),
                 code_cell(display_pointer(&d.ours)),
-                cell(&action(d))
-            );
+            ]
+        };
+        if !serious.is_empty() {
+            writeln!(f, "#### Unexplained differences\n")?;
+            let row = |d: &&Difference| {
+                let mut what = cell(&d.description);
+                if let Some((id, change)) = &d.under_stale {
+                    let _ = write!(what, " (stale deviation `{id}`: {})", cell(change));
+                }
+                let ([place, ours], class) = (places(d), format!("**{}**", d.class.name()));
+                vec![class, cell(&d.subject), what, place, ours, cell(&action(d))]
+            };
+            let header = "Class | Where | What changed | Upstream | Ours | What to do";
+            table(f, None, header, serious.iter().map(row).collect())?;
         }
-        let _ = writeln!(out);
-    }
-    let stale: Vec<&DeviationStatus> = section.deviations().filter(|d| d.is_stale()).collect();
-    if !stale.is_empty() {
-        let _ = writeln!(out, "#### Stale deviations\n\n{STALE_HELP}\n");
-        let _ = writeln!(
-            out,
-            "| Deviation | Pointer | What changed | Recorded | Upstream now |"
-        );
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
-        for status in stale {
-            for m in &status.mismatches {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} | {} | {} | {} |",
-                    status.id,
-                    code_cell(&format!("{} ({})", m.pointer, status.scope().name())),
-                    cell(&m.change),
-                    code_cell(&shown_value(m.recorded.as_ref())),
-                    code_cell(&shown_value(m.now.as_ref()))
-                );
+        let stale: Vec<_> = section.stale().collect();
+        if !stale.is_empty() {
+            writeln!(f, "#### Stale deviations\n\n{STALE_HELP}\n")?;
+            let mut rows = Vec::new();
+            for status in stale {
+                for m in &status.mismatches {
+                    let pointer = code_cell(&format!("{} ({})", m.pointer, section.scope()));
+                    let [recorded, now] = [&m.recorded, &m.now].map(|v| code_cell(&shown_value(v)));
+                    let id = format!("`{}`", status.id);
+                    rows.push(vec![id, pointer, cell(&m.change), recorded, now]);
+                }
             }
+            let header = "Deviation | Pointer | What changed | Recorded | Upstream now";
+            table(f, None, header, rows)?;
         }
-        let _ = writeln!(out);
-    }
-    let explained = section.explained();
-    if !explained.is_empty() {
-        let total: usize = explained.iter().map(|(_, mine)| mine.len()).sum();
-        let _ = writeln!(
-            out,
-            "<details><summary>Expected differences ({total}, explained by <code>{}</code>)</summary>\n",
-            section.outcome.deviations_file
-        );
-        let _ = writeln!(out, "| Deviation | Class | Where | Difference |");
-        let _ = writeln!(out, "| --- | --- | --- | --- |");
-        for (id, mine) in explained {
-            for d in mine {
-                let _ = writeln!(
-                    out,
-                    "| `{id}` | {} | {} | {} |",
-                    d.class.name(),
-                    cell(&d.subject),
-                    cell(&d.description)
-                );
+        let total = section.explained_count();
+        if total > 0 {
+            let mut rows = Vec::new();
+            for (id, mine) in &section.explained {
+                for d in mine {
+                    let (class, subject) = (d.class.name().to_string(), cell(&d.subject));
+                    rows.push(vec![
+                        format!("`{id}`"),
+                        class,
+                        subject,
+                        cell(&d.description),
+                    ]);
+                }
             }
+            let file = self.0.deviations_file;
+            let summary =
+                format!("Expected differences ({total}, explained by <code>{file}</code>)");
+            table(
+                f,
+                Some(summary),
+                "Deviation | Class | Where | Difference",
+                rows,
+            )?;
         }
-        let _ = writeln!(out, "\n</details>\n");
-    }
-    if !cosmetic.is_empty() {
-        let _ = writeln!(
-            out,
-            "<details><summary>Cosmetic differences ({})</summary>\n",
-            cosmetic.len()
-        );
-        let _ = writeln!(out, "| Where | Difference | Upstream | Ours |");
-        let _ = writeln!(out, "| --- | --- | --- | --- |");
-        for d in cosmetic {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                cell(&d.subject),
-                cell(&d.description),
-                code_cell(&section.upstream_place(d)),
-                code_cell(display_pointer(&d.ours))
-            );
+        if !cosmetic.is_empty() {
+            let row = |d: &&Difference| {
+                let [place, ours] = places(d);
+                vec![cell(&d.subject), cell(&d.description), place, ours]
+            };
+            let summary = format!("Cosmetic differences ({})", cosmetic.len());
+            let rows = cosmetic.iter().map(row).collect();
+            table(
+                f,
+                Some(summary),
+                "Where | Difference | Upstream | Ours",
+                rows,
+            )?;
         }
-        let _ = writeln!(out, "\n</details>\n");
+        Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! Where things are, and following `$ref`s to them: a `Loc` is a node's JSON pointer in its
-//! document and its pointer as `spec/deviations.yaml` writes it; `Resolver` turns an
+//! document and its pointer as `spec/deviations.yaml` writes it; `resolve` turns an
 //! openapiv3 `ReferenceOr<T>` into the `T` it names, moving the document pointer along.
 
 use std::borrow::Cow;
@@ -15,7 +15,7 @@ pub fn escape_token(token: &str) -> String {
 }
 
 /// Whether deviation pointers for a node are relative to the operation or to the document.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     #[default]
@@ -35,27 +35,30 @@ impl Scope {
 /// Where a node is: its JSON pointer in its own document (after following `$ref`s), and
 /// its pointer as `spec/deviations.yaml` writes it (relative to the operation, through
 /// `$ref`s, as if everything were inlined, with parameters named by `parameter_token`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Serialised as the upstream spot of a difference in the JSON report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Loc {
+    #[serde(rename = "upstream_pointer")]
     pub pointer: String,
-    pub scope: Scope,
+    #[serde(rename = "upstream_relative_pointer")]
     pub relative: String,
+    #[serde(rename = "relative_to")]
+    pub scope: Scope,
 }
 
 impl Loc {
+    /// An operation object at `pointer`: the root of its relative pointers.
     pub fn operation(pointer: &str) -> Self {
-        let relative = String::new();
-        let (pointer, scope) = (pointer.to_string(), Scope::Operation);
+        let pointer = pointer.to_string();
         Loc {
             pointer,
-            scope,
-            relative,
+            ..Loc::default()
         }
     }
 
     pub fn document(pointer: &str) -> Self {
-        let (relative, scope) = (pointer.to_string(), Scope::Document);
-        let pointer = pointer.to_string();
+        let (pointer, relative) = (pointer.to_string(), pointer.to_string());
+        let scope = Scope::Document;
         Loc {
             pointer,
             scope,
@@ -84,53 +87,45 @@ pub fn parameter_token(location: &str, name: &str) -> String {
     }
 }
 
-/// Follows local `$ref`s through a document (the JSON it was read from, after the pre-pass),
-/// reading each target as the openapiv3 type the reference stands for.
-#[derive(Clone, Copy)]
-pub struct Resolver<'a> {
-    pub raw: &'a Value,
-}
-
-impl<'a> Resolver<'a> {
-    /// The item `value` (found at `loc`) is or names. The logical location stays where the
-    /// reference was written; the document pointer moves to the target.
-    pub fn resolve<'t, T: DeserializeOwned + Clone>(
-        &self,
-        value: &'t ReferenceOr<T>,
-        loc: &Loc,
-    ) -> Result<(Cow<'t, T>, Loc), String> {
-        let mut reference = match value {
-            ReferenceOr::Item(item) => return Ok((Cow::Borrowed(item), loc.clone())),
-            ReferenceOr::Reference { reference } => reference.clone(),
+/// The item `value` (found at `loc` in `raw`, the document after the pre-pass) is or names,
+/// following local `$ref`s and reading each target as the openapiv3 type the reference
+/// stands for. The relative pointer stays where the reference was written; the document
+/// pointer moves to the target.
+pub fn resolve<'t, T: DeserializeOwned + Clone>(
+    raw: &Value,
+    value: &'t ReferenceOr<T>,
+    loc: &Loc,
+) -> Result<(Cow<'t, T>, Loc), String> {
+    let mut reference = match value {
+        ReferenceOr::Item(item) => return Ok((Cow::Borrowed(item), loc.clone())),
+        ReferenceOr::Reference { reference } => reference.clone(),
+    };
+    let mut loc = loc.clone();
+    let mut seen: Vec<String> = Vec::new();
+    loop {
+        let at = &loc.pointer;
+        let Some(pointer) = reference.strip_prefix('#') else {
+            return Err(format!(
+                "`$ref: {reference}` at {at} points outside the document; only local \
+                 references (`#/components/...`) are supported"
+            ));
         };
-        let mut loc = loc.clone();
-        let mut seen: Vec<String> = Vec::new();
-        loop {
-            let at = &loc.pointer;
-            let Some(pointer) = reference.strip_prefix('#') else {
-                return Err(format!(
-                    "`$ref: {reference}` at {at} points outside the document; only local \
-                     references (`#/components/...`) are supported"
-                ));
-            };
-            if seen.iter().any(|p| p == pointer) {
-                return Err(format!("`$ref: {reference}` at {at} refers to itself"));
-            }
-            let Some(target) = self.raw.pointer(pointer) else {
-                return Err(format!(
-                    "`$ref: {reference}` at {at} does not resolve: there is nothing at that \
-                     path in the document"
-                ));
-            };
-            let target = ReferenceOr::<T>::deserialize(target).map_err(|e| {
-                format!("`$ref: {reference}` at {at}: its target cannot be read ({e})")
-            })?;
-            seen.push(pointer.to_string());
-            loc.pointer = pointer.to_string();
-            match target {
-                ReferenceOr::Item(item) => return Ok((Cow::Owned(item), loc)),
-                ReferenceOr::Reference { reference: next } => reference = next,
-            }
+        if seen.iter().any(|p| p == pointer) {
+            return Err(format!("`$ref: {reference}` at {at} refers to itself"));
+        }
+        let Some(target) = raw.pointer(pointer) else {
+            return Err(format!(
+                "`$ref: {reference}` at {at} does not resolve: there is nothing at that \
+                 path in the document"
+            ));
+        };
+        let target = ReferenceOr::<T>::deserialize(target)
+            .map_err(|e| format!("`$ref: {reference}` at {at}: its target cannot be read ({e})"))?;
+        seen.push(pointer.to_string());
+        loc.pointer = pointer.to_string();
+        match target {
+            ReferenceOr::Item(item) => return Ok((Cow::Owned(item), loc)),
+            ReferenceOr::Reference { reference: next } => reference = next,
         }
     }
 }
@@ -146,10 +141,9 @@ mod tests {
         let raw = json!({"components": {"schemas": {
             "A": {"$ref": "#/components/schemas/B"}, "B": {"type": "string"},
             "C": {"$ref": "#/components/schemas/C"}}}});
-        let resolver = Resolver { raw: &raw };
         let loc = Loc::operation("/paths/~1x/get").child("requestBody");
         let chained = ReferenceOr::<openapiv3::Schema>::ref_("#/components/schemas/A");
-        let (schema, at) = resolver.resolve(&chained, &loc).unwrap();
+        let (schema, at) = resolve(&raw, &chained, &loc).unwrap();
         assert!(matches!(schema, Cow::Owned(_)));
         assert_eq!(at.pointer, "/components/schemas/B");
         assert_eq!(
@@ -157,7 +151,7 @@ mod tests {
             (Scope::Operation, "/requestBody")
         );
         let looping = ReferenceOr::<openapiv3::Schema>::ref_("#/components/schemas/C");
-        let error = resolver.resolve(&looping, &loc).unwrap_err();
+        let error = resolve(&raw, &looping, &loc).unwrap_err();
         assert_eq!(
             error,
             "`$ref: #/components/schemas/C` at /components/schemas/C refers to itself"
