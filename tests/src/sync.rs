@@ -665,3 +665,40 @@ async fn an_item_deleted_since_the_listing_fails_alone() {
         ItemResult::Failed { .. }
     ));
 }
+
+/// Cancelled while the schema read waits out a 429: the import ends `Cancelled` (not
+/// `Stopped` with the 429), nothing is written, and every item pulled is not attempted.
+#[tokio::test]
+async fn cancelled_while_the_schema_read_waits_out_a_429_ends_cancelled() {
+    let (mock, client, _clock) = setup().await;
+    mock.push_fault(Fault::instead(
+        MockResponse::webflow_error(429, "too_many_requests", "Slow down", json!([]))
+            .header("Retry-After", "30"),
+    ));
+    let token = webflow_api::CancellationToken::new();
+    let cancel = token.clone();
+    let report = client
+        .bulk_create_live(PRODUCTS)
+        .update(true)
+        .cancel_token(token)
+        .on_progress(move |event| {
+            if matches!(event, webflow_api::BulkEvent::Waiting { .. }) {
+                cancel.cancel();
+            }
+        })
+        .run(products(3))
+        .await
+        .unwrap();
+    let s = &report.summary;
+    assert_eq!(s.end, webflow_api::ImportEnd::Cancelled, "{s:?}");
+    assert_eq!((s.created, s.updated, s.failed), (0, 0, 0), "{s:?}");
+    assert_eq!(mock.requests().len(), 1, "only the refused schema read");
+    assert!(
+        report
+            .outcomes
+            .iter()
+            .all(|o| matches!(o.result, ItemResult::NotAttempted)),
+        "{:?}",
+        report.outcomes
+    );
+}

@@ -311,8 +311,9 @@ async fn run(args: Args, started: Instant) -> u8 {
                 )
             } else {
                 format!(
-                    "{}: stopping: no new request is sent; waiting for the {in_flight} items in \
-                     flight (again: exit at once, reporting them unknown)",
+                    "{}: stopping: no new request is sent; of the {in_flight} items under way, \
+                     those not sent yet are reported not attempted, the others when their \
+                     requests end (again: exit at once, reporting all of them unknown)",
                     signals::spoken(signal)
                 )
             };

@@ -832,6 +832,12 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
     }
 
     fn stop(&mut self, error: Arc<Error>) {
+        // A call that ends after the cancel was asked for — a wait cut short, a retry not
+        // sent — ends the import as cancelled, whichever of the two the loop saw first.
+        if !self.cancelled && self.import.cancel.is_cancelled() {
+            self.cancelled = true;
+            self.summary.end = ImportEnd::Cancelled;
+        }
         if self.stopped.is_none() && !self.cancelled {
             self.summary.end = ImportEnd::Stopped;
             self.import.emit(BulkEvent::Stopped {

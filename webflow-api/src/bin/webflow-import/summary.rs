@@ -291,6 +291,7 @@ fn read_position(position: &Position<'_>) -> String {
         return format!("the whole input was read ({})", counted(read, "line"));
     }
     match position.total_lines {
+        Some(total) if read == 0 => format!("none of the {} was read", counted(total, "line")),
         Some(total) if total > read => format!(
             "lines 1 to {} of {} were read, lines {} to {} were not",
             HumanCount(read),
@@ -367,6 +368,10 @@ mod tests {
             line.contains("lines 1 to 300 of 501 were read, lines 301 to 501 were not"),
             "{line}"
         );
+        // Stopped before the first line (during the schema read): not "lines 1 to 0".
+        let none = Snapshot::default();
+        let line = closing_line(&summary, &position(&none, Some(1000)));
+        assert!(line.contains("none of the 1,000 lines was read"), "{line}");
     }
 
     #[test]
