@@ -30,6 +30,8 @@ mod mock_state;
 #[cfg(test)]
 mod mock_sync;
 #[cfg(test)]
+mod paging_churn;
+#[cfg(test)]
 mod request_path;
 #[cfg(test)]
 mod responses;

@@ -1,0 +1,113 @@
+//! Listings read while someone else adds and deletes items, and listings that never end:
+//! for each reader of pages — the resume index (`skip_existing`), the settle scan, a user's
+//! `list_items` stream and a sync's index — every item present for the whole listing is
+//! read exactly once, so nothing that existed is created again; and a listing that cannot
+//! end stops with an error that says why. Changes are scheduled before a request number
+//! (`change_before_request`); client and mock share one manual clock.
+
+use serde_json::{Value, json};
+use webflow_api::ItemResult;
+use webflow_api::mock::{DuplicateSlugs, Fault, ItemChange};
+
+use crate::truth::{
+    COLLECTION, assert_true_report, create_holding, internal_error, numbered, setup,
+};
+
+/// `n` items `{prefix}-0..` as someone made them before the test.
+fn existing(prefix: &str, n: u64) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"fieldData": {"name": format!("Item {prefix}-{i}"), "slug": format!("{prefix}-{i}")}}))
+        .collect()
+}
+
+/// An item someone else adds, dated `created_on`.
+fn added(slug: &str, created_on: &str) -> Value {
+    json!({"fieldData": {"name": format!("Item {slug}"), "slug": slug}, "createdOn": created_on})
+}
+
+/// Observation 5b, items added. Items someone else adds while the index is read — three
+/// dated before every other (they shift the later pages forward) and one with a slug of
+/// the input, dated now (it lands on the last page) — hide nothing: every item that
+/// existed is skipped, the one added with an input slug too, and nothing is created twice.
+#[tokio::test]
+async fn the_resume_index_misses_nothing_when_items_are_added_while_it_reads() {
+    let (mock, client, _clock) = setup(|b| b.duplicate_slugs(DuplicateSlugs::Suffix)).await;
+    mock.insert_items(COLLECTION, existing("q", 250));
+    let early = ["x-0", "x-1", "x-2"].map(|slug| added(slug, "2025-12-31T00:00:00.000Z"));
+    mock.change_before_request(2, ItemChange::insert(COLLECTION, early));
+    mock.change_before_request(
+        3,
+        ItemChange::insert(
+            COLLECTION,
+            [json!({"fieldData": {"name": "Someone's q-260", "slug": "q-260"}})],
+        ),
+    );
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .skip_existing(true)
+        .run(numbered("q", 300))
+        .await
+        .unwrap();
+    assert_true_report(&report, &mock);
+    let s = &report.summary;
+    assert_eq!(
+        (s.skipped, s.created, s.failed, s.unknown),
+        (251, 49, 0, 0),
+        "{s:?}"
+    );
+    assert!(matches!(
+        report.outcomes[260].result,
+        ItemResult::Skipped { .. }
+    ));
+    // Pages at 0, 99 (shifted forward by 3: still anchored), 198 (short).
+    assert_eq!((s.list_requests, s.create_requests), (3, 1), "{s:?}");
+    assert_eq!(mock.items(COLLECTION).len(), 303);
+}
+
+/// The settle scan reads newest first while someone else deletes items it read and adds
+/// newer ones: the lost chunk of 100, behind 300 newer items, is still found whole —
+/// settled, never sent again (on a suffixing server a resend would be a duplicate).
+#[tokio::test]
+async fn the_settle_scan_finds_a_lost_chunk_while_items_come_and_go() {
+    let (mock, client, _clock) = setup(|b| b.duplicate_slugs(DuplicateSlugs::Suffix)).await;
+    mock.fault_when_request(
+        create_holding("s-100"),
+        Fault::after_processing(internal_error()),
+    );
+    // Requests 1 to 5 are the creates; the scan starts at 6.
+    mock.change_before_request(7, ItemChange::delete(COLLECTION, ["s-499", "s-498"]));
+    mock.change_before_request(
+        8,
+        ItemChange::insert(
+            COLLECTION,
+            [
+                json!({"fieldData": {"name": "New 0", "slug": "new-0"}}),
+                json!({"fieldData": {"name": "New 1", "slug": "new-1"}}),
+                json!({"fieldData": {"name": "New 2", "slug": "new-2"}}),
+            ],
+        ),
+    );
+    mock.change_before_request(9, ItemChange::delete(COLLECTION, ["s-350"]));
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .run(numbered("s", 500))
+        .await
+        .unwrap();
+    assert_true_report(&report, &mock);
+    let s = &report.summary;
+    assert_eq!(
+        (s.created, s.settled, s.renamed, s.failed, s.unknown),
+        (500, 100, 0, 0, 0),
+        "{s:?}"
+    );
+    assert!(
+        report.outcomes[100..200]
+            .iter()
+            .all(|o| matches!(o.result, ItemResult::Created { settled: true, .. }))
+    );
+    assert_eq!(s.create_requests, 5, "nothing sent again: {s:?}");
+    // Pages at 0 (the newest 100), 99 (two of them deleted: back to 0), 0 (three new ones
+    // on top), 99, 198, 297, 396, where the last three lost items are found.
+    assert_eq!(s.list_requests, 7, "{s:?}");
+    assert_eq!(mock.created_items().len(), 500);
+}
