@@ -6,8 +6,8 @@
 //! (`change_before_request`); client and mock share one manual clock.
 
 use serde_json::{Value, json};
-use webflow_api::ItemResult;
 use webflow_api::mock::{DuplicateSlugs, Fault, ItemChange};
+use webflow_api::{BulkEvent, ImportEnd, ItemResult};
 
 use crate::truth::{
     COLLECTION, assert_true_report, create_holding, internal_error, numbered, setup,
@@ -23,6 +23,50 @@ fn existing(prefix: &str, n: u64) -> Vec<Value> {
 /// An item someone else adds, dated `created_on`.
 fn added(slug: &str, created_on: &str) -> Value {
     json!({"fieldData": {"name": format!("Item {slug}"), "slug": slug}, "createdOn": created_on})
+}
+
+/// Observation 5b. Before: the resume index paged by offset; an item on a page already
+/// read deleted by someone else shifted the next page back by one, so the item at its
+/// start was never indexed, taken as absent and sent again — on a suffixing server a
+/// duplicate. Pages now overlap and step back when the overlap is gone. Then the pages read
+/// again after a step back, which hold nothing new, counted as a server ignoring `offset`:
+/// two deletions on the first page, before the second and the fourth page, stopped the
+/// import with "three full pages in a row … the server does not page by offset".
+#[tokio::test]
+async fn the_resume_index_misses_nothing_when_items_it_read_are_deleted() {
+    let (mock, client, _clock) = setup(|b| b.duplicate_slugs(DuplicateSlugs::Suffix)).await;
+    mock.insert_items(COLLECTION, existing("p", 250));
+    mock.change_before_request(2, ItemChange::delete(COLLECTION, ["p-5"]));
+    mock.change_before_request(4, ItemChange::delete(COLLECTION, ["p-6"]));
+    let stopped = std::sync::Mutex::new(Vec::new());
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .skip_existing(true)
+        .on_progress(|event| {
+            if let BulkEvent::Stopped { error } = event {
+                stopped.lock().unwrap().push(error.to_string());
+            }
+        })
+        .run(numbered("p", 300))
+        .await
+        .unwrap();
+    assert_true_report(&report, &mock);
+    let s = &report.summary;
+    assert_eq!(
+        s.end,
+        ImportEnd::InputExhausted,
+        "{:?}",
+        stopped.lock().unwrap()
+    );
+    // p-5 and p-6 existed when their page was read.
+    assert_eq!(
+        (s.skipped, s.created, s.failed, s.unknown),
+        (250, 50, 0, 0),
+        "{s:?}"
+    );
+    // Pages at 0, 99 (shifted: back to 0), 0, 99 (shifted again: back to 0), 0, 99, 198.
+    assert_eq!((s.list_requests, s.create_requests), (7, 1), "{s:?}");
+    assert_eq!(mock.items(COLLECTION).len(), 298);
 }
 
 /// Observation 5b, items added. Items someone else adds while the index is read — three

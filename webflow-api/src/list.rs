@@ -364,7 +364,11 @@ pub(crate) struct Pager {
     /// The largest `pagination.total` reported, for the cap.
     largest_total: Option<u64>,
     pages_read: u64,
-    /// Full pages in a row that brought nothing new.
+    /// The furthest offset a page was read at.
+    furthest: Option<u64>,
+    /// Full pages in a row, each read at an offset further than any before, that brought
+    /// nothing new. A page read again after stepping back is expected to bring nothing
+    /// new: it does not count.
     stalled: u32,
     done: bool,
 }
@@ -379,6 +383,7 @@ impl Pager {
             seen: HashSet::new(),
             largest_total: None,
             pages_read: 0,
+            furthest: None,
             stalled: 0,
             done: false,
         }
@@ -454,6 +459,8 @@ impl Pager {
     fn take(&mut self, items: Vec<CollectionItem>) -> PageRead {
         let asked = u64::from(self.query.page_size());
         let read_at = self.offset;
+        let further = self.furthest.is_none_or(|furthest| read_at > furthest);
+        self.furthest = Some(self.furthest.map_or(read_at, |f| f.max(read_at)));
         let anchored =
             self.anchors.is_empty() || items.iter().any(|item| self.anchors.contains(&item.id));
         if !anchored && read_at > 0 {
@@ -471,7 +478,11 @@ impl Pager {
             self.done = true;
             return PageRead::Items(fresh);
         }
-        if fresh.is_empty() {
+        if !fresh.is_empty() {
+            self.stalled = 0;
+        } else if further {
+            // A page read again after a step back holds nothing new, as it should: only a
+            // page further than any before counts.
             self.stalled += 1;
             if self.stalled >= 3 {
                 self.done = true;
@@ -480,8 +491,6 @@ impl Pager {
                      read: the server does not page by offset"
                 )));
             }
-        } else {
-            self.stalled = 0;
         }
         self.anchors = anchors;
         self.offset = read_at + read - 1;
