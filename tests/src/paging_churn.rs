@@ -5,9 +5,13 @@
 //! end stops with an error that says why. Changes are scheduled before a request number
 //! (`change_before_request`); client and mock share one manual clock.
 
+use std::collections::HashSet;
+
+use futures_util::TryStreamExt;
 use serde_json::{Value, json};
+use webflow_api::list::{SortBy, SortOrder};
 use webflow_api::mock::{DuplicateSlugs, Fault, ItemChange};
-use webflow_api::{BulkEvent, ImportEnd, ItemResult};
+use webflow_api::{BulkEvent, Error, ImportEnd, ItemResult, NewItem};
 
 use crate::truth::{
     COLLECTION, assert_true_report, create_holding, internal_error, numbered, setup,
@@ -154,4 +158,138 @@ async fn the_settle_scan_finds_a_lost_chunk_while_items_come_and_go() {
     // on top), 99, 198, 297, 396, where the last three lost items are found.
     assert_eq!(s.list_requests, 7, "{s:?}");
     assert_eq!(mock.created_items().len(), 500);
+}
+
+/// A user's listing (`list_items(..).items()`, oldest first) while someone deletes an item
+/// on a page already read, adds one dated before all others and one dated now, then
+/// deletes an item on a page already read again: every item present for the whole listing
+/// is yielded once, none twice.
+#[tokio::test]
+async fn a_listing_yields_every_item_that_stayed_once_while_items_come_and_go() {
+    let (mock, client, _clock) = setup(|b| b).await;
+    mock.insert_items(COLLECTION, existing("l", 250));
+    mock.change_before_request(2, ItemChange::delete(COLLECTION, ["l-5"]));
+    mock.change_before_request(
+        3,
+        ItemChange::insert(
+            COLLECTION,
+            [
+                added("x-0", "2025-12-31T00:00:00.000Z"),
+                added("y-0", "2026-01-01T00:00:00.000Z"),
+            ],
+        ),
+    );
+    mock.change_before_request(4, ItemChange::delete(COLLECTION, ["l-150"]));
+    let items: Vec<_> = client
+        .list_items(COLLECTION)
+        .sort(SortBy::CreatedOn, SortOrder::Asc)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut ids = HashSet::new();
+    for item in &items {
+        assert!(ids.insert(item.id.clone()), "{} yielded twice", item.slug());
+    }
+    let slugs: HashSet<&str> = items.iter().map(|item| item.slug()).collect();
+    for i in (0..250).filter(|i| ![5, 150].contains(i)) {
+        assert!(slugs.contains(format!("l-{i}").as_str()), "l-{i} missed");
+    }
+    // l-5 and l-150 were read before they went; x-0 was read when the first page was read
+    // again, y-0 on the last page.
+    assert_eq!(items.len(), 252);
+    assert!(slugs.contains("x-0") && slugs.contains("y-0"));
+    // Pages at 0, 99 (shifted back: back to 0), 0, 99, 198 (short).
+    assert_eq!(mock.request_count(), 5);
+}
+
+/// A sync's index while someone deletes items (not in the source) on its first page,
+/// before its second and its fourth page: no item missed, so none is created twice, and
+/// each update goes to the item of its slug.
+#[tokio::test]
+async fn a_sync_index_read_while_items_are_deleted_updates_the_right_items_only() {
+    let (mock, client, _clock) = setup(|b| b.duplicate_slugs(DuplicateSlugs::Suffix)).await;
+    mock.insert_items(COLLECTION, existing("x", 10));
+    let ids = mock.insert_items(COLLECTION, existing("u", 250));
+    // Request 1 reads the schema, 2 the index's first page.
+    mock.change_before_request(3, ItemChange::delete(COLLECTION, ["x-3"]));
+    mock.change_before_request(5, ItemChange::delete(COLLECTION, ["x-4"]));
+    let renamed = |i: u64| (200..220).contains(&i);
+    let source = (0..260).map(|i| {
+        let name = if renamed(i) {
+            format!("Renamed u-{i}")
+        } else {
+            format!("Item u-{i}")
+        };
+        NewItem::new(name, format!("u-{i}"))
+    });
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .update(true)
+        .run(source)
+        .await
+        .unwrap();
+    assert_true_report(&report, &mock);
+    let s = &report.summary;
+    assert_eq!(
+        (s.created, s.updated, s.unchanged, s.failed, s.unknown),
+        (10, 20, 230, 0, 0),
+        "{s:?}"
+    );
+    // The schema, 7 pages of the index (two steps back), one create, one update.
+    assert_eq!(
+        (s.list_requests, s.create_requests, s.update_requests),
+        (8, 1, 1),
+        "{s:?}"
+    );
+    let patch = mock
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PATCH")
+        .unwrap();
+    let patched: Vec<&str> = patch.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = (200..220).map(|i| ids[i].as_str()).collect();
+    assert_eq!(patched, expected);
+    let held = mock.items(COLLECTION);
+    assert_eq!(held.len(), 268);
+    for (i, id) in ids.iter().enumerate() {
+        let stored = held.iter().find(|item| item["id"] == id.as_str()).unwrap();
+        let name = if renamed(i as u64) { "Renamed" } else { "Item" };
+        assert_eq!(stored["fieldData"]["name"], format!("{name} u-{i}"));
+    }
+}
+
+/// Observation 5, the page cap. Someone deletes an item of the first page before every
+/// page of a listing of 250: each deletion moves the anchor out of the next page, and the
+/// pager steps a page back (an item that stayed is never skipped) — it never gets past the
+/// second page. It stops at the cap the reported total sets (twice the 3 pages 250 items
+/// take, plus 10 re-reads: 16) with an error that says why, never an endless loop.
+#[tokio::test]
+async fn a_listing_that_loses_an_early_item_before_every_page_stops_at_the_page_cap() {
+    let (mock, client, _clock) = setup(|b| b).await;
+    mock.insert_items(COLLECTION, existing("c", 250));
+    for request in 2..40 {
+        let slug = format!("c-{}", request - 2);
+        mock.change_before_request(request, ItemChange::delete(COLLECTION, [slug]));
+    }
+    let error = client
+        .list_items(COLLECTION)
+        .sort(SortBy::CreatedOn, SortOrder::Asc)
+        .items()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    let Error::ListingUnreliable(why) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(
+        why.contains("stopped after 16 pages") && why.contains("removed faster"),
+        "{why}"
+    );
+    assert_eq!(mock.request_count(), 16);
 }
