@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use futures_util::TryStreamExt;
 use serde_json::{Value, json};
 use webflow_api::list::{SortBy, SortOrder};
-use webflow_api::mock::{DuplicateSlugs, Fault, ItemChange};
+use webflow_api::mock::{DuplicateSlugs, Fault, ItemChange, MockResponse};
 use webflow_api::{BulkEvent, Error, ImportEnd, ItemResult, NewItem};
 
 use crate::truth::{
@@ -292,4 +292,27 @@ async fn a_listing_that_loses_an_early_item_before_every_page_stops_at_the_page_
         "{why}"
     );
     assert_eq!(mock.request_count(), 16);
+}
+
+/// A `total` as large as the wire allows, with pages of two items: the page cap saturates
+/// (it overflowed: a panic in a debug build, a tiny cap in a release one) and the listing
+/// reads on to its end.
+#[tokio::test]
+async fn an_enormous_total_does_not_overflow_the_page_cap() {
+    let (mock, client, _clock) = setup(|b| b).await;
+    mock.insert_items(COLLECTION, existing("e", 2));
+    mock.push_fault(Fault::instead(MockResponse::status(200).json(&json!({
+        "items": mock.items(COLLECTION),
+        "pagination": {"limit": 2, "offset": 0, "total": i64::MAX},
+    }))));
+    let items: Vec<_> = client
+        .list_items(COLLECTION)
+        .page_size(2)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+    // The page at 0, then the page at 1 (overlapping by one item): short, the end.
+    assert_eq!(mock.request_count(), 2);
 }

@@ -398,7 +398,10 @@ impl Pager {
     fn page_cap(&self) -> u64 {
         let step = u64::from(self.query.page_size().max(2) - 1);
         match self.largest_total {
-            Some(total) => total.div_ceil(step).saturating_mul(2) + EXTRA_PAGES,
+            Some(total) => total
+                .div_ceil(step)
+                .saturating_mul(2)
+                .saturating_add(EXTRA_PAGES),
             None => PAGES_WITHOUT_TOTAL,
         }
     }
