@@ -264,6 +264,92 @@ async fn a_sync_index_read_while_items_are_deleted_updates_the_right_items_only(
     }
 }
 
+/// A page of 100 items no page held before, with `total`.
+fn fresh_page(page: u64, total: u64) -> MockResponse {
+    let items: Vec<Value> = (0..100)
+        .map(|i| {
+            json!({
+                "id": format!("{:024x}", page * 1000 + i), "cmsLocaleId": null, "lastPublished": null,
+                "lastUpdated": "2026-01-01T00:00:00.000Z", "createdOn": "2026-01-01T00:00:00.000Z",
+                "isArchived": false, "isDraft": false,
+                "fieldData": {"name": "x", "slug": format!("fresh-{page}-{i}")},
+            })
+        })
+        .collect();
+    MockResponse::status(200).json(&json!({
+        "items": items,
+        "pagination": {"limit": 100, "offset": 0, "total": total},
+    }))
+}
+
+/// Observation 5, endless pages. A server that answers every page with 100 items never seen
+/// before while saying the collection holds 150: past the second page the end it reports
+/// comes no closer, and ten pages later the listing stops with an error that says so —
+/// before the page cap (14 pages for 150 items), never an endless loop.
+#[tokio::test]
+async fn a_listing_of_endless_fresh_pages_stops_with_an_error() {
+    let (mock, client, _clock) = setup(|b| b).await;
+    for page in 0..40 {
+        mock.push_fault(Fault::instead(fresh_page(page, 150)));
+    }
+    let error = client
+        .list_items(COLLECTION)
+        .pages()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    let Error::ListingUnreliable(why) = &error else {
+        panic!("{error:?}")
+    };
+    assert!(
+        why.contains("stopped after 12 pages") && why.contains("no closer"),
+        "{why}"
+    );
+    assert_eq!(mock.request_count(), 12);
+}
+
+/// Observation 5, the page cap, a total that grows. A server that answers every page with
+/// 100 items never seen before and a `total` 100 larger each time (a collection that grows
+/// as fast as it is read, or a lie). The page cap, derived from the largest total, grew
+/// with it: the listing read every page it was given (here 60, then the mock's own empty
+/// answer ended it and the import created its 5 items) — endless against a server that
+/// keeps on. Now ten pages in a row that bring the reported end no closer stop it with an
+/// error that says why; the import stops and creates nothing.
+#[tokio::test]
+async fn a_listing_whose_total_grows_as_fast_as_it_is_read_stops_with_an_error() {
+    let (mock, client, _clock) = setup(|b| b).await;
+    for page in 0..60 {
+        mock.push_fault(Fault::instead(fresh_page(page, 150 + 100 * page)));
+    }
+    let stopped = std::sync::Mutex::new(Vec::new());
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .skip_existing(true)
+        .on_progress(|event| {
+            if let BulkEvent::Stopped { error } = event {
+                stopped.lock().unwrap().push(error.to_string());
+            }
+        })
+        .run(numbered("g", 5))
+        .await
+        .unwrap();
+    let s = &report.summary;
+    assert_eq!(s.end, ImportEnd::Stopped, "{s:?}");
+    let stopped = stopped.lock().unwrap();
+    assert_eq!(stopped.len(), 1, "{stopped:?}");
+    assert!(
+        stopped[0].contains("stopped after 11 pages") && stopped[0].contains("no closer"),
+        "{}",
+        stopped[0]
+    );
+    assert_eq!(
+        (s.created, s.not_attempted, s.list_requests),
+        (0, 1, 11),
+        "{s:?}"
+    );
+    assert_eq!(mock.created_count(), 0);
+}
+
 /// Observation 5, the page cap. Someone deletes an item of the first page before every
 /// page of a listing of 250: each deletion moves the anchor out of the next page, and the
 /// pager steps a page back (an item that stayed is never skipped) — it never gets past the

@@ -334,9 +334,10 @@ pub(crate) enum PageRead {
     Failed(Error),
 }
 
-/// Pages allowed beyond what the largest reported `total` needs, for re-reads after shifts.
+/// Pages allowed beyond what the largest reported `total` needs, for re-reads after shifts;
+/// also how many full pages in a row may bring the end the listing reports no closer.
 const EXTRA_PAGES: u64 = 10;
-/// A listing that reports no `total` may read at most this many pages.
+/// A listing that reports no `total` may read at most this many pages, and no listing more.
 const PAGES_WITHOUT_TOTAL: u64 = 100_000;
 
 /// Anchors kept from the previous page.
@@ -349,8 +350,10 @@ const ANCHORS: usize = 3;
 /// is never skipped; items already returned are not returned again (ids are remembered).
 /// It ends only on a page shorter than asked for — a full page is never the end, whatever
 /// `total` says — and stops with [`Error::ListingUnreliable`] when pages stop bringing new
-/// items (a server that ignores `offset`) or the listing needs more pages than twice the
-/// largest `total` reported (plus a few re-reads).
+/// items (a server that ignores `offset`), when the listing needs more pages than twice the
+/// largest `total` reported (plus a few re-reads), or when ten full pages in a row bring the
+/// end that `total` puts no closer (a collection that grows as fast as it is read, or a
+/// `total` that grows with every page: the cap alone would grow with it).
 #[derive(Debug)]
 pub(crate) struct Pager {
     collection_id: String,
@@ -366,6 +369,10 @@ pub(crate) struct Pager {
     pages_read: u64,
     /// The furthest offset a page was read at.
     furthest: Option<u64>,
+    /// The fewest items a full page left beyond it, by the `total` reported with it.
+    closest_end: Option<u64>,
+    /// Full pages in a row since `closest_end` last came closer.
+    no_closer: u64,
     /// Full pages in a row, each read at an offset further than any before, that brought
     /// nothing new. A page read again after stepping back is expected to bring nothing
     /// new: it does not count.
@@ -384,6 +391,8 @@ impl Pager {
             largest_total: None,
             pages_read: 0,
             furthest: None,
+            closest_end: None,
+            no_closer: 0,
             stalled: 0,
             done: false,
         }
@@ -401,9 +410,32 @@ impl Pager {
             Some(total) => total
                 .div_ceil(step)
                 .saturating_mul(2)
-                .saturating_add(EXTRA_PAGES),
+                .saturating_add(EXTRA_PAGES)
+                .min(PAGES_WITHOUT_TOTAL),
             None => PAGES_WITHOUT_TOTAL,
         }
+    }
+
+    /// Notes a full page read up to `read_to` with `total` reported: an error once
+    /// [`EXTRA_PAGES`] full pages in a row left no fewer items beyond them than the closest
+    /// page before. Every page either comes strictly closer (a count that cannot fall
+    /// forever) or counts, so a growing `total` cannot keep the listing going.
+    fn approach(&mut self, total: u64, read_to: u64) -> Option<Error> {
+        let beyond = total.saturating_sub(read_to);
+        if self.closest_end.is_none_or(|closest| beyond < closest) {
+            self.closest_end = Some(beyond);
+            self.no_closer = 0;
+            return None;
+        }
+        self.no_closer += 1;
+        (self.no_closer >= EXTRA_PAGES).then(|| {
+            Error::ListingUnreliable(format!(
+                "stopped after {} pages: the last {EXTRA_PAGES} brought its end no closer (it \
+                 reports {total} items, {beyond} beyond the page just read); items are added \
+                 as fast as they can be read, or its `total` is wrong",
+                self.pages_read
+            ))
+        })
     }
 
     /// Reads the next page through `client` (with `options`); see the type's documentation.
@@ -454,6 +486,13 @@ impl Pager {
         };
         if let Some(total) = page.pagination.total.and_then(|t| u64::try_from(t).ok()) {
             self.largest_total = Some(self.largest_total.map_or(total, |t| t.max(total)));
+            let read = page.items.len() as u64;
+            if read >= u64::from(self.query.page_size())
+                && let Some(error) = self.approach(total, self.offset.saturating_add(read))
+            {
+                self.done = true;
+                return (PageRead::Failed(error), counts);
+            }
         }
         (self.take(page.items), counts)
     }
