@@ -402,3 +402,29 @@ async fn an_enormous_total_does_not_overflow_the_page_cap() {
     // The page at 0, then the page at 1 (overlapping by one item): short, the end.
     assert_eq!(mock.request_count(), 2);
 }
+
+/// `list_items(..).page_size(1)`: pages overlap by one item, so a page of one never moved
+/// on — the same page at offset 0 again and again, until the listing stopped as unreliable
+/// ("the server does not page by offset" after 3 pages; since re-read pages stopped counting
+/// as stalls, "no closer" after 11). The pager asks for two: each page brings one new item.
+#[tokio::test]
+async fn a_listing_in_pages_of_one_reads_every_item() {
+    let (mock, client, _clock) = setup(|b| b).await;
+    mock.insert_items(COLLECTION, existing("o", 3));
+    let items: Vec<_> = client
+        .list_items(COLLECTION)
+        .page_size(1)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let slugs: Vec<&str> = items.iter().map(|item| item.slug()).collect();
+    assert_eq!(slugs, ["o-0", "o-1", "o-2"]);
+    // Pages of two at 0, 1 and 2 (short: the end).
+    assert_eq!(mock.request_count(), 3);
+    assert!(
+        mock.requests()
+            .iter()
+            .all(|r| r.query.as_deref().unwrap_or_default().contains("limit=2"))
+    );
+}

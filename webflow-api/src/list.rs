@@ -275,7 +275,8 @@ impl<'a> ListItems<'a> {
         self
     }
 
-    /// Items per page, 1 to 100 (default 100).
+    /// Items per page, 1 to 100 (default 100). [`pages`](Self::pages) and
+    /// [`items`](Self::items) ask for at least 2: their pages overlap by one item.
     pub fn page_size(mut self, size: u32) -> Self {
         self.query.page_size = Some(size);
         self
@@ -381,7 +382,11 @@ pub(crate) struct Pager {
 }
 
 impl Pager {
-    pub(crate) fn new(collection_id: String, query: ListQuery, offset: u64) -> Pager {
+    pub(crate) fn new(collection_id: String, mut query: ListQuery, offset: u64) -> Pager {
+        if query.page_size() == 1 {
+            // Pages overlap by one item: a page of one would never move on.
+            query.page_size = Some(2);
+        }
         Pager {
             collection_id,
             query,
