@@ -2,7 +2,8 @@
 //! for each reader of pages — the resume index (`skip_existing`), the settle scan, a user's
 //! `list_items` stream and a sync's index — every item present for the whole listing is
 //! read exactly once, so nothing that existed is created again; and a listing that cannot
-//! end stops with an error that says why. Changes are scheduled before a request number
+//! end stops with an error that says why; an item's variants in several locales, which
+//! share its id, are each read. Changes are scheduled before a request number
 //! (`change_before_request`); client and mock share one manual clock.
 
 use std::collections::HashSet;
@@ -10,7 +11,7 @@ use std::collections::HashSet;
 use futures_util::TryStreamExt;
 use serde_json::{Value, json};
 use webflow_api::list::{SortBy, SortOrder};
-use webflow_api::mock::{DuplicateSlugs, Fault, ItemChange, MockResponse};
+use webflow_api::mock::{DuplicateSlugs, Fault, ItemChange, MockResponse, MockWebflow};
 use webflow_api::{BulkEvent, Error, ImportEnd, ItemResult, NewItem};
 
 use crate::truth::{
@@ -427,4 +428,142 @@ async fn a_listing_in_pages_of_one_reads_every_item() {
             .iter()
             .all(|r| r.query.as_deref().unwrap_or_default().contains("limit=2"))
     );
+}
+
+/// A localized collection as Webflow lists it unfiltered: an item's variants share its id
+/// (`v-0` in `fr` and in `en`, id X), beside an item only in `fr` (`v-1`). Returns the page
+/// and X. The mock gives each variant its own id, so the page is scripted; the mock's store
+/// holds the same three variants (under their own ids) for creates to meet.
+fn localized_page(mock: &MockWebflow) -> (MockResponse, String) {
+    let ids = mock.insert_items(
+        COLLECTION,
+        [
+            json!({"fieldData": {"name": "Item v-0", "slug": "v-0"}, "cmsLocaleId": "en"}),
+            json!({"fieldData": {"name": "Item v-0", "slug": "v-0"}, "cmsLocaleId": "fr"}),
+            json!({"fieldData": {"name": "Item v-1", "slug": "v-1"}, "cmsLocaleId": "fr"}),
+        ],
+    );
+    let stored = mock.items(COLLECTION);
+    let mut fr = stored[1].clone();
+    fr["id"] = json!(ids[0]);
+    let page = json!({
+        "items": [fr, stored[0], stored[2]],
+        "pagination": {"limit": 100, "offset": 0, "total": 3},
+    });
+    (MockResponse::status(200).json(&page), ids[0].clone())
+}
+
+/// An item's variants in several locales share its id. The pager remembered the items it
+/// returned by id alone: unfiltered, the `en` variant listed after the `fr` one was
+/// dropped as already returned.
+#[tokio::test]
+async fn an_unfiltered_listing_yields_every_locale_of_an_item() {
+    let (mock, client, _clock) = setup(|b| b.primary_locale("en")).await;
+    let (page, shared) = localized_page(&mock);
+    mock.push_fault(Fault::instead(page));
+    let items: Vec<_> = client
+        .list_items(COLLECTION)
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let listed: Vec<(&str, &str, Option<&str>)> = items
+        .iter()
+        .map(|item| (item.id.as_str(), item.slug(), item.locale_id()))
+        .collect();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert_eq!(listed[0], (shared.as_str(), "v-0", Some("fr")));
+    assert_eq!(listed[1], (shared.as_str(), "v-0", Some("en")));
+    assert_eq!(mock.request_count(), 1);
+}
+
+/// The resume index over the same listing, the primary locale (`en`) given. With the `en`
+/// variant of `v-0` dropped, the index held `v-0` only in `fr`: the line `v-0` (no locale,
+/// so `en`) was taken as absent and sent — on a suffixing server a second `v-0` in `en`.
+/// Now `v-0` is skipped (its `en` variant) and `v-1`, which exists only in `fr`, created.
+#[tokio::test]
+async fn the_resume_index_sees_every_locale_of_an_item() {
+    let (mock, client, _clock) = setup(|b| {
+        b.primary_locale("en")
+            .duplicate_slugs(DuplicateSlugs::Suffix)
+    })
+    .await;
+    let (page, shared) = localized_page(&mock);
+    mock.push_fault(Fault::instead(page));
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .primary_locale("en")
+        .skip_existing(true)
+        .run(numbered("v", 2))
+        .await
+        .unwrap();
+    assert_true_report(&report, &mock);
+    let s = &report.summary;
+    assert_eq!((s.skipped, s.created, s.failed), (1, 1, 0), "{s:?}");
+    match &report.outcomes[0].result {
+        ItemResult::Skipped { id, .. } => assert_eq!(id, &shared),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        report.outcomes[1].result,
+        ItemResult::Created { .. }
+    ));
+    assert_eq!((s.list_requests, s.create_requests), (1, 1), "{s:?}");
+}
+
+/// The settle scan over the same kind of listing: someone's `w-0` exists in `fr` and `en`
+/// (one id), made 10 minutes ago, and a request of six lines without a locale (`en`) is
+/// answered 500 before creating anything. With the `en` variant dropped as already seen,
+/// the scan found no `w-0` in `en`: proven absent, sent again — on a suffixing server a
+/// second `w-0` in `en`. Now it is taken (`Error::SlugTaken` naming it), the five others
+/// are sent again and created.
+#[tokio::test]
+async fn the_settle_scan_sees_every_locale_of_an_item() {
+    let (mock, client, _clock) = setup(|b| {
+        b.primary_locale("en")
+            .duplicate_slugs(DuplicateSlugs::Suffix)
+    })
+    .await;
+    let ids = mock.insert_items(
+        COLLECTION,
+        ["en", "fr"].map(|locale| {
+            json!({
+                "fieldData": {"name": "Someone's w-0", "slug": "w-0"},
+                "cmsLocaleId": locale, "createdOn": "2025-12-31T23:50:00.000Z",
+            })
+        }),
+    );
+    let stored = mock.items(COLLECTION);
+    let mut fr = stored[1].clone();
+    fr["id"] = json!(ids[0]);
+    mock.fault_when_request(create_holding("w-0"), Fault::instead(internal_error()));
+    mock.fault_when_request(
+        |r| r.method == "GET",
+        Fault::instead(MockResponse::status(200).json(&json!({
+            "items": [fr, stored[0]],
+            "pagination": {"limit": 100, "offset": 0, "total": 2},
+        }))),
+    );
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .primary_locale("en")
+        .run(numbered("w", 6))
+        .await
+        .unwrap();
+    assert_true_report(&report, &mock);
+    let s = &report.summary;
+    assert_eq!(
+        (s.created, s.settled, s.failed, s.unknown),
+        (5, 0, 1, 0),
+        "{s:?}"
+    );
+    match &report.outcomes[0].result {
+        ItemResult::Failed { error, .. } => match &**error {
+            Error::SlugTaken(taken) => assert_eq!(taken.taken_by, ids[0]),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // The lost request, one scan page (short: read to the end), the five sent again.
+    assert_eq!((s.create_requests, s.list_requests), (2, 1), "{s:?}");
 }

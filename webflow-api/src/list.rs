@@ -335,6 +335,12 @@ pub(crate) enum PageRead {
     Failed(Error),
 }
 
+/// What tells one listed item from another: its id and its locale. The variants of an item
+/// in several locales share its id.
+pub(crate) fn variant_key(item: &CollectionItem) -> (String, Option<String>) {
+    (item.id.clone(), item.locale_id().map(str::to_owned))
+}
+
 /// Pages allowed beyond what the largest reported `total` needs, for re-reads after shifts;
 /// also how many full pages in a row may bring the end the listing reports no closer.
 const EXTRA_PAGES: u64 = 10;
@@ -348,9 +354,9 @@ const ANCHORS: usize = 3;
 /// by its last item. The previous page's last items are the anchors: when none of them is
 /// in the next page (items before them were removed, shifting later items back), the pager
 /// steps back a page at a time until it finds one, so an item that stayed in the collection
-/// is never skipped; items already returned are not returned again (ids are remembered).
-/// It ends only on a page shorter than asked for — a full page is never the end, whatever
-/// `total` says — and stops with [`Error::ListingUnreliable`] when pages stop bringing new
+/// is never skipped; items already returned are not returned again (remembered by id and
+/// locale: an item's variants in several locales share its id). It ends only on a page
+/// shorter than asked for — a full page is never the end, whatever `total` says — and stops with [`Error::ListingUnreliable`] when pages stop bringing new
 /// items (a server that ignores `offset`), when the listing needs more pages than twice the
 /// largest `total` reported (plus a few re-reads), or when ten full pages in a row bring the
 /// end that `total` puts no closer (a collection that grows as fast as it is read, or a
@@ -361,10 +367,10 @@ pub(crate) struct Pager {
     query: ListQuery,
     /// Where the next page starts.
     offset: u64,
-    /// The last ids of the previous full page (latest last).
-    anchors: Vec<String>,
-    /// Ids of every item returned so far.
-    seen: HashSet<String>,
+    /// The last items (id and locale) of the previous full page (latest last).
+    anchors: Vec<(String, Option<String>)>,
+    /// Every item (id and locale: an item's variants share its id) returned so far.
+    seen: HashSet<(String, Option<String>)>,
     /// The largest `pagination.total` reported, for the cap.
     largest_total: Option<u64>,
     pages_read: u64,
@@ -508,8 +514,10 @@ impl Pager {
         let read_at = self.offset;
         let further = self.furthest.is_none_or(|furthest| read_at > furthest);
         self.furthest = Some(self.furthest.map_or(read_at, |f| f.max(read_at)));
-        let anchored =
-            self.anchors.is_empty() || items.iter().any(|item| self.anchors.contains(&item.id));
+        let anchored = self.anchors.is_empty()
+            || items
+                .iter()
+                .any(|item| self.anchors.contains(&variant_key(item)));
         if !anchored && read_at > 0 {
             // Items before the anchors were removed (or the anchors were): what shifted back
             // is in an earlier page. Step back and read again.
@@ -518,7 +526,7 @@ impl Pager {
         }
         let full = items.len() as u64 >= asked;
         let last = items.len().saturating_sub(ANCHORS);
-        let anchors: Vec<String> = items[last..].iter().map(|item| item.id.clone()).collect();
+        let anchors: Vec<_> = items[last..].iter().map(variant_key).collect();
         let read = items.len() as u64;
         let fresh = self.fresh(items);
         if !full {
@@ -548,7 +556,7 @@ impl Pager {
     fn fresh(&mut self, items: Vec<CollectionItem>) -> Vec<CollectionItem> {
         items
             .into_iter()
-            .filter(|item| self.seen.insert(item.id.clone()))
+            .filter(|item| self.seen.insert(variant_key(item)))
             .collect()
     }
 }
