@@ -32,6 +32,8 @@ mod mock_sync;
 #[cfg(test)]
 mod pacing;
 #[cfg(test)]
+mod paging_churn;
+#[cfg(test)]
 mod request_path;
 #[cfg(test)]
 mod responses;

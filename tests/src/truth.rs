@@ -7,15 +7,17 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use webflow_api::mock::{DuplicateSlugs, Fault, MockResponse, MockWebflow, MockWebflowBuilder};
+use webflow_api::mock::{
+    ClockShift, DuplicateSlugs, Fault, ItemChange, MockResponse, MockWebflow, MockWebflowBuilder,
+};
 use webflow_api::time::ManualClock;
 use webflow_api::{BulkEvent, BulkReport, Client, Error, ItemResult, NewItem, Settle};
 
 use crate::support::{TOKEN, builder_for};
 
-const COLLECTION: &str = MockWebflow::COLLECTION_ID;
+pub(crate) const COLLECTION: &str = MockWebflow::COLLECTION_ID;
 
-async fn setup(
+pub(crate) async fn setup(
     configure: impl FnOnce(MockWebflowBuilder) -> MockWebflowBuilder,
 ) -> (MockWebflow, Client, ManualClock) {
     let clock = ManualClock::new();
@@ -29,16 +31,18 @@ async fn setup(
     (mock, client, clock)
 }
 
-fn item(slug: &str) -> NewItem {
+pub(crate) fn item(slug: &str) -> NewItem {
     NewItem::new(format!("Item {slug}"), slug)
 }
 
-fn numbered(prefix: &str, n: u64) -> Vec<NewItem> {
+pub(crate) fn numbered(prefix: &str, n: u64) -> Vec<NewItem> {
     (0..n).map(|i| item(&format!("{prefix}-{i}"))).collect()
 }
 
 /// A create request that holds `wanted`.
-fn create_holding(wanted: &'static str) -> impl Fn(&webflow_api::mock::ReceivedRequest) -> bool {
+pub(crate) fn create_holding(
+    wanted: &'static str,
+) -> impl Fn(&webflow_api::mock::ReceivedRequest) -> bool {
     move |request| {
         request.method == "POST"
             && request.body["items"]
@@ -47,7 +51,7 @@ fn create_holding(wanted: &'static str) -> impl Fn(&webflow_api::mock::ReceivedR
     }
 }
 
-fn internal_error() -> MockResponse {
+pub(crate) fn internal_error() -> MockResponse {
     MockResponse::webflow_error(500, "internal_error", "Oops", json!([]))
 }
 
@@ -62,12 +66,12 @@ fn by_slug(report: &BulkReport) -> HashMap<&str, &ItemResult> {
 
 /// Every item reported created exists on the server with that id and the slug asked
 /// for, and none was created twice.
-fn assert_true_report(report: &BulkReport, mock: &MockWebflow) {
+pub(crate) fn assert_true_report(report: &BulkReport, mock: &MockWebflow) {
     assert_true_report_after(report, mock, 0);
 }
 
 /// [`assert_true_report`] for an import that followed `before` other requests.
-fn assert_true_report_after(report: &BulkReport, mock: &MockWebflow, before: u64) {
+pub(crate) fn assert_true_report_after(report: &BulkReport, mock: &MockWebflow, before: u64) {
     assert!(mock.duplicates().is_empty(), "{:?}", mock.duplicates());
     let created = mock.created_items();
     let mut ids = std::collections::HashSet::new();
@@ -543,4 +547,217 @@ async fn settling_takes_no_real_time() {
         "{:?}",
         clock.sleeps()
     );
+}
+
+/// Imports 200 items (two requests of 100) into a mock that `configure`s, the second
+/// request meeting `fault`; the mock's wall clock steps back 2 s once the first request
+/// has answered, before the second is sent. Returns the mock, the report and the number
+/// of the second request.
+async fn lose_the_second_request_after_a_clock_step_back(
+    configure: impl FnOnce(MockWebflowBuilder) -> MockWebflowBuilder,
+    fault: Fault,
+) -> (MockWebflow, BulkReport, u64) {
+    let (mock, client, _clock) = setup(configure).await;
+    mock.fault_when_request(create_holding("m-100"), fault);
+    let stepped = std::sync::atomic::AtomicBool::new(false);
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .on_progress(|event| {
+            if let BulkEvent::Progress(progress) = event
+                && progress.created == 100
+                && !stepped.swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                mock.shift_clock(ClockShift::Back(Duration::from_secs(2)));
+            }
+        })
+        .run(numbered("m", 200))
+        .await
+        .unwrap();
+    let second = mock
+        .requests()
+        .iter()
+        .find(|r| create_holding("m-100")(r))
+        .map(|r| r.number)
+        .unwrap();
+    assert_eq!(second, 2, "the lost request is the second one");
+    (mock, report, second)
+}
+
+/// `createdOn` of the items request `number` created.
+fn stamps_of_request(mock: &MockWebflow, number: u64) -> Vec<String> {
+    mock.created_items()
+        .iter()
+        .filter(|c| c.request_number == number)
+        .map(|c| c.item["createdOn"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Observation 16. A lost request's items must have been created no earlier than the
+/// server's time when it was sent, read from the previous answer's `Date`. A server clock
+/// that steps back 2 s after the first answer stamps the 100 items the lost request did
+/// create 2 s before that. Without a tolerance for it (`clock_tolerance` 0, checked by
+/// hand) they are taken for someone else's: 100 items this import created reported
+/// failed, their slugs "taken". With the default tolerance they are settled — on a server
+/// that refuses a taken slug and on one that suffixes it alike — and nothing is sent twice.
+#[tokio::test]
+async fn a_server_clock_that_steps_back_does_not_hide_a_lost_chunk_it_created() {
+    for policy in [DuplicateSlugs::Refuse, DuplicateSlugs::Suffix] {
+        let (mock, report, lost) = lose_the_second_request_after_a_clock_step_back(
+            |b| b.duplicate_slugs(policy),
+            Fault::after_processing(internal_error()),
+        )
+        .await;
+        let first = stamps_of_request(&mock, 1);
+        let second = stamps_of_request(&mock, lost);
+        assert_eq!((first.len(), second.len()), (100, 100), "{policy:?}");
+        assert!(
+            second.iter().all(|s| first.iter().all(|f| s < f)),
+            "{policy:?}: the lost items look older than the first request's: {} vs {}",
+            second[0],
+            first[0]
+        );
+        assert_true_report(&report, &mock);
+        let s = &report.summary;
+        assert_eq!(
+            (s.created, s.settled, s.renamed, s.failed, s.unknown),
+            (200, 100, 0, 0, 0),
+            "{policy:?}: {s:?}"
+        );
+        assert!(
+            report.outcomes[100..]
+                .iter()
+                .all(|o| matches!(o.result, ItemResult::Created { settled: true, .. })),
+            "{policy:?}"
+        );
+        // Nothing sent again; a newest-first scan of 3 pages (the first request's 100, which
+        // look newer, then the lost ones, pages overlapping by one).
+        assert_eq!(
+            (s.create_requests, s.list_requests),
+            (2, 3),
+            "{policy:?}: {s:?}"
+        );
+        assert_eq!(mock.created_items().len(), 200, "{policy:?}");
+    }
+}
+
+/// Observation 16, the other side. A request answered 500 before creating anything, after
+/// the server's clock stepped back 2 s: the scan proves its 100 items absent, and they are
+/// sent again once and created once each.
+#[tokio::test]
+async fn a_server_clock_that_steps_back_does_not_stop_a_lost_chunk_being_sent_again() {
+    for policy in [DuplicateSlugs::Refuse, DuplicateSlugs::Suffix] {
+        let (mock, report, _) = lose_the_second_request_after_a_clock_step_back(
+            |b| b.duplicate_slugs(policy),
+            Fault::instead(internal_error()),
+        )
+        .await;
+        assert_true_report(&report, &mock);
+        let s = &report.summary;
+        assert_eq!(
+            (s.created, s.settled, s.renamed, s.failed, s.unknown),
+            (200, 0, 0, 0, 0),
+            "{policy:?}: {s:?}"
+        );
+        // The lost request, then its 100 again; a scan read to its end (100 + 1).
+        assert_eq!(
+            (s.create_requests, s.list_requests),
+            (3, 2),
+            "{policy:?}: {s:?}"
+        );
+        let resent = stamps_of_request(&mock, mock.request_count());
+        assert_eq!(resent.len(), 100, "{policy:?}: the last request made them");
+        assert_eq!(mock.created_items().len(), 200, "{policy:?}");
+    }
+}
+
+/// Webflow stores some values in another spelling than the one sent: a whole number as
+/// `12.0`, a date with milliseconds. A lost request's items found by the settle scan that
+/// way are still ours: settled, never sent again (which would fail on the taken slug, or
+/// make a suffixed copy). The lost request is modelled as its items appearing, as Webflow
+/// stores them, just before it is answered 500 without the mock creating anything itself.
+#[tokio::test]
+async fn items_webflow_stored_with_values_spelled_otherwise_are_still_ours() {
+    let (mock, client, _clock) = setup(|b| b.duplicate_slugs(DuplicateSlugs::Suffix)).await;
+    let line = |i: u64| {
+        item(&format!("n-{i}"))
+            .field("price", 12)
+            .field("released", "2024-05-01T00:00:00Z")
+            .field("tags", vec!["b", "a"])
+    };
+    let stored: Vec<Value> = (100..150)
+        .map(|i| {
+            json!({"fieldData": {
+                "name": format!("Item n-{i}"), "slug": format!("n-{i}"),
+                "price": 12.0, "released": "2024-05-01T00:00:00.000Z", "tags": ["a", "b"],
+            }})
+        })
+        .collect();
+    mock.change_before_request(2, ItemChange::insert(COLLECTION, stored));
+    mock.fault_on_request(2, Fault::instead(internal_error()));
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .run((0..150).map(line))
+        .await
+        .unwrap();
+    assert!(create_holding("n-100")(&mock.requests()[1]));
+    assert!(mock.duplicates().is_empty(), "{:?}", mock.duplicates());
+    let s = &report.summary;
+    assert_eq!(
+        (s.created, s.settled, s.failed, s.unknown),
+        (150, 50, 0, 0),
+        "{s:?}"
+    );
+    // Nothing sent again; the first page of the newest-first scan holds all 50.
+    assert_eq!((s.create_requests, s.list_requests), (2, 1), "{s:?}");
+    let held = mock.items(COLLECTION);
+    assert_eq!(held.len(), 150);
+    for outcome in &report.outcomes[100..] {
+        let ItemResult::Created { id, settled, .. } = &outcome.result else {
+            panic!("{}: {:?}", outcome.slug, outcome.result)
+        };
+        assert!(settled);
+        let stored = held.iter().find(|i| i["id"] == id.as_str()).unwrap();
+        assert_eq!(stored["fieldData"]["slug"], outcome.slug.as_str());
+    }
+}
+
+/// Observation 1, looked up by slug. Before: a handful of lost items were looked up one
+/// slug at a time and anything found with the slug and the fields sent was taken as ours.
+/// An item with the same name and slug made by someone else 10 minutes before the import
+/// is `Failed` with `Error::SlugTaken` naming it — never `Created` — and is not sent
+/// again (on a suffixing server that would make a copy); the two absent ones are.
+#[tokio::test]
+async fn an_identical_item_made_ten_minutes_earlier_by_someone_else_is_not_ours() {
+    let (mock, client, _clock) = setup(|b| b.duplicate_slugs(DuplicateSlugs::Suffix)).await;
+    let older = mock.insert_items(
+        COLLECTION,
+        [json!({
+            "fieldData": {"name": "Item o-1", "slug": "o-1"},
+            "createdOn": "2025-12-31T23:50:00.000Z",
+        })],
+    );
+    mock.fault_when_request(create_holding("o-1"), Fault::instead(internal_error()));
+    let report = client
+        .bulk_create_live(COLLECTION)
+        .run(numbered("o", 3))
+        .await
+        .unwrap();
+    assert_true_report(&report, &mock);
+    let s = &report.summary;
+    assert_eq!(
+        (s.created, s.settled, s.failed, s.unknown),
+        (2, 0, 1, 0),
+        "{s:?}"
+    );
+    match by_slug(&report)["o-1"] {
+        ItemResult::Failed { error, .. } => match &**error {
+            Error::SlugTaken(taken) => assert_eq!(taken.taken_by, older[0]),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // Three slug lookups, a scan of recent items for a suffixed copy (one short page), and
+    // o-0 and o-2 sent again in one request.
+    assert_eq!((s.create_requests, s.list_requests), (2, 4), "{s:?}");
+    assert_eq!(mock.created_items().len(), 2);
 }

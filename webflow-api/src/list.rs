@@ -275,7 +275,8 @@ impl<'a> ListItems<'a> {
         self
     }
 
-    /// Items per page, 1 to 100 (default 100).
+    /// Items per page, 1 to 100 (default 100). [`pages`](Self::pages) and
+    /// [`items`](Self::items) ask for at least 2: their pages overlap by one item.
     pub fn page_size(mut self, size: u32) -> Self {
         self.query.page_size = Some(size);
         self
@@ -334,9 +335,16 @@ pub(crate) enum PageRead {
     Failed(Error),
 }
 
-/// Pages allowed beyond what the largest reported `total` needs, for re-reads after shifts.
+/// What tells one listed item from another: its id and its locale. The variants of an item
+/// in several locales share its id.
+pub(crate) fn variant_key(item: &CollectionItem) -> (String, Option<String>) {
+    (item.id.clone(), item.locale_id().map(str::to_owned))
+}
+
+/// Pages allowed beyond what the largest reported `total` needs, for re-reads after shifts;
+/// also how many full pages in a row may bring the end the listing reports no closer.
 const EXTRA_PAGES: u64 = 10;
-/// A listing that reports no `total` may read at most this many pages.
+/// A listing that reports no `total` may read at most this many pages, and no listing more.
 const PAGES_WITHOUT_TOTAL: u64 = 100_000;
 
 /// Anchors kept from the previous page.
@@ -346,31 +354,45 @@ const ANCHORS: usize = 3;
 /// by its last item. The previous page's last items are the anchors: when none of them is
 /// in the next page (items before them were removed, shifting later items back), the pager
 /// steps back a page at a time until it finds one, so an item that stayed in the collection
-/// is never skipped; items already returned are not returned again (ids are remembered).
-/// It ends only on a page shorter than asked for — a full page is never the end, whatever
-/// `total` says — and stops with [`Error::ListingUnreliable`] when pages stop bringing new
-/// items (a server that ignores `offset`) or the listing needs more pages than twice the
-/// largest `total` reported (plus a few re-reads).
+/// is never skipped; items already returned are not returned again (remembered by id and
+/// locale: an item's variants in several locales share its id). It ends only on a page
+/// shorter than asked for — a full page is never the end, whatever `total` says — and stops with [`Error::ListingUnreliable`] when pages stop bringing new
+/// items (a server that ignores `offset`), when the listing needs more pages than twice the
+/// largest `total` reported (plus a few re-reads), or when ten full pages in a row bring the
+/// end that `total` puts no closer (a collection that grows as fast as it is read, or a
+/// `total` that grows with every page: the cap alone would grow with it).
 #[derive(Debug)]
 pub(crate) struct Pager {
     collection_id: String,
     query: ListQuery,
     /// Where the next page starts.
     offset: u64,
-    /// The last ids of the previous full page (latest last).
-    anchors: Vec<String>,
-    /// Ids of every item returned so far.
-    seen: HashSet<String>,
+    /// The last items (id and locale) of the previous full page (latest last).
+    anchors: Vec<(String, Option<String>)>,
+    /// Every item (id and locale: an item's variants share its id) returned so far.
+    seen: HashSet<(String, Option<String>)>,
     /// The largest `pagination.total` reported, for the cap.
     largest_total: Option<u64>,
     pages_read: u64,
-    /// Full pages in a row that brought nothing new.
+    /// The furthest offset a page was read at.
+    furthest: Option<u64>,
+    /// The fewest items a full page left beyond it, by the `total` reported with it.
+    closest_end: Option<u64>,
+    /// Full pages in a row since `closest_end` last came closer.
+    no_closer: u64,
+    /// Full pages in a row, each read at an offset further than any before, that brought
+    /// nothing new. A page read again after stepping back is expected to bring nothing
+    /// new: it does not count.
     stalled: u32,
     done: bool,
 }
 
 impl Pager {
-    pub(crate) fn new(collection_id: String, query: ListQuery, offset: u64) -> Pager {
+    pub(crate) fn new(collection_id: String, mut query: ListQuery, offset: u64) -> Pager {
+        if query.page_size() == 1 {
+            // Pages overlap by one item: a page of one would never move on.
+            query.page_size = Some(2);
+        }
         Pager {
             collection_id,
             query,
@@ -379,6 +401,9 @@ impl Pager {
             seen: HashSet::new(),
             largest_total: None,
             pages_read: 0,
+            furthest: None,
+            closest_end: None,
+            no_closer: 0,
             stalled: 0,
             done: false,
         }
@@ -393,9 +418,35 @@ impl Pager {
     fn page_cap(&self) -> u64 {
         let step = u64::from(self.query.page_size().max(2) - 1);
         match self.largest_total {
-            Some(total) => total.div_ceil(step).saturating_mul(2) + EXTRA_PAGES,
+            Some(total) => total
+                .div_ceil(step)
+                .saturating_mul(2)
+                .saturating_add(EXTRA_PAGES)
+                .min(PAGES_WITHOUT_TOTAL),
             None => PAGES_WITHOUT_TOTAL,
         }
+    }
+
+    /// Notes a full page read up to `read_to` with `total` reported: an error once
+    /// [`EXTRA_PAGES`] full pages in a row left no fewer items beyond them than the closest
+    /// page before. Every page either comes strictly closer (a count that cannot fall
+    /// forever) or counts, so a growing `total` cannot keep the listing going.
+    fn approach(&mut self, total: u64, read_to: u64) -> Option<Error> {
+        let beyond = total.saturating_sub(read_to);
+        if self.closest_end.is_none_or(|closest| beyond < closest) {
+            self.closest_end = Some(beyond);
+            self.no_closer = 0;
+            return None;
+        }
+        self.no_closer += 1;
+        (self.no_closer >= EXTRA_PAGES).then(|| {
+            Error::ListingUnreliable(format!(
+                "stopped after {} pages: the last {EXTRA_PAGES} brought its end no closer (it \
+                 reports {total} items, {beyond} beyond the page just read); items are added \
+                 as fast as they can be read, or its `total` is wrong",
+                self.pages_read
+            ))
+        })
     }
 
     /// Reads the next page through `client` (with `options`); see the type's documentation.
@@ -446,6 +497,13 @@ impl Pager {
         };
         if let Some(total) = page.pagination.total.and_then(|t| u64::try_from(t).ok()) {
             self.largest_total = Some(self.largest_total.map_or(total, |t| t.max(total)));
+            let read = page.items.len() as u64;
+            if read >= u64::from(self.query.page_size())
+                && let Some(error) = self.approach(total, self.offset.saturating_add(read))
+            {
+                self.done = true;
+                return (PageRead::Failed(error), counts);
+            }
         }
         (self.take(page.items), counts)
     }
@@ -454,8 +512,12 @@ impl Pager {
     fn take(&mut self, items: Vec<CollectionItem>) -> PageRead {
         let asked = u64::from(self.query.page_size());
         let read_at = self.offset;
-        let anchored =
-            self.anchors.is_empty() || items.iter().any(|item| self.anchors.contains(&item.id));
+        let further = self.furthest.is_none_or(|furthest| read_at > furthest);
+        self.furthest = Some(self.furthest.map_or(read_at, |f| f.max(read_at)));
+        let anchored = self.anchors.is_empty()
+            || items
+                .iter()
+                .any(|item| self.anchors.contains(&variant_key(item)));
         if !anchored && read_at > 0 {
             // Items before the anchors were removed (or the anchors were): what shifted back
             // is in an earlier page. Step back and read again.
@@ -464,14 +526,18 @@ impl Pager {
         }
         let full = items.len() as u64 >= asked;
         let last = items.len().saturating_sub(ANCHORS);
-        let anchors: Vec<String> = items[last..].iter().map(|item| item.id.clone()).collect();
+        let anchors: Vec<_> = items[last..].iter().map(variant_key).collect();
         let read = items.len() as u64;
         let fresh = self.fresh(items);
         if !full {
             self.done = true;
             return PageRead::Items(fresh);
         }
-        if fresh.is_empty() {
+        if !fresh.is_empty() {
+            self.stalled = 0;
+        } else if further {
+            // A page read again after a step back holds nothing new, as it should: only a
+            // page further than any before counts.
             self.stalled += 1;
             if self.stalled >= 3 {
                 self.done = true;
@@ -480,8 +546,6 @@ impl Pager {
                      read: the server does not page by offset"
                 )));
             }
-        } else {
-            self.stalled = 0;
         }
         self.anchors = anchors;
         self.offset = read_at + read - 1;
@@ -492,7 +556,7 @@ impl Pager {
     fn fresh(&mut self, items: Vec<CollectionItem>) -> Vec<CollectionItem> {
         items
             .into_iter()
-            .filter(|item| self.seen.insert(item.id.clone()))
+            .filter(|item| self.seen.insert(variant_key(item)))
             .collect()
     }
 }

@@ -28,7 +28,7 @@ use super::seen::SeenSlugs;
 use crate::Error;
 use crate::client::ServerDate;
 use crate::item::suffixed_base;
-use crate::list::{ListQuery, MAX_PAGE_SIZE, PageRead, Pager, SortBy, SortOrder};
+use crate::list::{ListQuery, MAX_PAGE_SIZE, PageRead, Pager, SortBy, SortOrder, variant_key};
 use crate::request::CallEvent;
 use crate::retry::WaitReason;
 use crate::types::CollectionItem;
@@ -238,7 +238,7 @@ impl Settler<'_, '_> {
             ..ListQuery::default()
         };
         let mut pager = Pager::new(self.import.collection_id.clone(), query, 0);
-        let mut known: HashSet<String> = seen_items.iter().map(|item| item.id.clone()).collect();
+        let mut known: HashSet<_> = seen_items.iter().map(variant_key).collect();
         loop {
             let (read, counts) = pager
                 .next_page_counted(self.import.client, self.import.call_options(self.events))
@@ -258,7 +258,7 @@ impl Settler<'_, '_> {
                 if floor.is_some_and(|floor| item.created_at().is_some_and(|c| c < floor)) {
                     passed_floor = true;
                 }
-                if known.insert(item.id.clone()) {
+                if known.insert(variant_key(&item)) {
                     seen_items.push(item);
                 }
             }
