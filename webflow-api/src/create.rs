@@ -2,7 +2,11 @@
 //! (`create-item-live`, not idempotent), with input checks before sending.
 //!
 //! A create is not idempotent: when its outcome is unknown ([`Error::outcome_unknown`]),
-//! the item may exist. Look it up ([`Client::find_item_by_slug`]) before sending it again.
+//! the item may exist. Look it up ([`Client::find_item_by_slug`], in the item's locale)
+//! and check that what is found is yours — an item with the slug may be someone else's —
+//! before sending it again; or create it with a bulk import of that one item
+//! (`client.bulk_create_live(..).run([item])`), which settles a lost answer itself with the
+//! identity rule of [`Settle`](crate::Settle).
 
 use crate::error::UndecodableResponse;
 use crate::generated::builder::CreateItemLive;

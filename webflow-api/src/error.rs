@@ -22,8 +22,10 @@ use crate::types::WebflowError;
 ///   safe and may succeed (a 429, a connection that never opened);
 /// - [`Error::outcome_unknown`]: the request reached Webflow and it is unknown whether it
 ///   took effect (a 5xx, a timeout after sending). For a create, the item may exist: look
-///   it up (for example with [`Client::find_item_by_slug`](crate::Client::find_item_by_slug))
-///   before sending it again.
+///   it up (for example with [`Client::find_item_by_slug`](crate::Client::find_item_by_slug),
+///   in its locale, checking that what is found holds what was sent: the slug may be
+///   someone else's) before sending it again — or let a bulk import of the one item settle
+///   it (see [`Settle`](crate::Settle)).
 ///
 /// [`Error::status`] and [`Error::api_error`] tell what Webflow answered. The API token
 /// never appears in any error.

@@ -29,6 +29,10 @@ impl Client {
     /// names them (a slug is unique per locale only). One request (retried on a 429, 5xx or
     /// timeout: a lookup changes nothing).
     ///
+    /// An item found is the collection's item with that slug, not necessarily one you made:
+    /// its `cmsLocaleId`, `createdOn` and fields say whether it is. (Bulk imports settle lost
+    /// creates with that check built in: see [`Settle`](crate::Settle).)
+    ///
     /// ```no_run
     /// # async fn run(client: webflow_api::Client) -> Result<(), webflow_api::Error> {
     /// match client.find_item_by_slug("580e63fc8c9a982ac9b8b745", "blue-mug").await? {
