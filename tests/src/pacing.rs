@@ -906,3 +906,87 @@ async fn a_late_answer_for_an_earlier_request_does_not_empty_the_pacers_budget()
         clock.sleeps()
     );
 }
+
+/// What a [`RecordingLimiter`] saw: slots granted, how each ended (answered or not), and
+/// slots given back.
+#[derive(Debug, Default)]
+struct Records {
+    granted: AtomicU64,
+    ended: std::sync::Mutex<Vec<(u64, bool)>>,
+    released: std::sync::Mutex<Vec<u64>>,
+}
+
+/// A limiter that grants every slot and records how each ended.
+#[derive(Clone, Debug, Default)]
+struct RecordingLimiter(Arc<Records>);
+
+impl std::ops::Deref for RecordingLimiter {
+    type Target = Records;
+    fn deref(&self) -> &Records {
+        &self.0
+    }
+}
+
+impl RateLimiter for RecordingLimiter {
+    fn acquire(&self, _now: SystemTime, _max_wait: Duration) -> LimiterFuture<'_, Acquire> {
+        let slot = self.granted.fetch_add(1, Ordering::SeqCst) + 1;
+        Box::pin(std::future::ready(Acquire::Granted(Slot(slot))))
+    }
+
+    fn observe(&self, _now: SystemTime, observation: Observation) -> LimiterFuture<'_, ()> {
+        let answered = observation.rate_limit.is_some();
+        self.ended
+            .lock()
+            .unwrap()
+            .push((observation.slot.0, answered));
+        Box::pin(std::future::ready(()))
+    }
+
+    fn release(&self, slot: Slot) -> LimiterFuture<'_, ()> {
+        self.released.lock().unwrap().push(slot.0);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// A call whose future is dropped while its request is on its way (a timeout wrapped around
+/// it, an aborted task) still ends its slot: the limiter is told it ended without an
+/// answer, so a limiter that counts slots in flight does not count it for ever. Before:
+/// nothing was said, and the built-in pacer kept subtracting such slots from every answer's
+/// remaining budget (100 calls dropped by a 2 s timeout held the client back for minutes).
+#[tokio::test]
+async fn a_call_dropped_while_its_request_is_on_its_way_ends_its_slot() {
+    let mock = MockWebflow::builder().start().await;
+    let mut proxy = HoldingProxy::start(&mock, r#""slug":"held""#).await;
+    let limiter = RecordingLimiter::default();
+    let client = builder_for(&proxy.base_url)
+        .rate_limiter(Arc::new(limiter.clone()))
+        .build()
+        .unwrap();
+    client
+        .create_live_item(COLLECTION, NewItem::new("First", "first"))
+        .await
+        .unwrap();
+    {
+        let held = client.create_live_item(COLLECTION, NewItem::new("Held", "held"));
+        let held = std::pin::pin!(held.into_future());
+        tokio::select! {
+            _ = held => panic!("the held request cannot be answered"),
+            () = proxy.holding() => {}
+        }
+        // The call's future is dropped here, its request still held by the proxy.
+    }
+    // The guard's observation runs on a task of the runtime.
+    for _ in 0..1000 {
+        if limiter.ended.lock().unwrap().len() == 2 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(*limiter.ended.lock().unwrap(), [(1, true), (2, false)]);
+    assert!(
+        limiter.released.lock().unwrap().is_empty(),
+        "it may have been sent: not given back"
+    );
+    assert_eq!(limiter.granted.load(Ordering::SeqCst), 2);
+    proxy.release();
+}

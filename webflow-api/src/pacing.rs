@@ -147,12 +147,14 @@ pub trait RateLimiter: Send + Sync + fmt::Debug + 'static {
 
     /// Learns how the request sent in a slot ended: called once for every granted slot
     /// whose request went out — with what the answer said (its rate-limit headers, a 429's
-    /// `Retry-After`), or, when no answer came (a timeout, a dropped connection), with
-    /// `rate_limit: None`, so the limiter knows the slot is no longer in flight.
+    /// `Retry-After`), or, when no answer came (a timeout, a dropped connection, the call's
+    /// future dropped while its request was under way), with `rate_limit: None`, so the
+    /// limiter knows the slot is no longer in flight. (After a dropped call it runs on a
+    /// task of the current tokio runtime.)
     fn observe(&self, now: SystemTime, observation: Observation) -> LimiterFuture<'_, ()>;
 
-    /// Takes back a granted slot whose request was never sent (the call was cancelled or
-    /// dropped in between). The default does nothing.
+    /// Takes back a granted slot whose request was never sent (the call was cancelled
+    /// between the grant and the send). The default does nothing.
     fn release(&self, _slot: Slot) -> LimiterFuture<'_, ()> {
         Box::pin(std::future::ready(()))
     }

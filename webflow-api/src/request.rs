@@ -81,6 +81,34 @@ impl<T> CallOutcome<T> {
     }
 }
 
+/// A slot granted to an attempt, until the attempt is recorded. If the call's future is
+/// dropped in between (a timeout wrapped around the call, an aborted task), the limiter is
+/// told the slot ended without an answer, so that it does not count it in flight forever.
+struct GrantedSlot {
+    client: std::sync::Arc<crate::client::ClientInner>,
+    slot: Option<Slot>,
+}
+
+impl Drop for GrantedSlot {
+    fn drop(&mut self) {
+        let Some(slot) = self.slot.take() else {
+            return;
+        };
+        let limiter = self.client.limiter.clone();
+        let now = self.client.clock.system_time();
+        let ended = Observation::new(slot, None, false, None);
+        // A limiter whose `observe` awaits (a remote store) gets its future run on the
+        // current runtime; without one, the call is made and its future dropped (the
+        // built-in pacer does its work on the call).
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { limiter.observe(now, ended).await });
+            }
+            Err(_) => drop(limiter.observe(now, ended)),
+        }
+    }
+}
+
 /// Why the loop could not get a rate-limit slot.
 enum NoSlot {
     /// The slot is further away than the call may wait: the wait it would have needed, the
@@ -153,6 +181,11 @@ impl Client {
                 outcome.result = Err(CallError::Cancelled(last_error));
                 return outcome;
             }
+            // Until the attempt is recorded: a call dropped meanwhile still ends its slot.
+            let mut granted = GrantedSlot {
+                client: self.inner.clone(),
+                slot: Some(slot),
+            };
 
             // The attempt, within the attempt timeout and what is left of the deadline.
             let now = clock.now();
@@ -204,6 +237,7 @@ impl Client {
                 });
 
             // What it came to.
+            granted.slot = None;
             self.record(&span, attempt_started, slot, &answer).await;
             if answer.status == Some(reqwest::StatusCode::TOO_MANY_REQUESTS) {
                 outcome.throttled += 1;
