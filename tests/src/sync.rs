@@ -154,13 +154,14 @@ async fn a_first_sync_creates_updates_and_leaves_equal_items_and_a_second_writes
         "{s:?}"
     );
     assert!(s.all_done(), "{s:?}");
-    // 1 schema + 2 lookups (acme, globex) + 3 pages of the index (250 items, overlapping
-    // by one) + 1 create + 1 update.
+    // 1 schema + 1 page of the makers (2 items: the whole collection, so no lookup of acme
+    // or globex) + 3 pages of the index (250 items, overlapping by one) + 1 create + 1
+    // update.
     let counts = requests_by_method(&mock, before);
-    assert_eq!(counts.get("GET"), Some(&6), "{counts:?}");
+    assert_eq!(counts.get("GET"), Some(&5), "{counts:?}");
     assert_eq!(counts.get("POST"), Some(&1), "{counts:?}");
     assert_eq!(counts.get("PATCH"), Some(&1), "{counts:?}");
-    assert_eq!(s.requests, 8);
+    assert_eq!(s.requests, 7);
     match &report.outcomes[0].result {
         ItemResult::Updated { fields, .. } => assert_eq!(fields, &["price"]),
         other => panic!("{other:?}"),
@@ -277,7 +278,7 @@ async fn the_dry_run_names_every_invalid_field_and_writes_nothing() {
         problems(4)
     );
     assert!(
-        problems(5).contains("maker: no item with the slug 'nobody'"),
+        problems(5).contains("maker: no item with the slug or id 'nobody'"),
         "{}",
         problems(5)
     );
@@ -648,9 +649,9 @@ async fn an_item_deleted_since_the_listing_fails_alone() {
             .extra
             .insert("price".into(), json!(1000 + i));
     }
-    // Deleted after the index is read: the sync's requests are the schema, two reference
-    // lookups and two pages of the index; the update is the sixth.
-    let update = mock.request_count() + 6;
+    // Deleted after the index is read: the sync's requests are the schema, the referenced
+    // makers' one page and two pages of the index; the update is the fifth.
+    let update = mock.request_count() + 5;
     mock.change_before_request(update, ItemChange::delete(PRODUCTS, [gone.as_str()]));
     let report = client
         .bulk_create_live(PRODUCTS)
@@ -701,4 +702,78 @@ async fn cancelled_while_the_schema_read_waits_out_a_429_ends_cancelled() {
         "{:?}",
         report.outcomes
     );
+}
+
+/// References cost the cheaper of two ways, decided as they come: against 500 makers, two
+/// products naming two makers beyond the first page cost that page and two lookups; sixty
+/// naming sixty makers cost the first page, four lookups, then the rest of the listing —
+/// never one lookup per maker. Every reference is sent as the right id, ids given as ids
+/// included. Before: one lookup per distinct value (60 requests).
+#[tokio::test]
+async fn references_cost_the_cheaper_of_lookups_and_reading_the_collection() {
+    let (mock, client, _clock) = setup().await;
+    let makers: Vec<Value> = (0..500)
+        .map(|i| json!({"fieldData": {"name": format!("Maker {i}"), "slug": format!("maker-{i}")}}))
+        .collect();
+    let ids = mock.insert_items(MAKERS, makers);
+    let maker_id = |slug: &str| -> String {
+        let i: usize = slug.trim_start_matches("maker-").parse().unwrap();
+        ids[i].clone()
+    };
+    let naming = |n: u64, maker: String| {
+        NewItem::new(format!("Product {n}"), format!("product-{n}"))
+            .field("price", 1.0)
+            .field("maker", maker)
+    };
+    let reference_reads = |from: usize| {
+        mock.requests()[from..]
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with(&format!("{MAKERS}/items")))
+            .count()
+    };
+
+    // Two makers beyond the first page (the listing is in creation order).
+    let before = mock.requests().len();
+    let report = client
+        .bulk_create_live(PRODUCTS)
+        .check_schema(true)
+        .run([naming(0, "maker-300".into()), naming(1, "maker-301".into())])
+        .await
+        .unwrap();
+    assert_eq!(report.summary.created, 2, "{:?}", report.summary);
+    assert_eq!(
+        reference_reads(before),
+        1 + 2,
+        "the first page and two lookups"
+    );
+
+    // Sixty makers, the last given by id.
+    let before = mock.requests().len();
+    let mut source: Vec<NewItem> = (0..59)
+        .map(|n| naming(10 + n, format!("maker-{}", 200 + n)))
+        .collect();
+    source.push(naming(69, maker_id("maker-499")));
+    let report = client
+        .bulk_create_live(PRODUCTS)
+        .check_schema(true)
+        .run(source)
+        .await
+        .unwrap();
+    assert_eq!(report.summary.created, 60, "{:?}", report.summary);
+    // The first page, 4 lookups (the 5 pages left would cost no more than a fifth), then
+    // the 5 pages left of the 502 makers (pages of 100 overlapping by one).
+    assert_eq!(reference_reads(before), 1 + 4 + 5);
+    let items = mock.items(PRODUCTS);
+    for n in 0..59 {
+        let product = stored(&items, &format!("product-{}", 10 + n));
+        assert_eq!(
+            product["fieldData"]["maker"],
+            maker_id(&format!("maker-{}", 200 + n)).as_str()
+        );
+    }
+    assert_eq!(
+        stored(&items, "product-69")["fieldData"]["maker"],
+        maker_id("maker-499").as_str()
+    );
+    assert!(mock.duplicates().is_empty());
 }

@@ -418,6 +418,11 @@ impl Pager {
         self.done
     }
 
+    /// The largest `pagination.total` reported so far.
+    pub(crate) fn reported_total(&self) -> Option<u64> {
+        self.largest_total
+    }
+
     /// The most pages the listing may take, from the largest `total` reported.
     fn page_cap(&self) -> u64 {
         let step = u64::from(self.query.page_size().max(2) - 1);

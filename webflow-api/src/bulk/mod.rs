@@ -402,7 +402,9 @@ impl<'a> BulkImport<'a> {
     /// reference to no item. Such an item is [`Invalid`](ItemResult::Invalid), naming each
     /// field, and never sent. Values are written as Webflow takes them: an Option field by
     /// its option's name or id, a Reference or MultiReference by the referenced item's slug
-    /// or id (each slug looked up once), a file by URL or `{"url", "alt"}`.
+    /// or id (the referenced collection's first page read, then each value not on it looked
+    /// up once — or the rest of the collection read, when that costs fewer requests), a
+    /// file by URL or `{"url", "alt"}`.
     pub fn check_schema(mut self, check: bool) -> Self {
         self.check_schema = check;
         self
@@ -652,7 +654,8 @@ pub enum ItemResult {
         /// The item's id.
         id: String,
     },
-    /// Sync: an item with its slug exists but is not published (a draft or archived), and
+    /// Sync: an item with its slug exists but is not published (a draft, archived, or staged
+    /// and never published), and
     /// `update-items-live` changes published items only: left alone.
     #[non_exhaustive]
     NotLive {

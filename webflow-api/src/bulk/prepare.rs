@@ -1,11 +1,17 @@
 //! Lines checked against the collection's schema before anything is sent, and their values
 //! written as Webflow takes them: an Option field by its option's name or id (sent as the
-//! id), a Reference or MultiReference by the referenced item's slug or id (each slug looked
-//! up once, in the collection the field names), a file by its URL or `{"url", "alt"}`. A
-//! line with problems is reported invalid, naming each field (an unknown field with the
-//! closest field slug suggested), and never sent.
+//! id), a Reference or MultiReference by the referenced item's slug or id (in the
+//! collection the field names), a file by its URL or `{"url", "alt"}`. A line with problems
+//! is reported invalid, naming each field (an unknown field with the closest field slug
+//! suggested), and never sent.
+//!
+//! References cost the fewer requests of two ways, decided as they come: the referenced
+//! collection's first page is read (a collection of up to 100 items is then known whole,
+//! in one request); after that each value not found is looked up once, until the lookups
+//! made reach the pages left to read — then the rest of the collection is read instead. At
+//! most about twice the cheaper way, whatever the source holds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -13,7 +19,7 @@ use serde_json::{Map, Value};
 use super::BulkImport;
 use super::{FieldProblem, ItemResult};
 use crate::Error;
-use crate::list::{ListQuery, PageRead, Pager};
+use crate::list::{ListQuery, MAX_PAGE_SIZE, PageRead, Pager};
 use crate::request::CallEvent;
 use crate::schema::{self, FieldSchema};
 use crate::types::{Collection, CollectionField, NewItem};
@@ -29,8 +35,8 @@ pub(super) enum Prepared {
 /// The schema and the references resolved so far.
 pub(super) struct Preparer {
     fields: Vec<CollectionField>,
-    /// `(collection id, slug)` → the referenced item's id (`None`: no such item).
-    references: HashMap<(String, String), Option<String>>,
+    /// What is known of each referenced collection, by id.
+    references: HashMap<String, Referenced>,
     /// Requests and 429s the reference lookups took.
     pub(super) list_requests: u64,
     pub(super) throttled: u64,
@@ -153,7 +159,8 @@ impl Preparer {
     }
 
     /// The id of the item `given` names in the collection `field` references: an item with
-    /// that slug there (looked up once), else `given` itself when it is shaped like an id.
+    /// that slug there, else `given` itself when it is an item's id (when the collection
+    /// was read whole) or shaped like one (when it was not).
     async fn reference(
         &mut self,
         import: &BulkImport<'_>,
@@ -168,18 +175,91 @@ impl Preparer {
         else {
             return Ok(Ok(given.to_owned()));
         };
-        let key = (collection.to_owned(), given.to_owned());
-        if !self.references.contains_key(&key) {
-            let found = self.look_up(import, events, collection, given).await?;
-            self.references.insert(key.clone(), found);
-        }
-        Ok(match &self.references[&key] {
-            Some(id) => Ok(id.clone()),
-            None if looks_like_id(given) => Ok(given.to_owned()),
+        let mut referenced = match self.references.remove(collection) {
+            Some(referenced) => referenced,
+            None => Referenced::new(collection),
+        };
+        let found = self.resolve(import, events, &mut referenced, given).await;
+        let whole = referenced.whole;
+        self.references.insert(collection.to_owned(), referenced);
+        Ok(match found? {
+            Some(id) => Ok(id),
+            None if !whole && looks_like_id(given) => Ok(given.to_owned()),
             None => Err(format!(
-                "no item with the slug '{given}' in the referenced collection {collection}"
+                "no item with the slug{} '{given}' in the referenced collection {collection}",
+                if whole { " or id" } else { "" }
             )),
         })
+    }
+
+    /// The id `given` names in `referenced` (`None`: no item with that slug, or, when the
+    /// collection was read whole, with that slug or id), reading pages or looking up as
+    /// the module documentation says.
+    async fn resolve(
+        &mut self,
+        import: &BulkImport<'_>,
+        events: &(dyn Fn(CallEvent) + Send + Sync),
+        referenced: &mut Referenced,
+        given: &str,
+    ) -> Result<Option<String>, Arc<Error>> {
+        if referenced.pages_read == 0 {
+            self.read_page(import, events, referenced).await?;
+        }
+        loop {
+            if let Some(id) = referenced.by_slug.get(given) {
+                return Ok(Some(id.clone()));
+            }
+            if referenced.whole {
+                return Ok(referenced.ids.contains(given).then(|| given.to_owned()));
+            }
+            if let Some(found) = referenced.looked_up.get(given) {
+                return Ok(found.clone());
+            }
+            if referenced.lookups + 1 < referenced.pages_left() {
+                referenced.lookups += 1;
+                let found = self
+                    .look_up(import, events, &referenced.collection, given)
+                    .await?;
+                referenced.looked_up.insert(given.to_owned(), found.clone());
+                return Ok(found);
+            }
+            // Another lookup would bring the lookups to the pages left: read those instead.
+            while !referenced.whole {
+                self.read_page(import, events, referenced).await?;
+            }
+        }
+    }
+
+    /// Reads the next page of a referenced collection into what is known of it.
+    async fn read_page(
+        &mut self,
+        import: &BulkImport<'_>,
+        events: &(dyn Fn(CallEvent) + Send + Sync),
+        referenced: &mut Referenced,
+    ) -> Result<(), Arc<Error>> {
+        let (read, counts) = referenced
+            .pager
+            .next_page_counted(import.client, import.call_options(events))
+            .await;
+        self.list_requests += u64::from(counts.requests);
+        self.throttled += u64::from(counts.throttled);
+        referenced.pages_read += 1;
+        match read {
+            PageRead::Items(items) => {
+                for item in items {
+                    referenced.ids.insert(item.id.clone());
+                    referenced.by_slug.insert(item.slug().to_owned(), item.id);
+                }
+                referenced.read += 1;
+                referenced.whole = referenced.pager.is_done();
+                Ok(())
+            }
+            PageRead::End => {
+                referenced.whole = true;
+                Ok(())
+            }
+            PageRead::Failed(error) => Err(Arc::new(error)),
+        }
     }
 
     /// The id of the item with `slug` in `collection`, if there is one (one request).
@@ -208,6 +288,55 @@ impl Preparer {
             PageRead::End => Ok(None),
             PageRead::Failed(error) => Err(Arc::new(error)),
         }
+    }
+}
+
+/// What an import knows of one collection its references point to.
+struct Referenced {
+    collection: String,
+    /// Its listing, read page by page as needed.
+    pager: Pager,
+    pages_read: u64,
+    /// Pages that brought items.
+    read: u64,
+    /// Slug → id and the ids of every item read so far.
+    by_slug: HashMap<String, String>,
+    ids: HashSet<String>,
+    /// The listing was read to its end: `by_slug` and `ids` are the whole collection.
+    whole: bool,
+    /// Values looked up one at a time (`None`: no item with that slug), and how many.
+    looked_up: HashMap<String, Option<String>>,
+    lookups: u64,
+}
+
+impl Referenced {
+    fn new(collection: &str) -> Referenced {
+        let query = ListQuery {
+            page_size: Some(MAX_PAGE_SIZE),
+            ..ListQuery::default()
+        };
+        Referenced {
+            collection: collection.to_owned(),
+            pager: Pager::new(collection.to_owned(), query, 0),
+            pages_read: 0,
+            read: 0,
+            by_slug: HashMap::new(),
+            ids: HashSet::new(),
+            whole: false,
+            looked_up: HashMap::new(),
+            lookups: 0,
+        }
+    }
+
+    /// The pages left to read the collection whole, by the `total` it reported (pages of
+    /// 100 overlap by one item).
+    fn pages_left(&self) -> u64 {
+        let total = self.pager.reported_total().unwrap_or(u64::MAX);
+        let read = self.read.saturating_mul(u64::from(MAX_PAGE_SIZE) - 1);
+        total
+            .saturating_sub(read)
+            .div_ceil(u64::from(MAX_PAGE_SIZE) - 1)
+            .max(1)
     }
 }
 
