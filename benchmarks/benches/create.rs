@@ -9,6 +9,11 @@
 //! machine-load drift between criterion's two measurements cannot skew: once against a
 //! server in this process, once against a server in a separate process (this binary with
 //! `--serve`), the realistic case.
+//!
+//! `-- --interleaved-only` skips criterion's part. For instruction counts, run the bench
+//! binary with `--calls client 2000` (or `hand-built`) under
+//! `valgrind --tool=callgrind`, and again with 4000: the difference is 2,000 calls, without
+//! the start-up (the README's Performance section has the commands).
 
 use std::time::{Duration, Instant};
 
@@ -246,9 +251,39 @@ fn serve_until_stdin_closes() {
     });
 }
 
+/// `--calls <client|hand-built> <n>`: 200 calls to warm up, then `n` calls of one side
+/// against a server in this process, and nothing else: for instruction counts (callgrind),
+/// whose difference between two values of `n` is the cost of the calls alone.
+fn calls_only(side: &str, n: usize) {
+    let Setup {
+        runtime,
+        client,
+        raw,
+        url,
+    } = setup(None);
+    runtime.block_on(async {
+        for _ in 0..200 + n {
+            match side {
+                "client" => through_client(&client).await,
+                "hand-built" => hand_built(&raw, &url).await,
+                other => panic!("--calls takes `client` or `hand-built`, not `{other}`"),
+            }
+        }
+    });
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--serve") {
         serve_until_stdin_closes();
+        return;
+    }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--calls") {
+        let n = args
+            .get(at + 2)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2000);
+        calls_only(args.get(at + 1).map_or("client", String::as_str), n);
         return;
     }
     // `cargo test --benches` runs bench binaries without `--bench`: do nothing then.

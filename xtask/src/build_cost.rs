@@ -1,7 +1,9 @@
 //! `cargo xtask build-cost`: what depending on webflow-api costs an application at build
 //! time. It writes small programs under `target/build-cost/`, builds each from clean
 //! (debug, this machine's cores), alternating them so that load drift hits both sides, and
-//! prints the wall times and the median ratio. Each program is also run once, so a set-up
+//! prints the wall times and the median ratio, and the CPU time of each build (user +
+//! system of cargo, rustc and the build scripts; on Linux), which other work on a shared
+//! machine skews far less than the wall time. Each program is also run once, so a set-up
 //! that panics at start-up (a TLS provider missing, say) fails the command.
 //!
 //! The headline comparison is a one-line program using webflow-api (default features) vs
@@ -203,14 +205,17 @@ fn compare(work: &Path, with: &Program, without: &Program, runs: usize) -> Resul
     }
     let mut with_times = Vec::new();
     let mut without_times = Vec::new();
+    let mut cpu: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut crates = (0, 0);
     for _ in 0..runs {
-        let (time, count) = clean_build(&with_dir)?;
-        with_times.push(time);
-        crates.0 = count;
-        let (time, count) = clean_build(&without_dir)?;
-        without_times.push(time);
-        crates.1 = count;
+        let build = clean_build(&with_dir)?;
+        with_times.push(build.wall);
+        cpu.0.extend(build.cpu);
+        crates.0 = build.crates;
+        let build = clean_build(&without_dir)?;
+        without_times.push(build.wall);
+        cpu.1.extend(build.cpu);
+        crates.1 = build.crates;
     }
     for (dir, program) in [(&with_dir, with), (&without_dir, without)] {
         run_once(dir, program.name)?;
@@ -227,7 +232,7 @@ fn compare(work: &Path, with: &Program, without: &Program, runs: usize) -> Resul
             .collect::<Vec<_>>()
             .join(", ")
     };
-    Ok(format!(
+    let mut report = format!(
         "  {:<34} {:>3} crates compiled, wall {} s (median {:.1} s)\n  {:<34} {:>3} crates compiled, wall {} s (median {:.1} s)\n  ratio {:.2}x (median of {runs} alternating pairs; range {:.2} to {:.2})",
         with.name,
         crates.0,
@@ -240,7 +245,30 @@ fn compare(work: &Path, with: &Program, without: &Program, runs: usize) -> Resul
         median(ratios.clone()),
         ratios.iter().copied().fold(f64::INFINITY, f64::min),
         ratios.iter().copied().fold(0.0, f64::max),
-    ))
+    );
+    if cpu.0.len() == runs && cpu.1.len() == runs {
+        let cpu_ratios: Vec<f64> = cpu.0.iter().zip(&cpu.1).map(|(a, b)| a / b).collect();
+        let list = |values: &[f64]| {
+            values
+                .iter()
+                .map(|v| format!("{v:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        report.push_str(&format!(
+            "\n  CPU time (user + system): {} {} s (median {:.1} s), {} {} s (median {:.1} s)\n  CPU ratio {:.2}x (median; range {:.2} to {:.2})",
+            with.name,
+            list(&cpu.0),
+            median(cpu.0.clone()),
+            without.name,
+            list(&cpu.1),
+            median(cpu.1.clone()),
+            median(cpu_ratios.clone()),
+            cpu_ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            cpu_ratios.iter().copied().fold(0.0, f64::max),
+        ));
+    }
+    Ok(report)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -275,10 +303,33 @@ fn write_program(work: &Path, program: &Program) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-/// A clean debug build: its wall time and how many crates it compiled.
-fn clean_build(dir: &Path) -> Result<(Duration, usize), String> {
+/// What one clean build took.
+struct Build {
+    wall: Duration,
+    /// CPU seconds (user + system) of cargo and everything it ran; `None` off Linux.
+    cpu: Option<f64>,
+    /// Crates compiled.
+    crates: usize,
+}
+
+/// CPU seconds (user + system) of this process's children that were waited for, and of
+/// their own waited-for children (`cutime` + `cstime` in `/proc/self/stat`; Linux only).
+fn children_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which may hold spaces and parentheses): the
+    // state is field 3 of proc(5), so cutime (16) and cstime (17) are the 14th and 15th.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    // Clock ticks of 1/100 s: USER_HZ, 100 on every Linux architecture cargo builds on.
+    Some((ticks(13)? + ticks(14)?) / 100.0)
+}
+
+/// A clean debug build: its wall time, CPU time and how many crates it compiled.
+fn clean_build(dir: &Path) -> Result<Build, String> {
     let target = dir.join("target");
     let _ = std::fs::remove_dir_all(&target);
+    let cpu_before = children_cpu_seconds();
     let started = Instant::now();
     let output = Command::new(cargo_bin())
         .args(["build", "--color", "never"])
@@ -288,6 +339,9 @@ fn clean_build(dir: &Path) -> Result<(Duration, usize), String> {
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     let elapsed = started.elapsed();
+    let cpu = children_cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let log = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         return Err(format!("the build of {} failed:\n{log}", dir.display()));
@@ -296,7 +350,11 @@ fn clean_build(dir: &Path) -> Result<(Duration, usize), String> {
         .lines()
         .filter(|line| line.trim_start().starts_with("Compiling "))
         .count();
-    Ok((elapsed, compiled))
+    Ok(Build {
+        wall: elapsed,
+        cpu,
+        crates: compiled,
+    })
 }
 
 fn run_once(dir: &Path, name: &str) -> Result<(), String> {
