@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderValue;
 
-use crate::pacing::RateLimiter;
+use crate::pacing::ClientLimiter;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
 use crate::time::Clock;
@@ -37,7 +37,7 @@ pub(crate) struct ClientInner {
     pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: Timeouts,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) limiter: Arc<dyn RateLimiter>,
+    pub(crate) limiter: ClientLimiter,
     pub(crate) last_answer: Mutex<LastAnswer>,
 }
 
@@ -148,8 +148,8 @@ impl Client {
     }
 
     /// The client's rate limiter.
-    pub(crate) fn limiter(&self) -> &dyn RateLimiter {
-        &*self.inner.limiter
+    pub(crate) fn limiter(&self) -> &ClientLimiter {
+        &self.inner.limiter
     }
 }
 

@@ -10,7 +10,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 
 use crate::auth::ApiToken;
 use crate::client::{ClientInner, HttpClientKind, LastAnswer, Timeouts};
-use crate::pacing::{Pacer, Pacing, RateLimiter};
+use crate::pacing::{ClientLimiter, Pacer, Pacing, RateLimiter};
 use crate::retry::RetryPolicy;
 use crate::time::{Clock, SystemClock};
 use crate::transport::USER_AGENT_VALUE;
@@ -194,9 +194,10 @@ impl ClientBuilder {
             Some(client) => (client, HttpClientKind::Given),
             None => (http_client(&self.timeouts, &token)?, HttpClientKind::Ours),
         };
-        let limiter = self
-            .rate_limiter
-            .unwrap_or_else(|| Arc::new(Pacer::new(self.pacing, self.max_per_minute)));
+        let limiter = match self.rate_limiter {
+            Some(limiter) => ClientLimiter::Custom(limiter),
+            None => ClientLimiter::Builtin(Arc::new(Pacer::new(self.pacing, self.max_per_minute))),
+        };
         Ok(Client {
             inner: Arc::new(ClientInner {
                 base_url,

@@ -120,43 +120,65 @@ pub(crate) fn match_created(
     sent: &[NewItem],
     created: Vec<CollectionItem>,
 ) -> Vec<Option<CollectionItem>> {
-    use std::collections::{HashMap, HashSet};
-    type Key = (Option<String>, String);
-    let key =
-        |locale: Option<&str>, slug: &str| -> Key { (locale.map(str::to_owned), slug.to_owned()) };
+    // One item sent, one answered (every single create): no table to build.
+    if let ([one], [answer]) = (sent, created.as_slice()) {
+        let paired = (answer.slug() == one.slug()
+            || suffixed_base(answer.slug()) == Some(one.slug()))
+            && (one.locale_id().is_none() || answer.locale_id() == one.locale_id());
+        return vec![paired.then(|| created.into_iter().next()).flatten()];
+    }
+    let positions = pair_positions(sent, &created);
     let mut result: Vec<Option<CollectionItem>> = sent.iter().map(|_| None).collect();
-    let mut open: HashMap<Key, Vec<usize>> = HashMap::new();
-    for (position, item) in sent.iter().enumerate().rev() {
-        open.entry(key(item.locale_id(), item.slug()))
-            .or_default()
-            .push(position);
-    }
-    let sent_slugs: HashSet<&str> = sent.iter().map(NewItem::slug).collect();
-    let mut take = |locale: Option<&str>, slug: &str| {
-        // An item sent without a locale is answered in the site's primary one.
-        [key(locale, slug), key(None, slug)]
-            .iter()
-            .find_map(|k| open.get_mut(k).and_then(Vec::pop))
-    };
-    let mut unmatched = Vec::new();
-    for item in created {
-        match take(item.locale_id(), item.slug()) {
-            Some(position) => result[position] = Some(item),
-            None => unmatched.push(item),
-        }
-    }
-    for item in unmatched {
-        let Some(base) = suffixed_base(item.slug()) else {
-            continue;
-        };
-        if sent_slugs.contains(item.slug()) {
-            continue;
-        }
-        if let Some(position) = take(item.locale_id(), base) {
+    for (item, position) in created.into_iter().zip(positions) {
+        if let Some(position) = position {
             result[position] = Some(item);
         }
     }
     result
+}
+
+/// For each answered item, the position of the sent item it pairs with (see
+/// [`match_created`]). Keys borrow from both lists: nothing is copied.
+fn pair_positions<'a>(sent: &'a [NewItem], created: &'a [CollectionItem]) -> Vec<Option<usize>> {
+    use std::collections::HashMap;
+    // The sent positions of each (locale, slug), lowest first: `first` holds the head of
+    // each chain, `next` the position after each.
+    let mut first: HashMap<(Option<&'a str>, &'a str), usize> = HashMap::with_capacity(sent.len());
+    let mut next: Vec<Option<usize>> = vec![None; sent.len()];
+    for (position, item) in sent.iter().enumerate().rev() {
+        let key = (item.locale_id(), item.slug());
+        next[position] = first.insert(key, position);
+    }
+    let mut take = |locale: Option<&'a str>, slug: &'a str| -> Option<usize> {
+        // An item sent without a locale is answered in the site's primary one.
+        for key in [(locale, slug), (None, slug)] {
+            if let Some(head) = first.get(&key).copied() {
+                match next[head] {
+                    Some(after) => first.insert(key, after),
+                    None => first.remove(&key),
+                };
+                return Some(head);
+            }
+        }
+        None
+    };
+    let mut positions: Vec<Option<usize>> = created
+        .iter()
+        .map(|item| take(item.locale_id(), item.slug()))
+        .collect();
+    for (item, position) in created.iter().zip(positions.iter_mut()) {
+        if position.is_some() {
+            continue;
+        }
+        let Some(base) = suffixed_base(item.slug()) else {
+            continue;
+        };
+        if sent.iter().any(|one| one.slug() == item.slug()) {
+            continue;
+        }
+        *position = take(item.locale_id(), base);
+    }
+    positions
 }
 
 /// `slug` without a Webflow duplicate suffix (`-` and 5 lowercase hex digits), if it has one.

@@ -24,11 +24,12 @@
 //! every process. Nothing about the waiting is the limiter's concern: the client sleeps
 //! (on its own clock, within its deadline and `max_wait`) and asks again.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::Either;
 use std::time::{Duration, SystemTime};
 
 use crate::rate_limit::RateLimit;
@@ -209,8 +210,8 @@ struct PacerState {
     /// Slots granted so far (the sequence of the latest).
     granted: u64,
     /// Slots granted and not yet ended (answered, failed or released), with when: a
-    /// request Webflow may not have counted yet. Paced limiters only.
-    in_flight: BTreeMap<u64, SystemTime>,
+    /// request Webflow may not have counted yet. Paced limiters only; a handful at a time.
+    in_flight: Vec<(u64, SystemTime)>,
 }
 
 /// A slot still marked in flight this long after it was granted is forgotten: its call
@@ -240,7 +241,7 @@ impl Pacer {
                 hold_until: None,
                 calibrated,
                 granted: 0,
-                in_flight: BTreeMap::new(),
+                in_flight: Vec::new(),
             }),
             changed: tokio::sync::Notify::new(),
         }
@@ -284,12 +285,12 @@ impl Pacer {
         state.granted += 1;
         if paced {
             state.tokens = (state.tokens - 1.0).max(-f64::from(state.per_minute));
-            state.in_flight.retain(|_, granted| {
+            state.in_flight.retain(|(_, granted)| {
                 now.duration_since(*granted)
                     .map_or(true, |age| age < IN_FLIGHT_HORIZON)
             });
             let slot = state.granted;
-            state.in_flight.insert(slot, now);
+            state.in_flight.push((slot, now));
         }
         Acquire::Granted(Slot(state.granted))
     }
@@ -298,8 +299,7 @@ impl Pacer {
         let paced = self.paced();
         let mut state = self.state();
         state.refill(now);
-        let answered = observation.slot.0;
-        state.in_flight.remove(&answered);
+        state.end(observation.slot);
         let mut more = false;
         let first_report = !state.calibrated;
         let reported = observation.rate_limit.unwrap_or_default();
@@ -348,6 +348,13 @@ impl Pacer {
 }
 
 impl PacerState {
+    /// The slot is no longer in flight.
+    fn end(&mut self, slot: Slot) {
+        if let Some(at) = self.in_flight.iter().position(|(s, _)| *s == slot.0) {
+            self.in_flight.swap_remove(at);
+        }
+    }
+
     /// Adds the tokens earned since the last update (none while the clock is behind it).
     fn refill(&mut self, now: SystemTime) {
         let Some(updated) = self.updated else {
@@ -364,6 +371,88 @@ impl PacerState {
     }
 }
 
+impl Pacer {
+    /// Takes back a slot whose request was never sent.
+    fn give_back(&self, slot: Slot) {
+        if self.paced() {
+            let mut state = self.state();
+            state.end(slot);
+            state.tokens = (state.tokens + 1.0).min(f64::from(state.per_minute));
+            drop(state);
+            self.changed.notify_waiters();
+        }
+    }
+}
+
+/// The client's rate limiter as the request path calls it: the built-in [`Pacer`] directly
+/// (nothing boxed on the default path), or the caller's [`RateLimiter`] through the trait.
+#[derive(Clone, Debug)]
+pub(crate) enum ClientLimiter {
+    Builtin(Arc<Pacer>),
+    Custom(Arc<dyn RateLimiter>),
+}
+
+impl ClientLimiter {
+    /// [`RateLimiter::acquire`].
+    pub(crate) async fn acquire(&self, now: SystemTime, max_wait: Duration) -> Acquire {
+        match self {
+            ClientLimiter::Builtin(pacer) => pacer.take(now, max_wait),
+            ClientLimiter::Custom(limiter) => limiter.acquire(now, max_wait).await,
+        }
+    }
+
+    /// [`RateLimiter::observe`].
+    pub(crate) async fn observe(&self, now: SystemTime, observation: Observation) {
+        match self {
+            ClientLimiter::Builtin(pacer) => pacer.learn(now, &observation),
+            ClientLimiter::Custom(limiter) => limiter.observe(now, observation).await,
+        }
+    }
+
+    /// [`RateLimiter::release`].
+    pub(crate) async fn release(&self, slot: Slot) {
+        match self {
+            ClientLimiter::Builtin(pacer) => pacer.give_back(slot),
+            ClientLimiter::Custom(limiter) => limiter.release(slot).await,
+        }
+    }
+
+    /// [`RateLimiter::changed`], listening from this call on.
+    pub(crate) fn changed(&self) -> impl Future<Output = ()> + Send + '_ {
+        match self {
+            ClientLimiter::Builtin(pacer) => Either::Left(pacer.changed.notified()),
+            ClientLimiter::Custom(limiter) => Either::Right(limiter.changed()),
+        }
+    }
+
+    /// [`RateLimiter::is_calibrated`].
+    pub(crate) fn is_calibrated(&self) -> bool {
+        match self {
+            ClientLimiter::Builtin(pacer) => pacer.state().calibrated,
+            ClientLimiter::Custom(limiter) => limiter.is_calibrated(),
+        }
+    }
+
+    /// Ends the slot of a call dropped while its request was under way (no answer): at
+    /// once for the built-in pacer; on a task of the current runtime for a limiter whose
+    /// `observe` may await (without a runtime, its future is dropped unpolled).
+    pub(crate) fn end_dropped(&self, now: SystemTime, slot: Slot) {
+        let ended = Observation::new(slot, None, false, None);
+        match self {
+            ClientLimiter::Builtin(pacer) => pacer.learn(now, &ended),
+            ClientLimiter::Custom(limiter) => {
+                let limiter = limiter.clone();
+                match tokio::runtime::Handle::try_current() {
+                    Ok(runtime) => {
+                        runtime.spawn(async move { limiter.observe(now, ended).await });
+                    }
+                    Err(_) => drop(limiter.observe(now, ended)),
+                }
+            }
+        }
+    }
+}
+
 impl RateLimiter for Pacer {
     fn acquire(&self, now: SystemTime, max_wait: Duration) -> LimiterFuture<'_, Acquire> {
         Box::pin(std::future::ready(self.take(now, max_wait)))
@@ -375,13 +464,7 @@ impl RateLimiter for Pacer {
     }
 
     fn release(&self, slot: Slot) -> LimiterFuture<'_, ()> {
-        if self.paced() {
-            let mut state = self.state();
-            state.in_flight.remove(&slot.0);
-            state.tokens = (state.tokens + 1.0).min(f64::from(state.per_minute));
-            drop(state);
-            self.changed.notify_waiters();
-        }
+        self.give_back(slot);
         Box::pin(std::future::ready(()))
     }
 

@@ -91,20 +91,9 @@ struct GrantedSlot {
 
 impl Drop for GrantedSlot {
     fn drop(&mut self) {
-        let Some(slot) = self.slot.take() else {
-            return;
-        };
-        let limiter = self.client.limiter.clone();
-        let now = self.client.clock.system_time();
-        let ended = Observation::new(slot, None, false, None);
-        // A limiter whose `observe` awaits (a remote store) gets its future run on the
-        // current runtime; without one, the call is made and its future dropped (the
-        // built-in pacer does its work on the call).
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move { limiter.observe(now, ended).await });
-            }
-            Err(_) => drop(limiter.observe(now, ended)),
+        if let Some(slot) = self.slot.take() {
+            let now = self.client.clock.system_time();
+            self.client.limiter.end_dropped(now, slot);
         }
     }
 }
