@@ -458,7 +458,7 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
             knowledge: Some(Knowledge {
                 index: CollectionIndex::new(import.update),
                 locales: Locales::new(import.primary_locale.clone()),
-                seen: SeenSlugs::default(),
+                seen: SeenSlugs::with_capacity(import.total.unwrap_or(0)),
                 first_reading: None,
             }),
             parked: None,
