@@ -100,6 +100,51 @@ async fn status_429_without_retry_after_backs_off_with_jitter() {
     assert!(sleeps[1] < S(2), "second step is at most 2 s: {sleeps:?}");
 }
 
+/// A create refused twice (429) is sent a third time as the same request: the body
+/// goes into the first attempt without a copy, and each retry is rebuilt from the bytes the
+/// attempt before it sent. Single and bulk.
+#[tokio::test]
+async fn a_create_sent_again_after_429s_is_the_same_request() {
+    let (mock, client, _clock) = mock_and_client(RetryPolicy::default()).await;
+    for _ in 0..2 {
+        mock.push_fault(Fault::instead(
+            too_many_requests().header("retry-after", "1"),
+        ));
+    }
+    let item = NewItem::new("Mug", "mug")
+        .field("price", 12.5)
+        .field("tags", json!(["a", "b"]))
+        .field("note", "ünïcødé \"quoted\"")
+        .locale("653ad57de882f528b32e810e");
+    let created = client
+        .create_live_item(MockWebflow::COLLECTION_ID, item)
+        .skip_invalid_files(false)
+        .await
+        .unwrap();
+    assert_eq!(created.field_data.slug, "mug");
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests[1..] {
+        assert_eq!(request.body, requests[0].body);
+        assert_eq!(request.query, requests[0].query);
+    }
+
+    mock.push_fault(Fault::instead(
+        too_many_requests().header("retry-after", "1"),
+    ));
+    let items = (1..=3).map(|n| NewItem::new(format!("Plate {n}"), format!("plate-{n}")));
+    let created = client
+        .create_live_items(MockWebflow::COLLECTION_ID, items)
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 3);
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 5);
+    assert_eq!(requests[4].body, requests[3].body);
+    assert_eq!(mock.created_count(), 4);
+    assert!(mock.duplicates().is_empty());
+}
+
 #[tokio::test]
 async fn status_429_every_time_gives_up_after_max_attempts() {
     let (mock, client, clock) = mock_and_client(RetryPolicy::default()).await;

@@ -10,10 +10,13 @@
 
 use crate::error::UndecodableResponse;
 use crate::generated::builder::CreateItemLive;
+use crate::item::SentKey;
 use crate::operation::{Operation, call_future, check_batch_size, validate_collection_id};
 use crate::transport::Transport;
 use crate::types::{BulkNewItems, CollectionItem, CreateLiveItemsBody, CreatedLiveItems, NewItem};
 use crate::{Client, Error};
+use bytes::Bytes;
+use std::sync::Mutex;
 
 pub use crate::operation::MAX_ITEMS_PER_REQUEST;
 
@@ -106,30 +109,62 @@ call_future!(CreateLiveItems => Vec<CollectionItem>);
 #[derive(Debug)]
 pub(crate) struct CreateRequest {
     collection_id: String,
-    body: CreateLiveItemsBody,
+    body: Mutex<Body>,
+    /// Each item's locale and slug, in the order sent: what pairing the answer needs.
+    sent: Vec<SentKey>,
     pub(crate) skip_invalid_files: Option<bool>,
+}
+
+/// A create's body. The first attempt takes it as it is (no copy); a retry — only after an
+/// answer that proves nothing was processed — decodes again the bytes that attempt sent.
+#[derive(Debug)]
+enum Body {
+    Typed(CreateLiveItemsBody),
+    Sent(Bytes),
+    Taken,
+}
+
+/// The body handed to the generated builder (`None`: there was none to hand, which the
+/// builder reports as a conversion failure).
+struct Outgoing(Option<CreateLiveItemsBody>);
+
+impl TryFrom<Outgoing> for CreateLiveItemsBody {
+    type Error = ();
+
+    fn try_from(outgoing: Outgoing) -> Result<Self, ()> {
+        outgoing.0.ok_or(())
+    }
 }
 
 impl CreateRequest {
     pub(crate) fn new(collection_id: String, body: CreateLiveItemsBody) -> Self {
+        let sent = body_items(&body)
+            .iter()
+            .map(|item| SentKey {
+                locale: item.locale_id().map(str::to_owned),
+                slug: item.slug().to_owned(),
+            })
+            .collect();
         CreateRequest {
             collection_id,
-            body,
+            body: Mutex::new(Body::Typed(body)),
+            sent,
             skip_invalid_files: None,
         }
     }
 
-    fn items(&self) -> &[NewItem] {
-        match &self.body {
-            CreateLiveItemsBody::NewItem(item) => std::slice::from_ref(item),
-            CreateLiveItemsBody::BulkNewItems(list) => &list.items,
-        }
+    fn body(&self) -> std::sync::MutexGuard<'_, Body> {
+        self.body.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn check(&self) -> Result<(), Error> {
         validate_collection_id(&self.collection_id)?;
-        let items = self.items();
-        if matches!(self.body, CreateLiveItemsBody::BulkNewItems(_)) {
+        let body = self.body();
+        let Body::Typed(typed) = &*body else {
+            return Ok(());
+        };
+        let items = body_items(typed);
+        if matches!(typed, CreateLiveItemsBody::BulkNewItems(_)) {
             check_batch_size(items.len(), "a bulk create", "items")?;
         }
         for (position, item) in items.iter().enumerate() {
@@ -144,20 +179,30 @@ impl CreateRequest {
     }
 
     fn builder<'c>(&self, transport: &'c Transport) -> CreateItemLive<'c> {
+        let body = match std::mem::replace(&mut *self.body(), Body::Taken) {
+            Body::Typed(body) => Some(body),
+            Body::Sent(bytes) => serde_json::from_slice(&bytes).ok(),
+            Body::Taken => None,
+        };
         let builder = transport
             .create_item_live()
             .collection_id(self.collection_id.as_str())
-            .body(self.body.clone());
+            .body(Outgoing(body));
         match self.skip_invalid_files {
             Some(skip) => builder.skip_invalid_files(skip),
             None => builder,
         }
     }
 
+    /// Keeps the bytes an attempt sent, for the next attempt.
+    fn sent(&self, body: Bytes) {
+        *self.body() = Body::Sent(body);
+    }
+
     /// The created items in the order sent, matched by slug: an answer that does not
     /// account for every item sent does not say which were created.
     fn in_order_sent(&self, answer: CreatedLiveItems) -> Result<Vec<CollectionItem>, Error> {
-        let sent = self.items();
+        let sent = &self.sent;
         let created = answer.into_items();
         let listed = created.len();
         let mut matched = crate::item::match_created(sent, created);
@@ -181,6 +226,12 @@ impl Operation for CreateLiveItem<'_> {
         self.request.builder(transport)
     }
 
+    const KEEPS_SENT_BODY: bool = true;
+
+    fn sent(&self, body: Bytes) {
+        self.request.sent(body);
+    }
+
     fn output(&self, answer: CreatedLiveItems) -> Result<CollectionItem, Error> {
         let mut items = self.request.in_order_sent(answer)?;
         Ok(items.remove(0))
@@ -198,6 +249,12 @@ impl Operation for CreateLiveItems<'_> {
 
     fn builder<'c>(&self, transport: &'c Transport) -> CreateItemLive<'c> {
         self.request.builder(transport)
+    }
+
+    const KEEPS_SENT_BODY: bool = true;
+
+    fn sent(&self, body: Bytes) {
+        self.request.sent(body);
     }
 
     fn output(&self, answer: CreatedLiveItems) -> Result<Vec<CollectionItem>, Error> {
@@ -238,6 +295,12 @@ impl Operation for CreateChunk {
         self.0.builder(transport)
     }
 
+    const KEEPS_SENT_BODY: bool = true;
+
+    fn sent(&self, body: Bytes) {
+        self.0.sent(body);
+    }
+
     fn output(&self, answer: CreatedLiveItems) -> Result<Vec<CollectionItem>, Error> {
         Ok(answer.into_items())
     }
@@ -274,4 +337,12 @@ pub(crate) fn validate_item(item: &NewItem) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The items of a create body, single or bulk.
+fn body_items(body: &CreateLiveItemsBody) -> &[NewItem] {
+    match body {
+        CreateLiveItemsBody::NewItem(item) => std::slice::from_ref(item),
+        CreateLiveItemsBody::BulkNewItems(list) => &list.items,
+    }
 }

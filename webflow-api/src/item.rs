@@ -116,8 +116,8 @@ impl NewItem {
 /// answered slug that Webflow suffixed (`slug-1a2b3`, when `slug` was taken) is paired with
 /// the sent item of the base slug, unless the suffixed form is itself a slug that was sent.
 /// Answered items that pair with nothing are left out.
-pub(crate) fn match_created(
-    sent: &[NewItem],
+pub(crate) fn match_created<S: SentItem>(
+    sent: &[S],
     created: Vec<CollectionItem>,
 ) -> Vec<Option<CollectionItem>> {
     // One item sent, one answered (every single create): no table to build.
@@ -139,7 +139,10 @@ pub(crate) fn match_created(
 
 /// For each answered item, the position of the sent item it pairs with (see
 /// [`match_created`]). Keys borrow from both lists: nothing is copied.
-fn pair_positions<'a>(sent: &'a [NewItem], created: &'a [CollectionItem]) -> Vec<Option<usize>> {
+fn pair_positions<'a, S: SentItem>(
+    sent: &'a [S],
+    created: &'a [CollectionItem],
+) -> Vec<Option<usize>> {
     use std::collections::HashMap;
     // The sent positions of each (locale, slug), lowest first: `first` holds the head of
     // each chain, `next` the position after each.
@@ -179,6 +182,39 @@ fn pair_positions<'a>(sent: &'a [NewItem], created: &'a [CollectionItem]) -> Vec
         *position = take(item.locale_id(), base);
     }
     positions
+}
+
+/// What pairing an answer needs of an item sent: its slug and locale.
+pub(crate) trait SentItem {
+    fn slug(&self) -> &str;
+    fn locale_id(&self) -> Option<&str>;
+}
+
+impl SentItem for NewItem {
+    fn slug(&self) -> &str {
+        NewItem::slug(self)
+    }
+
+    fn locale_id(&self) -> Option<&str> {
+        NewItem::locale_id(self)
+    }
+}
+
+/// An item sent, as kept once its body has gone out: its locale and slug.
+#[derive(Clone, Debug)]
+pub(crate) struct SentKey {
+    pub(crate) locale: Option<String>,
+    pub(crate) slug: String,
+}
+
+impl SentItem for SentKey {
+    fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    fn locale_id(&self) -> Option<&str> {
+        self.locale.as_deref()
+    }
 }
 
 /// `slug` without a Webflow duplicate suffix (`-` and 5 lowercase hex digits), if it has one.

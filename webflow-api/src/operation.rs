@@ -107,6 +107,13 @@ pub(crate) trait Operation: Send + Sync {
     /// The generated builder for one attempt, from that attempt's client.
     fn builder<'c>(&self, transport: &'c Transport) -> Self::Builder<'c>;
 
+    /// Whether the loop hands each attempt's request body back ([`sent`](Self::sent)): an
+    /// operation that moves its body into an attempt rebuilds the next from it.
+    const KEEPS_SENT_BODY: bool = false;
+
+    /// The body bytes the latest attempt sent (only when [`KEEPS_SENT_BODY`](Self::KEEPS_SENT_BODY)).
+    fn sent(&self, _body: bytes::Bytes) {}
+
     /// The caller's value from a decoded answer (or an error when the answer, though
     /// decoded, does not say what the call needs).
     fn output(&self, response: Self::Response) -> Result<Self::Output, Error>;

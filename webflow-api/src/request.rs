@@ -199,7 +199,8 @@ impl Client {
             );
             let attempt_started = (!span.is_disabled()).then(Instant::now);
             outcome.requests += 1;
-            let mut transport = Attempt::new(self.inner.clone(), limit).into_transport();
+            let mut transport =
+                Attempt::new(self.inner.clone(), limit, Op::KEEPS_SENT_BODY).into_transport();
             let exchange = async {
                 let generated = op.builder(&transport).send_attempt().await;
                 let answer = transport.inner.take_answer();
@@ -218,6 +219,9 @@ impl Client {
             } else {
                 exchange.instrument(span.clone()).await
             };
+            if let Some(body) = transport.inner.take_sent_body() {
+                op.sent(body);
+            }
             let result = decoded
                 .and_then(|response| op.output(response))
                 .map_err(|mut error| {

@@ -33,6 +33,10 @@ pub(crate) struct Attempt {
     /// request left (the attempt's limit is shorter than the connect timeout), or when the
     /// HTTP client is the user's (its connect timeout is not known).
     watch_body: bool,
+    /// Whether to keep a copy of the request body for the operation (a create resends it).
+    keep_body: bool,
+    /// The request body sent, when kept.
+    sent_body: OnceLock<Bytes>,
     /// Set when the connection pulled the request body: from then on the request may have
     /// reached the server. `None` until a body is watched.
     body_pulled: OnceLock<Arc<AtomicBool>>,
@@ -56,13 +60,16 @@ pub(crate) struct AnswerFacts {
 }
 
 impl Attempt {
-    pub(crate) fn new(client: Arc<ClientInner>, timeout: Duration) -> Attempt {
+    /// `keep_body`: keep a copy of the request body ([`take_sent_body`](Self::take_sent_body)).
+    pub(crate) fn new(client: Arc<ClientInner>, timeout: Duration, keep_body: bool) -> Attempt {
         let watch_body =
             client.http_kind == HttpClientKind::Given || timeout < client.timeouts.connect;
         Attempt {
             client,
             timeout,
             watch_body,
+            keep_body,
+            sent_body: OnceLock::new(),
             body_pulled: OnceLock::new(),
             answer: OnceLock::new(),
         }
@@ -75,6 +82,11 @@ impl Attempt {
             client: self.client.http.clone(),
             inner: self,
         }
+    }
+
+    /// The request body this attempt sent, when it was asked to keep it.
+    pub(crate) fn take_sent_body(&mut self) -> Option<Bytes> {
+        self.sent_body.take()
     }
 
     /// What the answer said (empty when none came).
@@ -106,6 +118,11 @@ impl Attempt {
                 tracing::field::display(request.method()),
             );
             span.record("url.path", tracing::field::display(request.url().path()));
+        }
+        if self.keep_body
+            && let Some(bytes) = request.body().and_then(reqwest::Body::as_bytes)
+        {
+            let _ = self.sent_body.set(Bytes::copy_from_slice(bytes));
         }
         if self.watch_body
             && let Some(bytes) = request.body().and_then(reqwest::Body::as_bytes)

@@ -908,12 +908,11 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
     /// never given to one.
     fn created(&mut self, chunk: Chunk, created: Vec<CollectionItem>) {
         let listed = created.len();
-        let sent: Vec<NewItem> = chunk.entries.iter().map(|e| e.item.clone()).collect();
         let created_ids: Vec<(String, String)> = created
             .iter()
             .map(|item| (item.id.clone(), item.slug().to_owned()))
             .collect();
-        let matched = match_created(&sent, created);
+        let matched = match_created(&chunk.entries, created);
         let paired: std::collections::HashSet<String> = matched
             .iter()
             .flatten()
@@ -927,7 +926,7 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
             self.summary.unmatched += strays.len() as u64;
             self.import.emit(BulkEvent::Unmatched { items: strays });
         }
-        if listed == sent.len() && matched.iter().all(Option::is_some) {
+        if listed == chunk.entries.len() && matched.iter().all(Option::is_some) {
             for (entry, item) in chunk.entries.into_iter().zip(matched) {
                 if let Some(item) = item {
                     self.report_created(entry, item, false);
@@ -935,7 +934,7 @@ impl<'a, F: FnMut(ItemOutcome)> State<'a, F> {
             }
             return;
         }
-        let error = Arc::new(answer_mismatch(sent.len(), listed));
+        let error = Arc::new(answer_mismatch(chunk.entries.len(), listed));
         self.lose(chunk, error);
     }
 

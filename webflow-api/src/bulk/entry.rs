@@ -103,3 +103,13 @@ impl Chunk {
         self.entries.first().map_or(0, |entry| entry.index)
     }
 }
+
+impl crate::item::SentItem for Entry {
+    fn slug(&self) -> &str {
+        self.item.slug()
+    }
+
+    fn locale_id(&self) -> Option<&str> {
+        self.item.locale_id()
+    }
+}
