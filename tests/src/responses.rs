@@ -284,3 +284,56 @@ async fn external_reference_string_and_null() {
     let view = error_for(400, webflow_error("bad_request", "Bad Request", json!([]))).await;
     assert_eq!(view.external_reference, None);
 }
+
+/// What the client decodes from Webflow's answers to the sync operations (fixed answers in
+/// Webflow's shape, as its reference pages show them): a collection's fields — an Option
+/// with its options, a Reference with its collection, a field type the upstream enum lacks,
+/// `helpText: null` — and the items an update answers with.
+#[tokio::test]
+async fn decoded_collection_details_and_update_answer() {
+    let mock = MockWebflow::start().await;
+    let client = client_for(&mock);
+    let collection = json!({
+        "id": "6520d7b1a3c4e5f60718293a",
+        "displayName": "Products",
+        "singularName": "Product",
+        "slug": "products",
+        "createdOn": "2024-03-01T10:00:00.000Z",
+        "lastUpdated": "2024-05-02T12:30:00.000Z",
+        "fields": [
+            {"id": "f1", "isEditable": true, "isRequired": true, "type": "PlainText",
+             "slug": "name", "displayName": "Name", "helpText": null},
+            {"id": "f2", "isEditable": true, "isRequired": false, "type": "Option",
+             "slug": "color", "displayName": "Color", "helpText": "",
+             "validations": {"options": [{"name": "Blue", "id": "opt-blue"}, {"name": "Red", "id": "opt-red"}]}},
+            {"id": "f3", "isEditable": true, "isRequired": false, "type": "Reference",
+             "slug": "maker", "displayName": "Maker",
+             "validations": {"collectionId": "6520d7b1a3c4e5f6071829aa"}},
+            {"id": "f4", "isEditable": true, "isRequired": false, "type": "Price",
+             "slug": "price", "displayName": "Price"}
+        ]
+    });
+    mock.push_fault(Fault::instead(MockResponse::status(200).json(&collection)));
+    let decoded = client.collection(MockWebflow::COLLECTION_ID).await.unwrap();
+    insta::assert_yaml_snapshot!("decoded_collection_details", decoded);
+
+    let updated = json!({"items": [{
+        "id": "62b720ef280c7a7a3be8cabe",
+        "cmsLocaleId": "653ad57de882f528b32e810e",
+        "lastPublished": "2024-05-02T12:31:00.000Z",
+        "lastUpdated": "2024-05-02T12:31:00.000Z",
+        "createdOn": "2024-03-01T10:05:00.000Z",
+        "isArchived": false,
+        "isDraft": false,
+        "fieldData": {"name": "Blue Mug", "slug": "blue-mug", "price": 14, "color": "opt-blue"}
+    }]});
+    mock.push_fault(Fault::instead(MockResponse::status(200).json(&updated)));
+    let decoded = client
+        .update_live_items(
+            MockWebflow::COLLECTION_ID,
+            [webflow_api::types::UpdateItem::new("62b720ef280c7a7a3be8cabe").field("price", 14)],
+        )
+        .await
+        .unwrap();
+    insta::assert_yaml_snapshot!("decoded_update_answer", decoded);
+}
