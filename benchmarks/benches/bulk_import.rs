@@ -14,7 +14,6 @@
 //!    and what it still holds when the last outcome is reported (the duplicate-slug guard:
 //!    a 128-bit hash and a position per distinct slug).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -22,29 +21,7 @@ use webflow_api::mock::MockWebflow;
 use webflow_api::time::ScaledClock;
 use webflow_api::{ApiToken, BulkEvent, Client, NewItem, Pacing, RetryPolicy};
 
-/// Counts live heap bytes and their peak.
-struct CountingAllocator;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(pointer, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
+use webflow_api_benches::{CountingAllocator, LIVE, PEAK};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;

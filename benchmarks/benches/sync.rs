@@ -31,7 +31,6 @@
 //! part's time scale (default 20: a mock minute lasts 3 s; the client's and the mock's CPU
 //! time count S times on the scaled clock).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -41,29 +40,7 @@ use webflow_api::mock::{MockWebflow, MockWebflowBuilder};
 use webflow_api::time::ScaledClock;
 use webflow_api::{ApiToken, BulkEvent, BulkSummary, Client, ItemResult, NewItem, Pacing};
 
-/// Counts live heap bytes and their peak.
-struct CountingAllocator;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged to the system allocator.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(pointer, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
+use webflow_api_benches::{CountingAllocator, LIVE, PEAK};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;

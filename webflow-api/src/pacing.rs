@@ -428,7 +428,7 @@ impl ClientLimiter {
     /// [`RateLimiter::is_calibrated`].
     pub(crate) fn is_calibrated(&self) -> bool {
         match self {
-            ClientLimiter::Builtin(pacer) => pacer.state().calibrated,
+            ClientLimiter::Builtin(pacer) => pacer.is_calibrated(),
             ClientLimiter::Custom(limiter) => limiter.is_calibrated(),
         }
     }

@@ -119,17 +119,22 @@ impl Attempt {
             );
             span.record("url.path", tracing::field::display(request.url().path()));
         }
+        // One copy of the body, shared by the operation's keep and the watch.
+        let copied = (self.keep_body || self.watch_body)
+            .then(|| request.body().and_then(reqwest::Body::as_bytes))
+            .flatten()
+            .map(Bytes::copy_from_slice);
         if self.keep_body
-            && let Some(bytes) = request.body().and_then(reqwest::Body::as_bytes)
+            && let Some(bytes) = &copied
         {
-            let _ = self.sent_body.set(Bytes::copy_from_slice(bytes));
+            let _ = self.sent_body.set(bytes.clone());
         }
         if self.watch_body
-            && let Some(bytes) = request.body().and_then(reqwest::Body::as_bytes)
+            && let Some(bytes) = copied
         {
             let pulled = Arc::new(AtomicBool::new(false));
             let body = WatchedBody {
-                inner: Full::new(Bytes::copy_from_slice(bytes)),
+                inner: Full::new(bytes),
                 pulled: pulled.clone(),
             };
             *request.body_mut() = Some(reqwest::Body::wrap(body));

@@ -202,7 +202,7 @@ impl Preparer {
         referenced: &mut Referenced,
         given: &str,
     ) -> Result<Option<String>, Arc<Error>> {
-        if referenced.pages_read == 0 {
+        if referenced.read == 0 && !referenced.whole {
             self.read_page(import, events, referenced).await?;
         }
         loop {
@@ -243,7 +243,6 @@ impl Preparer {
             .await;
         self.list_requests += u64::from(counts.requests);
         self.throttled += u64::from(counts.throttled);
-        referenced.pages_read += 1;
         match read {
             PageRead::Items(items) => {
                 for item in items {
@@ -296,7 +295,6 @@ struct Referenced {
     collection: String,
     /// Its listing, read page by page as needed.
     pager: Pager,
-    pages_read: u64,
     /// Pages that brought items.
     read: u64,
     /// Slug → id and the ids of every item read so far.
@@ -318,7 +316,6 @@ impl Referenced {
         Referenced {
             collection: collection.to_owned(),
             pager: Pager::new(collection.to_owned(), query, 0),
-            pages_read: 0,
             read: 0,
             by_slug: HashMap::new(),
             ids: HashSet::new(),
